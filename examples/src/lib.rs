@@ -1,0 +1,1 @@
+//! Runnable hosts and programs for BBWS Order Management.

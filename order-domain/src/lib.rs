@@ -1,0 +1,61 @@
+//! # order-domain
+//!
+//! The pure core of BBWS Order Management: every business rule of an order, and nothing else.
+//! No async, no I/O, no clock reads, no randomness, no AWS — time and ids come in as arguments,
+//! so every rule is a plain function that tests can drive exhaustively.
+//!
+//! ## Layout
+//! - [`text`], [`ids`], [`email`], [`address`]: validated value types ("parse, don't
+//!   validate"). Each has a private field, a fallible constructor returning a typed error, and
+//!   serde support that goes through that constructor.
+//! - [`money`], [`vat`], [`pricing`]: exact money (`rust_decimal`, never `f64`), South African
+//!   VAT from a dated rate table, and pricing a trusted cart snapshot with an optional campaign.
+//! - [`status`], [`order`]: the [`Order`] aggregate and the transition table of DESIGN §2.1 as
+//!   one exhaustive `match`.
+//! - [`tenant`]: the guest-checkout tenant decision.
+//! - [`events`]: the published event contracts (`ORDER_CREATED`, `ORDER_STATUS_CHANGED`,
+//!   `LATE_PAYMENT_RECEIVED`) in the HLD's envelope.
+//! - [`testing`]: fixtures for tests and examples.
+//!
+//! ## Example
+//! ```
+//! use order_domain::*;
+//! use order_domain::testing::{new_order, now, zar};
+//!
+//! let (mut order, created) = Order::create(new_order(), &PricingRules::south_africa(), ActorKind::Customer, now()).unwrap();
+//! assert_eq!(created.totals.total, zar("1349.00"));
+//! assert_eq!(created.totals.vat, zar("175.96"));
+//!
+//! let payment = Payment { payment_id: PaymentId::parse("pf_1").unwrap(), amount: zar("1349.00"), method: PaymentMethod::Payfast, paid_at: now() };
+//! order.confirm_payment(payment.clone(), ActorKind::PaymentService, now()).unwrap();
+//! assert_eq!(order.status(), OrderStatus::Paid);
+//! assert_eq!(order.history().len(), 2); // PENDING → PAYMENT_PENDING → PAID
+//! assert!(order.confirm_payment(payment, ActorKind::PaymentService, now()).unwrap().is_empty()); // no-op
+//! ```
+
+pub mod address;
+pub mod email;
+pub mod events;
+pub mod ids;
+pub mod money;
+pub mod order;
+pub mod payment;
+pub mod pricing;
+pub mod status;
+pub mod tenant;
+pub mod testing;
+pub mod text;
+pub mod vat;
+
+pub use address::{BillingAddress, BillingAddressInput, VatNumber};
+pub use email::Email;
+pub use events::{EventEnvelope, LatePaymentReceived, OrderCreated, OrderEvent, OrderStatusChanged, SchemaVersion};
+pub use ids::{CampaignCode, CartId, OrderId, PaymentId, Sku, TenantId};
+pub use money::{Currency, CurrencyPolicy, Money, MoneyError};
+pub use order::{ExpiryPolicy, NewOrder, Order, OrderError, OrderRecord, StatusChange};
+pub use payment::{Payment, PaymentMethod};
+pub use pricing::{Campaign, CartSnapshot, Discount, OrderLine, Percentage, PricingError, PricingRules, Quantity, Totals};
+pub use status::{ActorKind, Command, CommandKind, OrderStatus};
+pub use tenant::{GuestTenantDecision, Tenant, TenantStatus, decide_guest_tenant};
+pub use text::{Description, InvalidValue, Reason};
+pub use vat::{VatError, VatRate, VatTable};
