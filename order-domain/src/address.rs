@@ -57,7 +57,7 @@ impl BillingAddress {
     /// # Errors
     /// [`InvalidValue`] naming the first field that is empty, too long, contains a control
     /// character or has the wrong shape.
-    pub fn parse(input: BillingAddressInput) -> Result<Self, InvalidValue> {
+    pub fn parse(input: &BillingAddressInput) -> Result<Self, InvalidValue> {
         let postal_code = bounded("billingAddress.postalCode", &input.postal_code, 16)?;
         if !postal_code.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-') {
             return Err(InvalidValue::Format {
@@ -131,7 +131,7 @@ impl BillingAddress {
 impl TryFrom<BillingAddressInput> for BillingAddress {
     type Error = InvalidValue;
     fn try_from(input: BillingAddressInput) -> Result<Self, Self::Error> {
-        Self::parse(input)
+        Self::parse(&input)
     }
 }
 
@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn parses_and_defaults_country() {
-        let address = BillingAddress::parse(input()).unwrap();
+        let address = BillingAddress::parse(&input()).unwrap();
         assert_eq!(address.country(), "ZA");
         assert_eq!(address.vat_number(), None);
         assert_eq!(address.line2(), None);
@@ -177,13 +177,13 @@ mod tests {
     fn names_the_bad_field() {
         let mut bad = input();
         bad.city = "Cape\nTown".into();
-        assert_eq!(BillingAddress::parse(bad), Err(InvalidValue::ControlCharacter { field: "billingAddress.city" }));
+        assert_eq!(BillingAddress::parse(&bad), Err(InvalidValue::ControlCharacter { field: "billingAddress.city" }));
         let mut bad = input();
         bad.name = "x".repeat(121);
-        assert_eq!(BillingAddress::parse(bad), Err(InvalidValue::TooLong { field: "billingAddress.name", max: 120 }));
+        assert_eq!(BillingAddress::parse(&bad), Err(InvalidValue::TooLong { field: "billingAddress.name", max: 120 }));
         let mut bad = input();
         bad.country = "ZAF".into();
-        assert!(BillingAddress::parse(bad).is_err());
+        assert!(BillingAddress::parse(&bad).is_err());
     }
 
     #[test]
@@ -193,12 +193,12 @@ mod tests {
         assert!(VatNumber::parse("412345678").is_err());
         let mut with_vat = input();
         with_vat.vat_number = Some("4123456789".into());
-        assert_eq!(BillingAddress::parse(with_vat).unwrap().vat_number().unwrap().as_str(), "4123456789");
+        assert_eq!(BillingAddress::parse(&with_vat).unwrap().vat_number().unwrap().as_str(), "4123456789");
     }
 
     #[test]
     fn json_round_trip_goes_through_validation() {
-        let address = BillingAddress::parse(input()).unwrap();
+        let address = BillingAddress::parse(&input()).unwrap();
         let json = serde_json::to_string(&address).unwrap();
         assert_eq!(serde_json::from_str::<BillingAddress>(&json).unwrap(), address);
         assert!(serde_json::from_str::<BillingAddress>(&json.replace("8001", "80\\n01")).is_err());

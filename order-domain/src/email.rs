@@ -118,9 +118,23 @@ mod tests {
 
     #[test]
     fn refuses_malformed_addresses() {
-        for bad in ["", "plain", "@example.com", "a@", "a@localhost", "a b@example.com", "a@exa mple.com",
-            ".a@example.com", "a.@example.com", "a..b@example.com", "a@-x.com", "a@x-.com", "a@x..com",
-            "<a@example.com>", "a@example.com\r\nBcc: b@example.com"] {
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@localhost",
+            "a b@example.com",
+            "a@exa mple.com",
+            ".a@example.com",
+            "a.@example.com",
+            "a..b@example.com",
+            "a@-x.com",
+            "a@x-.com",
+            "a@x..com",
+            "<a@example.com>",
+            "a@example.com\r\nBcc: b@example.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -79,10 +79,8 @@ impl OrderId {
     /// # Errors
     /// [`InvalidValue::Format`] when the prefix or the ULID is missing or malformed.
     pub fn parse(raw: impl AsRef<str>) -> Result<Self, InvalidValue> {
-        const INVALID: InvalidValue = InvalidValue::Format {
-            field: "orderId",
-            expected: "must be 'order_' followed by a 26-character ULID",
-        };
+        const INVALID: InvalidValue =
+            InvalidValue::Format { field: "orderId", expected: "must be 'order_' followed by a 26-character ULID" };
         let raw = raw.as_ref().trim();
         let ulid = raw.strip_prefix(Self::PREFIX).ok_or(INVALID)?;
         if ulid.len() != ulid::ULID_LEN {
@@ -151,7 +149,14 @@ mod tests {
 
     #[test]
     fn order_id_refuses_other_shapes() {
-        for bad in ["", "order_", "ORDER_01JDQ2Z7Y8E6T3VY0M5K9C4B2A", "order_01JDQ2Z7Y8E6T3VY0M5K9C4B2", "order_01JDQ2Z7Y8E6T3VY0M5K9C4B2AA", "order_01JDQ2Z7Y8E6T3VY0M5K9C4B2U"] {
+        for bad in [
+            "",
+            "order_",
+            "ORDER_01JDQ2Z7Y8E6T3VY0M5K9C4B2A",
+            "order_01JDQ2Z7Y8E6T3VY0M5K9C4B2",
+            "order_01JDQ2Z7Y8E6T3VY0M5K9C4B2AA",
+            "order_01JDQ2Z7Y8E6T3VY0M5K9C4B2U",
+        ] {
             assert!(OrderId::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -54,7 +54,9 @@ pub use ids::{CampaignCode, CartId, OrderId, PaymentId, Sku, TenantId};
 pub use money::{Currency, CurrencyPolicy, Money, MoneyError};
 pub use order::{ExpiryPolicy, NewOrder, Order, OrderError, OrderRecord, StatusChange};
 pub use payment::{Payment, PaymentMethod};
-pub use pricing::{Campaign, CartSnapshot, Discount, OrderLine, Percentage, PricingError, PricingRules, Quantity, Totals};
+pub use pricing::{
+    Campaign, CartSnapshot, Discount, OrderLine, Percentage, PricingError, PricingRules, Quantity, Totals,
+};
 pub use status::{ActorKind, Command, CommandKind, OrderStatus};
 pub use tenant::{GuestTenantDecision, Tenant, TenantStatus, decide_guest_tenant};
 pub use text::{Description, InvalidValue, Reason};

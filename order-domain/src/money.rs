@@ -43,17 +43,8 @@ pub enum MoneyError {
 }
 
 /// ISO 4217 currencies known to the system, with their minor units.
-const KNOWN_CURRENCIES: &[(&str, u32)] = &[
-    ("ZAR", 2),
-    ("BWP", 2),
-    ("NAD", 2),
-    ("LSL", 2),
-    ("SZL", 2),
-    ("USD", 2),
-    ("EUR", 2),
-    ("GBP", 2),
-    ("JPY", 0),
-];
+const KNOWN_CURRENCIES: &[(&str, u32)] =
+    &[("ZAR", 2), ("BWP", 2), ("NAD", 2), ("LSL", 2), ("SZL", 2), ("USD", 2), ("EUR", 2), ("GBP", 2), ("JPY", 0)];
 
 /// An ISO 4217 currency code.
 ///
@@ -142,10 +133,7 @@ impl CurrencyPolicy {
         if self.accepted.contains(&currency) {
             Ok(())
         } else {
-            Err(MoneyError::UnsupportedCurrency {
-                currency,
-                accepted: crate::text::comma_separated(&self.accepted),
-            })
+            Err(MoneyError::UnsupportedCurrency { currency, accepted: crate::text::comma_separated(&self.accepted) })
         }
     }
 }
@@ -208,8 +196,8 @@ impl Money {
     /// [`Money::new`].
     pub fn parse(text: &str, currency: Currency) -> Result<Self, MoneyError> {
         let text = text.trim();
-        let amount = Decimal::from_str_exact(text)
-            .map_err(|_| MoneyError::NotANumber(text.chars().take(32).collect()))?;
+        let amount =
+            Decimal::from_str_exact(text).map_err(|_| MoneyError::NotANumber(text.chars().take(32).collect()))?;
         Self::new(amount, currency)
     }
 
@@ -383,7 +371,10 @@ mod tests {
 
     #[test]
     fn refuses_bad_amounts() {
-        assert_eq!(Money::parse("1.001", Currency::ZAR), Err(MoneyError::TooPrecise { currency: Currency::ZAR, places: 2 }));
+        assert_eq!(
+            Money::parse("1.001", Currency::ZAR),
+            Err(MoneyError::TooPrecise { currency: Currency::ZAR, places: 2 })
+        );
         assert_eq!(Money::parse("-0.01", Currency::ZAR), Err(MoneyError::Negative));
         assert!(matches!(Money::parse("1e3", Currency::ZAR), Err(MoneyError::NotANumber(_))));
         assert!(matches!(Money::parse("NaN", Currency::ZAR), Err(MoneyError::NotANumber(_))));

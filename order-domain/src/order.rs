@@ -200,7 +200,9 @@ impl Order {
             (None, _) => None,
             (Some(code), None) => return Err(OrderError::UnknownCampaign(code.clone())),
             (Some(code), Some(campaign)) if campaign.code != *code => {
-                return Err(PricingError::CampaignCodeMismatch { requested: code.clone(), offered: campaign.code }.into());
+                return Err(
+                    PricingError::CampaignCodeMismatch { requested: code.clone(), offered: campaign.code }.into()
+                );
             }
             (Some(_), Some(campaign)) => Some(campaign),
         };
@@ -304,7 +306,12 @@ impl Order {
     ///
     /// # Errors
     /// As [`Order::execute`].
-    pub fn confirm_payment(&mut self, payment: Payment, actor: ActorKind, now: DateTime<Utc>) -> Result<Vec<OrderEvent>, OrderError> {
+    pub fn confirm_payment(
+        &mut self,
+        payment: Payment,
+        actor: ActorKind,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
         self.execute(Command::ConfirmPayment(payment), actor, now)
     }
 
@@ -312,7 +319,12 @@ impl Order {
     ///
     /// # Errors
     /// As [`Order::execute`].
-    pub fn cancel(&mut self, reason: Option<Reason>, actor: ActorKind, now: DateTime<Utc>) -> Result<Vec<OrderEvent>, OrderError> {
+    pub fn cancel(
+        &mut self,
+        reason: Option<Reason>,
+        actor: ActorKind,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
         self.execute(Command::Cancel(reason), actor, now)
     }
 
@@ -344,7 +356,12 @@ impl Order {
     ///
     /// # Errors
     /// As [`Order::execute`].
-    pub fn refund(&mut self, reason: Option<Reason>, actor: ActorKind, now: DateTime<Utc>) -> Result<Vec<OrderEvent>, OrderError> {
+    pub fn refund(
+        &mut self,
+        reason: Option<Reason>,
+        actor: ActorKind,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
         self.execute(Command::Refund(reason), actor, now)
     }
 
@@ -355,7 +372,12 @@ impl Order {
     /// [`OrderError::IllegalTransition`], [`OrderError::NotPermitted`],
     /// [`OrderError::AmountMismatch`], [`OrderError::DoublePayment`]. On error the order is
     /// unchanged.
-    pub fn execute(&mut self, command: Command, actor: ActorKind, now: DateTime<Utc>) -> Result<Vec<OrderEvent>, OrderError> {
+    pub fn execute(
+        &mut self,
+        command: Command,
+        actor: ActorKind,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
         let kind = command.kind();
         let (step, allowed) = step(self.status, kind);
         if step == Step::Illegal {
@@ -428,7 +450,13 @@ impl Order {
     }
 
     /// Walks `path` (one or two edges), records each edge, bumps the version once.
-    fn move_to(&mut self, path: &[OrderStatus], actor: ActorKind, reason: Option<Reason>, now: DateTime<Utc>) -> OrderEvent {
+    fn move_to(
+        &mut self,
+        path: &[OrderStatus],
+        actor: ActorKind,
+        reason: Option<Reason>,
+        now: DateTime<Utc>,
+    ) -> OrderEvent {
         let from = self.status;
         for &to in path {
             self.history.push(StatusChange { from: self.status, to, at: now, actor, reason: reason.clone() });
@@ -657,3 +685,6 @@ impl From<Order> for OrderRecord {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

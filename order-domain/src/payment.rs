@@ -7,17 +7,12 @@ use crate::ids::PaymentId;
 use crate::money::Money;
 
 /// How the customer pays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PaymentMethod {
+    #[default]
     /// PayFast, South Africa's card and instant-EFT gateway.
     Payfast,
-}
-
-impl Default for PaymentMethod {
-    fn default() -> Self {
-        Self::Payfast
-    }
 }
 
 /// A verified payment: the payment service (or a verified PayFast notification) says this

@@ -134,7 +134,12 @@ impl OrderLine {
     /// # Errors
     /// [`PricingError::Money`] with [`MoneyError::TooLarge`] when the line total would exceed
     /// [`Money::MAX`].
-    pub fn new(sku: Sku, description: Description, quantity: Quantity, unit_price: Money) -> Result<Self, PricingError> {
+    pub fn new(
+        sku: Sku,
+        description: Description,
+        quantity: Quantity,
+        unit_price: Money,
+    ) -> Result<Self, PricingError> {
         unit_price.times(quantity.get())?;
         Ok(Self { sku, description, quantity, unit_price })
     }
@@ -310,9 +315,7 @@ pub struct Totals {
 
 /// Sums line totals.
 pub(crate) fn subtotal_of(lines: &[OrderLine]) -> Result<Money, MoneyError> {
-    lines
-        .iter()
-        .try_fold(Money::zero(currency_of(lines)), |sum, line| sum.checked_add(line.line_total()))
+    lines.iter().try_fold(Money::zero(currency_of(lines)), |sum, line| sum.checked_add(line.line_total()))
 }
 
 /// The rules an order is priced by: the VAT table and the accepted currencies.
@@ -349,7 +352,12 @@ impl PricingRules {
     /// # Errors
     /// [`PricingError`] when the currency is not accepted, the campaign is not active or is in
     /// another currency, an amount overflows, or no VAT rate applies.
-    pub fn price(&self, cart: &CartSnapshot, campaign: Option<&Campaign>, at: DateTime<Utc>) -> Result<Totals, PricingError> {
+    pub fn price(
+        &self,
+        cart: &CartSnapshot,
+        campaign: Option<&Campaign>,
+        at: DateTime<Utc>,
+    ) -> Result<Totals, PricingError> {
         let currency = cart.currency();
         self.currencies.check(currency)?;
         let subtotal = subtotal_of(cart.lines())?;
@@ -424,7 +432,8 @@ mod tests {
 
     #[test]
     fn prices_without_campaign() {
-        let totals = PricingRules::default().price(&cart(vec![line("199.00", 2), line("0.99", 1)]), None, now()).unwrap();
+        let totals =
+            PricingRules::default().price(&cart(vec![line("199.00", 2), line("0.99", 1)]), None, now()).unwrap();
         assert_eq!(totals.subtotal, zar("398.99"));
         assert_eq!(totals.discount, zar("0"));
         assert_eq!(totals.total, zar("398.99"));
@@ -453,16 +462,24 @@ mod tests {
     fn campaign_must_be_active_and_in_the_order_currency() {
         let mut c = campaign(Discount::Percentage(Percentage::new(Decimal::TEN).unwrap()));
         c.valid_until = Some(now());
-        assert!(matches!(PricingRules::default().price(&cart(vec![line("1", 1)]), Some(&c), now()), Err(PricingError::CampaignNotActive(_))));
+        assert!(matches!(
+            PricingRules::default().price(&cart(vec![line("1", 1)]), Some(&c), now()),
+            Err(PricingError::CampaignNotActive(_))
+        ));
         let usd = Money::parse("1", Currency::parse("USD").unwrap()).unwrap();
         let c = campaign(Discount::FixedAmount(usd));
-        assert!(matches!(PricingRules::default().price(&cart(vec![line("1", 1)]), Some(&c), now()), Err(PricingError::CampaignCurrencyMismatch { .. })));
+        assert!(matches!(
+            PricingRules::default().price(&cart(vec![line("1", 1)]), Some(&c), now()),
+            Err(PricingError::CampaignCurrencyMismatch { .. })
+        ));
     }
 
     #[test]
     fn refuses_unaccepted_currency() {
         let usd = Money::parse("1", Currency::parse("USD").unwrap()).unwrap();
-        let l = OrderLine::new(Sku::parse("S").unwrap(), Description::parse("d").unwrap(), Quantity::new(1).unwrap(), usd).unwrap();
+        let l =
+            OrderLine::new(Sku::parse("S").unwrap(), Description::parse("d").unwrap(), Quantity::new(1).unwrap(), usd)
+                .unwrap();
         let result = PricingRules::default().price(&cart(vec![l]), None, now());
         assert!(matches!(result, Err(PricingError::Money(MoneyError::UnsupportedCurrency { .. }))));
     }
@@ -472,15 +489,28 @@ mod tests {
         let id = CartId::parse("c").unwrap();
         assert_eq!(CartSnapshot::new(id.clone(), vec![]), Err(PricingError::NoLines));
         assert!(CartSnapshot::new(id.clone(), vec![line("1", 1); 100]).is_ok());
-        assert_eq!(CartSnapshot::new(id.clone(), vec![line("1", 1); 101]), Err(PricingError::TooManyLines { max: 100, count: 101 }));
+        assert_eq!(
+            CartSnapshot::new(id.clone(), vec![line("1", 1); 101]),
+            Err(PricingError::TooManyLines { max: 100, count: 101 })
+        );
         let usd = Money::parse("1", Currency::parse("USD").unwrap()).unwrap();
-        let other = OrderLine::new(Sku::parse("S").unwrap(), Description::parse("d").unwrap(), Quantity::new(1).unwrap(), usd).unwrap();
-        assert!(matches!(CartSnapshot::new(id, vec![line("1", 1), other]), Err(PricingError::MixedCurrencies { line: 2, .. })));
+        let other =
+            OrderLine::new(Sku::parse("S").unwrap(), Description::parse("d").unwrap(), Quantity::new(1).unwrap(), usd)
+                .unwrap();
+        assert!(matches!(
+            CartSnapshot::new(id, vec![line("1", 1), other]),
+            Err(PricingError::MixedCurrencies { line: 2, .. })
+        ));
     }
 
     #[test]
     fn huge_lines_are_refused_not_overflowed() {
-        let result = OrderLine::new(Sku::parse("S").unwrap(), Description::parse("d").unwrap(), Quantity::new(10_000).unwrap(), zar("999999999999.99"));
+        let result = OrderLine::new(
+            Sku::parse("S").unwrap(),
+            Description::parse("d").unwrap(),
+            Quantity::new(10_000).unwrap(),
+            zar("999999999999.99"),
+        );
         assert_eq!(result, Err(PricingError::Money(MoneyError::TooLarge)));
     }
 

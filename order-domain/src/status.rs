@@ -72,7 +72,7 @@ impl OrderStatus {
 
 impl fmt::Display for OrderStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -100,7 +100,7 @@ pub enum ActorKind {
 
 impl fmt::Display for ActorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Self::Customer => "CUSTOMER",
             Self::Guest => "GUEST",
             Self::Staff => "STAFF",
@@ -162,7 +162,7 @@ impl Command {
 
 impl fmt::Display for CommandKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Self::RequestPayment => "request payment",
             Self::ConfirmPayment => "confirm payment",
             Self::Cancel => "cancel",
@@ -207,6 +207,10 @@ const NOBODY: Allowed = &[];
 
 /// The transition table of DESIGN §2.1: one exhaustive match, no wildcard arm, so a new status
 /// or command does not compile until every cell is decided.
+///
+/// Arms are grouped by status, one row per outcome, so the table reads like DESIGN §2.1 even
+/// where two rows of different statuses have the same outcome.
+#[allow(clippy::match_same_arms)]
 pub(crate) fn step(status: OrderStatus, command: CommandKind) -> (Step, Allowed) {
     use CommandKind as C;
     use OrderStatus as S;
@@ -240,19 +244,27 @@ pub(crate) fn step(status: OrderStatus, command: CommandKind) -> (Step, Allowed)
         // Terminal statuses absorb every command: a repeat is a no-op, anything else illegal.
         (S::Completed, C::ConfirmPayment) => (Step::PaymentForPaidOrder, PAYMENT),
         (S::Completed, C::Complete) => (Step::AlreadyDone, PROVISIONING_OR_STAFF),
-        (S::Completed, C::RequestPayment | C::Cancel | C::Expire | C::StartProcessing | C::Refund) => (Step::Illegal, NOBODY),
+        (S::Completed, C::RequestPayment | C::Cancel | C::Expire | C::StartProcessing | C::Refund) => {
+            (Step::Illegal, NOBODY)
+        }
 
         (S::Refunded, C::ConfirmPayment) => (Step::PaymentForPaidOrder, PAYMENT),
         (S::Refunded, C::Refund) => (Step::AlreadyDone, PAYMENT_OR_STAFF),
-        (S::Refunded, C::RequestPayment | C::Cancel | C::Expire | C::StartProcessing | C::Complete) => (Step::Illegal, NOBODY),
+        (S::Refunded, C::RequestPayment | C::Cancel | C::Expire | C::StartProcessing | C::Complete) => {
+            (Step::Illegal, NOBODY)
+        }
 
         (S::Cancelled, C::ConfirmPayment) => (Step::LatePayment, PAYMENT),
         (S::Cancelled, C::Cancel) => (Step::AlreadyDone, OWNER_STAFF_OR_SYSTEM),
-        (S::Cancelled, C::RequestPayment | C::Expire | C::StartProcessing | C::Complete | C::Refund) => (Step::Illegal, NOBODY),
+        (S::Cancelled, C::RequestPayment | C::Expire | C::StartProcessing | C::Complete | C::Refund) => {
+            (Step::Illegal, NOBODY)
+        }
 
         (S::Expired, C::ConfirmPayment) => (Step::LatePayment, PAYMENT),
         (S::Expired, C::Expire) => (Step::AlreadyDone, SYSTEM),
-        (S::Expired, C::RequestPayment | C::Cancel | C::StartProcessing | C::Complete | C::Refund) => (Step::Illegal, NOBODY),
+        (S::Expired, C::RequestPayment | C::Cancel | C::StartProcessing | C::Complete | C::Refund) => {
+            (Step::Illegal, NOBODY)
+        }
     }
 }
 
@@ -263,12 +275,23 @@ mod tests {
     #[test]
     fn terminal_statuses() {
         let terminal: Vec<_> = OrderStatus::ALL.into_iter().filter(|s| s.is_terminal()).collect();
-        assert_eq!(terminal, [OrderStatus::Completed, OrderStatus::Cancelled, OrderStatus::Expired, OrderStatus::Refunded]);
+        assert_eq!(
+            terminal,
+            [OrderStatus::Completed, OrderStatus::Cancelled, OrderStatus::Expired, OrderStatus::Refunded]
+        );
     }
 
     #[test]
     fn no_move_leaves_a_terminal_status() {
-        let commands = [CommandKind::RequestPayment, CommandKind::ConfirmPayment, CommandKind::Cancel, CommandKind::Expire, CommandKind::StartProcessing, CommandKind::Complete, CommandKind::Refund];
+        let commands = [
+            CommandKind::RequestPayment,
+            CommandKind::ConfirmPayment,
+            CommandKind::Cancel,
+            CommandKind::Expire,
+            CommandKind::StartProcessing,
+            CommandKind::Complete,
+            CommandKind::Refund,
+        ];
         for status in OrderStatus::ALL.into_iter().filter(|s| s.is_terminal()) {
             for command in commands {
                 let (step, _) = step(status, command);

@@ -4,8 +4,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::{
-    ActorKind, BillingAddress, BillingAddressInput, CartId, CartSnapshot, Currency, Description, Email, Money, NewOrder,
-    Order, OrderId, OrderLine, PaymentMethod, PricingRules, Quantity, Sku, TenantId,
+    ActorKind, BillingAddress, BillingAddressInput, CartId, CartSnapshot, Currency, Description, Email, Money,
+    NewOrder, Order, OrderId, OrderLine, PaymentMethod, PricingRules, Quantity, Sku, TenantId,
 };
 
 /// 25 November 2026, 10:00 UTC.
@@ -40,7 +40,7 @@ pub fn line(sku: &str, price: &str, quantity: u32) -> OrderLine {
 /// # Panics
 /// Never for the fixed values used.
 pub fn address() -> BillingAddress {
-    BillingAddress::parse(BillingAddressInput {
+    BillingAddress::parse(&BillingAddressInput {
         name: "Thandi Nkosi".into(),
         line1: "12 Long Street".into(),
         city: "Cape Town".into(),
@@ -77,7 +77,7 @@ pub fn new_order() -> NewOrder {
 /// # Panics
 /// Never for the fixed values used.
 pub fn pending_order() -> (Order, DateTime<Utc>) {
-    let (order, _) = Order::create(new_order(), &PricingRules::south_africa(), ActorKind::Customer, now())
-        .expect("valid order");
+    let (order, _) =
+        Order::create(new_order(), &PricingRules::south_africa(), ActorKind::Customer, now()).expect("valid order");
     (order, now())
 }

@@ -55,11 +55,7 @@ pub(crate) fn bounded(field: &'static str, raw: &str, max: usize) -> Result<Stri
 }
 
 /// Like [`bounded`], but an empty or absent value is `None` rather than an error.
-pub(crate) fn optional(
-    field: &'static str,
-    raw: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, InvalidValue> {
+pub(crate) fn optional(field: &'static str, raw: Option<&str>, max: usize) -> Result<Option<String>, InvalidValue> {
     match raw.map(str::trim) {
         None | Some("") => Ok(None),
         Some(value) => bounded(field, value, max).map(Some),

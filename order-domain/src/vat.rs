@@ -107,10 +107,7 @@ impl VatTable {
     /// South Africa's standard rate: 14 % from 7 April 1993, 15 % from 1 April 2018.
     pub fn south_africa() -> Self {
         let period = |y, m, d, percent: i64| {
-            (
-                NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default(),
-                VatRate(Decimal::new(percent, 2)),
-            )
+            (NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default(), VatRate(Decimal::new(percent, 2)))
         };
         Self { periods: vec![period(1993, 4, 7, 14), period(2018, 4, 1, 15)] }
     }
@@ -122,12 +119,7 @@ impl VatTable {
     pub fn rate_at(&self, at: DateTime<Utc>) -> Result<VatRate, VatError> {
         // South Africa keeps UTC+2 all year (no daylight saving).
         let date = (at.naive_utc() + TimeDelta::hours(2)).date();
-        self.periods
-            .iter()
-            .rev()
-            .find(|(from, _)| *from <= date)
-            .map(|(_, rate)| *rate)
-            .ok_or(VatError::NoRateOn(date))
+        self.periods.iter().rev().find(|(from, _)| *from <= date).map(|(_, rate)| *rate).ok_or(VatError::NoRateOn(date))
     }
 }
 

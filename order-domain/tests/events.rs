@@ -1,0 +1,155 @@
+//! Event contracts: the HLD's field names, round trips, and validation on the way in.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on unexpected errors.
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use order_domain::testing::{address, line, now, pending_order, zar};
+use order_domain::*;
+use proptest::prelude::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+const GOLDEN_ORDER_CREATED: &str = include_str!("golden/order_created.json");
+
+/// The golden sample's event: a guest order with a campaign.
+fn golden_event() -> EventEnvelope {
+    let mut new = testing::new_order();
+    new.tenant_id = None;
+    new.id = OrderId::parse("order_01JDQ2Z7Y8E6T3VY0M5K9C4B2A").unwrap();
+    new.cart = CartSnapshot::new(CartId::parse("cart_zzz").unwrap(), vec![line("HOSTING-PRO", "575.00", 2)]).unwrap();
+    let code = CampaignCode::parse("SUMMER2025").unwrap();
+    new.campaign_code = Some(code.clone());
+    new.campaign =
+        Some(Campaign { code, discount: Discount::FixedAmount(zar("50.00")), valid_from: None, valid_until: None });
+    new.customer_email = Email::parse("user@example.com").unwrap();
+    new.billing_address = address();
+    let (_, created) = Order::create(new, &PricingRules::south_africa(), ActorKind::Guest, now()).unwrap();
+    EventEnvelope::new(
+        Uuid::parse_str("6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f").unwrap(),
+        Utc.with_ymd_and_hms(2026, 1, 6, 10, 30, 0).unwrap(),
+        OrderEvent::OrderCreated(created),
+    )
+}
+
+#[test]
+fn order_created_matches_the_golden_sample() {
+    let golden: Value = serde_json::from_str(GOLDEN_ORDER_CREATED).unwrap();
+    let event = golden_event();
+    assert_eq!(
+        serde_json::to_value(&event).unwrap(),
+        golden,
+        "serialized:\n{}",
+        serde_json::to_string_pretty(&event).unwrap()
+    );
+    assert_eq!(serde_json::from_str::<EventEnvelope>(GOLDEN_ORDER_CREATED).unwrap(), event);
+}
+
+#[test]
+fn golden_sample_uses_the_hld_field_names() {
+    let golden: Value = serde_json::from_str(GOLDEN_ORDER_CREATED).unwrap();
+    for field in ["messageId", "timestamp", "eventType", "version", "payload"] {
+        assert!(golden.get(field).is_some(), "envelope lacks {field}");
+    }
+    assert_eq!(golden["eventType"], "ORDER_CREATED");
+    assert_eq!(golden["version"], "1.0");
+    let payload = &golden["payload"];
+    for field in [
+        "orderId",
+        "tenantId",
+        "customerEmail",
+        "cartId",
+        "campaignCode",
+        "billingAddress",
+        "paymentMethod",
+        "currency",
+    ] {
+        assert!(payload.get(field).is_some(), "payload lacks {field}");
+    }
+    assert_eq!(payload["tenantId"], Value::Null, "a guest order has a null tenantId");
+    assert_eq!(payload["paymentMethod"], "payfast");
+    assert_eq!(payload["currency"], "ZAR");
+    for field in ["items", "totals", "createdAt"] {
+        assert!(payload.get(field).is_some(), "snapshot lacks {field}");
+    }
+}
+
+#[test]
+fn envelopes_are_validated_on_the_way_in() {
+    let golden: Value = serde_json::from_str(GOLDEN_ORDER_CREATED).unwrap();
+    let with = |edit: &dyn Fn(&mut Value)| {
+        let mut value = golden.clone();
+        edit(&mut value);
+        serde_json::from_value::<EventEnvelope>(value)
+    };
+    assert!(with(&|v| v["version"] = "2.0".into()).is_err(), "unknown schema version");
+    assert!(with(&|v| v["eventType"] = "ORDER_EXPLODED".into()).is_err(), "unknown event type");
+    assert!(with(&|v| v["payload"]["customerEmail"] = "not-an-email".into()).is_err(), "invalid email");
+    assert!(with(&|v| v["payload"]["orderId"] = "order_1".into()).is_err(), "invalid order id");
+    assert!(with(&|v| v["payload"]["items"][0]["quantity"] = 0.into()).is_err(), "invalid quantity");
+    assert!(with(&|v| v["payload"]["totals"]["total"]["amount"] = "1.00".into()).is_err(), "totals that do not add up");
+    assert!(with(&|v| v["payload"]["totals"]["vat"]["amount"] = "0.00".into()).is_err(), "wrong VAT");
+    assert!(with(&|v| v["payload"]["items"] = Value::Array(vec![])).is_err(), "no lines");
+}
+
+#[test]
+fn status_changed_carries_the_move_and_the_snapshot() {
+    let (mut order, at) = pending_order();
+    let events = order.cancel(Some(Reason::parse("changed my mind").unwrap()), ActorKind::Customer, at).unwrap();
+    let envelope = EventEnvelope::new(Uuid::nil(), at, events[0].clone());
+    let json = serde_json::to_value(&envelope).unwrap();
+    assert_eq!(json["eventType"], "ORDER_STATUS_CHANGED");
+    let payload = &json["payload"];
+    assert_eq!(payload["from"], "PENDING");
+    assert_eq!(payload["to"], "CANCELLED");
+    assert_eq!(payload["version"], 2);
+    assert_eq!(payload["actor"], "CUSTOMER");
+    assert_eq!(payload["reason"], "changed my mind");
+    assert_eq!(payload["order"]["status"], "CANCELLED");
+    assert_eq!(serde_json::from_value::<EventEnvelope>(json).unwrap(), envelope);
+}
+
+fn any_command() -> impl Strategy<Value = (Command, ActorKind)> {
+    let actor = prop::sample::select(vec![
+        ActorKind::Customer,
+        ActorKind::Staff,
+        ActorKind::PaymentService,
+        ActorKind::ProvisioningService,
+        ActorKind::System,
+    ]);
+    let command = prop_oneof![
+        Just(Command::RequestPayment),
+        prop::sample::select(vec!["pf_1", "pf_2"]).prop_map(|id| Command::ConfirmPayment(Payment {
+            payment_id: PaymentId::parse(id).unwrap(),
+            amount: zar("1349.00"),
+            method: PaymentMethod::Payfast,
+            paid_at: now(),
+        })),
+        ".{0,40}".prop_map(|text| Command::Cancel(Reason::parse(text).ok())),
+        Just(Command::Expire),
+        Just(Command::StartProcessing),
+        Just(Command::Complete),
+        Just(Command::Refund(None)),
+    ];
+    (command, actor)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    #[test]
+    fn every_event_round_trips_through_json(steps in prop::collection::vec(any_command(), 0..25), nanos in 0_i64..1_000_000_000) {
+        let (mut order, start) = pending_order();
+        let mut events = vec![OrderEvent::OrderCreated(order.created_event())];
+        for (i, (command, actor)) in steps.into_iter().enumerate() {
+            let at = start + TimeDelta::seconds(i64::try_from(i).unwrap()) + TimeDelta::nanoseconds(nanos);
+            if let Ok(produced) = order.execute(command, actor, at) {
+                events.extend(produced);
+            }
+        }
+        for event in events {
+            let envelope = EventEnvelope::new(Uuid::from_u128(u128::try_from(nanos).unwrap()), start, event);
+            let json = serde_json::to_string(&envelope).unwrap();
+            prop_assert_eq!(serde_json::from_str::<EventEnvelope>(&json).unwrap(), envelope);
+        }
+    }
+}
