@@ -1,0 +1,88 @@
+//! Publishing events, and the per-processor queues they fan out to.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use order_domain::EventEnvelope;
+
+use crate::error::PortResult;
+
+/// Publishes events to every subscriber (on AWS: one SNS topic, four subscribed SQS queues).
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    /// Publishes one event to every subscriber. Delivery is at least once: subscribers must
+    /// tolerate duplicates.
+    ///
+    /// # Errors
+    /// [`Unavailable`](crate::PortError::Unavailable) when the event may not have been
+    /// published; the caller keeps it (claim or outbox) and publishes again later.
+    async fn publish(&self, event: &EventEnvelope) -> PortResult<()>;
+}
+
+/// One message handed to a consumer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The queue's id of the message.
+    pub message_id: String,
+    /// Handle to acknowledge or release this delivery.
+    pub receipt: String,
+    /// How many times the message has been received, this time included (1 on first delivery).
+    pub receive_count: u32,
+    /// The event, or why the body is not a valid event (such a message is never lost: it is
+    /// released until its retry budget is spent and then lands in the dead-letter queue).
+    pub event: Result<EventEnvelope, String>,
+}
+
+/// A message in a dead-letter queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The queue's id of the message.
+    pub message_id: String,
+    /// The message body as received.
+    pub body: String,
+}
+
+/// One subscriber's queue: each message is handed to one consumer at a time; a message not
+/// acknowledged comes back, and after the queue's retry budget it moves to the queue's
+/// dead-letter queue.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait EventQueue: Send + Sync {
+    /// The queue's name, for logs.
+    fn name(&self) -> &str;
+
+    /// Up to `max` messages, waiting up to `wait` for the first to arrive. Each received
+    /// message is hidden from other consumers until acknowledged or released (or its
+    /// visibility timeout passes). A message received more times than the retry budget
+    /// allows is moved to the dead-letter queue instead of being returned.
+    ///
+    /// # Errors
+    /// Only [`Unavailable`](crate::PortError::Unavailable).
+    async fn receive(&self, max: usize, wait: Duration) -> PortResult<Vec<Delivery>>;
+
+    /// Deletes a handled message.
+    ///
+    /// # Errors
+    /// Only [`Unavailable`](crate::PortError::Unavailable); acknowledging twice is a success.
+    async fn ack(&self, receipt: &str) -> PortResult<()>;
+
+    /// Makes a message that could not be handled visible again after `delay`, for a retry.
+    ///
+    /// # Errors
+    /// Only [`Unavailable`](crate::PortError::Unavailable).
+    async fn release(&self, receipt: &str, delay: Duration) -> PortResult<()>;
+
+    /// Messages in the dead-letter queue, at most `max`, without removing them.
+    ///
+    /// # Errors
+    /// Only [`Unavailable`](crate::PortError::Unavailable).
+    async fn dead_letters(&self, max: usize) -> PortResult<Vec<DeadLetter>>;
+
+    /// Moves up to `max` messages from the dead-letter queue back to the queue, with a fresh
+    /// retry budget; returns how many moved.
+    ///
+    /// # Errors
+    /// Only [`Unavailable`](crate::PortError::Unavailable).
+    async fn redrive(&self, max: usize) -> PortResult<usize>;
+}
