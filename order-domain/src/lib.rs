@@ -13,6 +13,7 @@
 //! - [`status`], [`order`]: the [`Order`] aggregate and the transition table of DESIGN §2.1 as
 //!   one exhaustive `match`.
 //! - [`tenant`]: the guest-checkout tenant decision.
+//! - [`invoice`]: which form of tax invoice an order needs.
 //! - [`events`]: the published event contracts (`ORDER_CREATED`, `ORDER_STATUS_CHANGED`,
 //!   `LATE_PAYMENT_RECEIVED`) in the HLD's envelope.
 //! - [`testing`]: fixtures for tests and examples.
@@ -37,6 +38,7 @@ pub mod address;
 pub mod email;
 pub mod events;
 pub mod ids;
+pub mod invoice;
 pub mod money;
 pub mod order;
 pub mod payment;
@@ -51,6 +53,7 @@ pub use address::{BillingAddress, BillingAddressInput, VatNumber};
 pub use email::Email;
 pub use events::{EventEnvelope, LatePaymentReceived, OrderCreated, OrderEvent, OrderStatusChanged, SchemaVersion};
 pub use ids::{CampaignCode, CartId, OrderId, PaymentId, Sku, TenantId};
+pub use invoice::TaxInvoiceForm;
 pub use money::{Currency, CurrencyPolicy, Money, MoneyError};
 pub use order::{ExpiryPolicy, NewOrder, Order, OrderError, OrderRecord, StatusChange};
 pub use payment::{Payment, PaymentMethod};

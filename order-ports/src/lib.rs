@@ -19,11 +19,13 @@
 //! - [`email`] — [`Mailer`], [`EmailRenderer`], [`TemplateSource`].
 //! - [`upstream`] — [`CartGateway`], [`CampaignCatalog`].
 //! - [`effects`] — [`EffectLog`], for side effects done once.
+//! - [`cipher`] — [`FieldCipher`], field-level encryption of personal data.
 //! - [`system`] — [`Clock`], [`IdGenerator`].
 
 // mockall's generated structs name their fields after the methods (`order_id`, `message_id`, …).
 #![cfg_attr(feature = "mocks", allow(clippy::struct_field_names))]
 
+pub mod cipher;
 pub mod documents;
 pub mod effects;
 pub mod email;
@@ -37,6 +39,7 @@ pub mod upstream;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+pub use cipher::FieldCipher;
 pub use documents::{
     DocumentKey, DocumentKind, DocumentRenderer, DocumentRequest, DocumentStore, InvoiceNumber, InvoiceNumbers,
     RenderedDocument, Supplier,
@@ -54,6 +57,8 @@ pub use system::{Clock, IdGenerator};
 pub use tenants::TenantDirectory;
 pub use upstream::{CampaignCatalog, CartGateway};
 
+#[cfg(feature = "mocks")]
+pub use cipher::MockFieldCipher;
 #[cfg(feature = "mocks")]
 pub use documents::{MockDocumentRenderer, MockDocumentStore, MockInvoiceNumbers};
 #[cfg(feature = "mocks")]

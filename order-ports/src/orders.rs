@@ -172,6 +172,12 @@ pub trait CartClaims: Send + Sync {
     /// [`ClaimOutcome::AlreadyClaimed`], not an error.
     async fn claim(&self, claim: &CartClaim) -> PortResult<ClaimOutcome>;
 
+    /// The claim on this cart, if any.
+    ///
+    /// # Errors
+    /// Only [`Unavailable`](crate::PortError::Unavailable).
+    async fn find(&self, cart: &CartId) -> PortResult<Option<CartClaim>>;
+
     /// Claims not yet recorded that were made before `before`, oldest first, at most `limit`:
     /// what the relay re-publishes for clients that never retried.
     ///
