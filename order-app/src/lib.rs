@@ -1,9 +1,39 @@
 //! # order-app
 //!
-//! The application layer of BBWS Order Management. It will own the use cases (create an order
-//! for a tenant or a guest, get, list, update, confirm payment, expire stale orders) and the four
-//! event processors (record writer, invoice writer, internal notifier, customer notifier), plus
-//! authorization by principal.
+//! The application layer of BBWS Order Management: use cases and event processors. It loads,
+//! asks the domain, saves and publishes; every business rule stays in `order-domain`, every
+//! technology behind an `order-ports` trait. Hosts build an [`OrderApp`] from [`Ports`] and an
+//! [`AppConfig`], call its use cases with an authenticated [`Principal`], and drive the
+//! processors with a [`Runner`] (or their own queue consumer, such as a Lambda).
 //!
-//! Use cases load, ask the domain, save and publish; business rules stay in `order-domain`.
-//! This crate depends only on `order-domain` and `order-ports`, never on an adapter.
+//! ## The flow
+//! 1. [`OrderApp::create_for_tenant`] / [`OrderApp::create_guest`]: price the trusted cart,
+//!    claim it (one conditional write), publish `ORDER_CREATED`. Retries return the same id.
+//! 2. Four processors, each on its own queue: [`RecordWriter`] stores the order (resolving a
+//!    guest's tenant), [`InvoiceWriter`] stores the invoice (and later the receipt),
+//!    [`InternalNotifier`] and [`CustomerNotifier`] send email once per occasion.
+//! 3. [`OrderApp::update`] and [`OrderApp::confirm_payment`]: version-conditioned writes that
+//!    commit the order and its `ORDER_STATUS_CHANGED` event together; the event is then
+//!    published (or by [`OrderApp::relay`] after a crash).
+//! 4. [`OrderApp::expire_stale`]: the scheduled sweep.
+//!
+//! ## Authorization
+//! A customer sees only their own tenant's orders; another tenant's order is
+//! [`AppError::NotFound`], never "forbidden". Staff, services and the system read by id. What
+//! each kind of principal may do to an order is decided by the domain's transition table.
+
+mod app;
+mod error;
+mod principal;
+pub mod processors;
+mod runner;
+pub mod usecases;
+
+pub use app::{AppConfig, OrderApp, Ports};
+pub use error::AppError;
+pub use principal::{Principal, Service};
+pub use processors::{CustomerNotifier, InternalNotifier, InvoiceWriter, Processor, RecordWriter};
+pub use runner::{RunReport, Runner, Subscription};
+pub use usecases::create::{CreateOrderRequest, CreateOutcome};
+pub use usecases::sweep::{RelayReport, SweepReport};
+pub use usecases::update::StatusChange;

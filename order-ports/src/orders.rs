@@ -119,6 +119,13 @@ pub trait OrderRepository: Send + Sync {
     /// that id already exists for another order.
     async fn update<'a>(&self, update: OrderUpdate<'a>) -> PortResult<()>;
 
+    /// Orders in `status` that entered it before `before`, oldest first, at most `limit`,
+    /// across all tenants: what the expiry sweep looks at.
+    ///
+    /// # Errors
+    /// Only [`Unavailable`](crate::PortError::Unavailable).
+    async fn stale(&self, status: OrderStatus, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<Order>>;
+
     /// Outbox entries not yet published, oldest first, at most `limit`.
     ///
     /// # Errors

@@ -1,0 +1,158 @@
+//! The application: its configuration, the ports it is wired to, and shared helpers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use order_domain::{
+    Email, EventEnvelope, ExpiryPolicy, GuestTenantDecision, Order, OrderEvent, PricingRules, TenantId,
+};
+use order_ports::{
+    CampaignCatalog, CartClaims, CartGateway, Clock, DocumentRenderer, DocumentStore, EffectLog, EmailRenderer,
+    EventPublisher, IdGenerator, InvoiceNumbers, Mailer, OrderRepository, PortError, Supplier, TenantDirectory,
+};
+use tracing::{info, warn};
+
+use crate::error::{AppError, Context};
+
+/// Every port the application uses. Hosts fill it with adapters of one family or another.
+#[derive(Clone)]
+pub struct Ports {
+    /// Orders and their outbox.
+    pub orders: Arc<dyn OrderRepository>,
+    /// Cart claims (idempotent creates).
+    pub claims: Arc<dyn CartClaims>,
+    /// Tenants by email.
+    pub tenants: Arc<dyn TenantDirectory>,
+    /// Event publication.
+    pub publisher: Arc<dyn EventPublisher>,
+    /// The cart service.
+    pub carts: Arc<dyn CartGateway>,
+    /// Campaign rules.
+    pub campaigns: Arc<dyn CampaignCatalog>,
+    /// Stored invoices and receipts.
+    pub documents: Arc<dyn DocumentStore>,
+    /// PDF rendering.
+    pub renderer: Arc<dyn DocumentRenderer>,
+    /// Invoice serial numbers.
+    pub invoice_numbers: Arc<dyn InvoiceNumbers>,
+    /// Sending email.
+    pub mailer: Arc<dyn Mailer>,
+    /// Email templates.
+    pub emails: Arc<dyn EmailRenderer>,
+    /// Once-only side effects.
+    pub effects: Arc<dyn EffectLog>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Fresh ids.
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+/// How the application behaves. Built by the host from its own configuration; the library
+/// reads no environment.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// VAT table and accepted currencies.
+    pub pricing: PricingRules,
+    /// When unpaid orders expire or are cancelled.
+    pub expiry: ExpiryPolicy,
+    /// The seller on invoices and receipts.
+    pub supplier: Supplier,
+    /// Base URL of the customer portal; customer emails link to `{portal_url}/orders/{id}`.
+    pub portal_url: String,
+    /// Base URL of the staff console; internal emails link to `{staff_console_url}/orders/{id}`.
+    pub staff_console_url: String,
+    /// Who receives internal notifications.
+    pub staff_emails: Vec<Email>,
+    /// How long after its id was issued an order may still be unrecorded: a `GET` in that
+    /// window answers "not recorded yet", and the relay re-publishes claims older than it.
+    pub recording_grace: Duration,
+    /// How long a worker holds an email's effect record before another may retry it.
+    pub effect_lease: Duration,
+}
+
+/// The application: use cases (this type's methods) and the processors built on it.
+pub struct OrderApp {
+    pub(crate) ports: Ports,
+    pub(crate) config: AppConfig,
+}
+
+impl OrderApp {
+    /// Wires the application.
+    pub fn new(ports: Ports, config: AppConfig) -> Arc<Self> {
+        Arc::new(Self { ports, config })
+    }
+
+    /// The ports it was wired with.
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+
+    /// Its configuration.
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    /// Wraps events in envelopes with fresh ids, stamped now.
+    pub(crate) fn envelopes(&self, events: Vec<OrderEvent>) -> Vec<EventEnvelope> {
+        let now = self.ports.clock.now();
+        events.into_iter().map(|event| EventEnvelope::new(self.ports.ids.message_id(), now, event)).collect()
+    }
+
+    /// The tenant an order belongs to, resolving a guest order's tenant by its email: the
+    /// existing tenant for that email, or a new UNVALIDATED one. Idempotent and race-safe, so
+    /// any processor may call it: when two guests race to create the tenant, the directory's
+    /// uniqueness guard lets one win and the other finds the winner.
+    pub(crate) async fn tenant_of(&self, order: &Order) -> Result<TenantId, AppError> {
+        if let Some(tenant) = order.tenant_id() {
+            return Ok(tenant.clone());
+        }
+        let email = order.customer_email();
+        let found = self.ports.tenants.find_by_email(email).await.context("looking up the guest's tenant")?;
+        match order_domain::decide_guest_tenant(email, found.as_ref()) {
+            GuestTenantDecision::Use(tenant) => Ok(tenant),
+            GuestTenantDecision::CreateUnvalidated { email } => {
+                let id = self.ports.ids.tenant_id();
+                match self.ports.tenants.create_unvalidated(&id, &email, self.ports.clock.now()).await {
+                    Ok(tenant) => {
+                        info!(tenant = %tenant.id, order = %order.id(), "created an unvalidated tenant for a guest order");
+                        Ok(tenant.id)
+                    }
+                    Err(PortError::AlreadyExists) => {
+                        // A concurrent order for the same email created it first: use theirs.
+                        let winner =
+                            self.ports.tenants.find_by_email(&email).await.context("re-reading the guest's tenant")?;
+                        winner.map(|tenant| tenant.id).ok_or_else(|| AppError::Dependency {
+                            context: "resolving the guest's tenant",
+                            source: PortError::transient("tenant reported as existing but not found"),
+                        })
+                    }
+                    Err(source) => Err(AppError::Dependency { context: "creating the guest's tenant", source }),
+                }
+            }
+        }
+    }
+
+    /// Publishes events committed with an order change and clears them from the outbox. A
+    /// failed publish is logged and left in the outbox for the relay: the change itself is
+    /// already safe.
+    pub(crate) async fn publish_committed(&self, order: &Order, envelopes: &[EventEnvelope]) {
+        let Some(tenant_id) = order.tenant_id() else { return };
+        for envelope in envelopes {
+            match self.ports.publisher.publish(envelope).await {
+                Ok(()) => {
+                    let entry = order_ports::OutboxEntry {
+                        tenant_id: tenant_id.clone(),
+                        order_id: order.id(),
+                        event: envelope.clone(),
+                    };
+                    if let Err(error) = self.ports.orders.clear_outbox(&entry).await {
+                        warn!(order = %order.id(), %error, "published, but could not clear the outbox; the relay will publish again");
+                    }
+                }
+                Err(error) => {
+                    warn!(order = %order.id(), event = envelope.event.event_type(), %error, "publish failed; the relay will retry");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Reading orders.
+
+use order_domain::{Order, OrderId, TenantId};
+use order_ports::{ListQuery, OrderPage, PortError};
+
+use crate::app::OrderApp;
+use crate::error::AppError;
+use crate::principal::Principal;
+
+impl OrderApp {
+    /// The order, if the principal may see it. A customer's read is confined to their own
+    /// tenant's partition; anyone else reads by id.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] when it does not exist or the principal may not see it;
+    /// [`AppError::NotRecordedYet`] when the id was issued within the recording grace period and
+    /// the record writer may not have run yet.
+    pub async fn get(&self, principal: &Principal, id: OrderId) -> Result<Order, AppError> {
+        let found = match principal.own_tenant() {
+            Some(tenant) => self.ports.orders.get(tenant, id).await,
+            None => self.ports.orders.get_by_id(id).await,
+        };
+        match found {
+            Ok(order) if principal.may_see(&order) => Ok(order),
+            Err(PortError::NotFound) if self.may_be_unrecorded(id, self.ports.clock.now()) => {
+                Err(AppError::NotRecordedYet { order_id: id, retry_after: std::time::Duration::from_secs(1) })
+            }
+            // Another tenant's order is answered exactly like a missing one.
+            Ok(_) | Err(PortError::NotFound) => Err(AppError::NotFound),
+            Err(source) => Err(AppError::Dependency { context: "reading the order", source }),
+        }
+    }
+
+    /// A tenant's orders, newest first.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] when a customer asks for another tenant (as if it had no orders
+    /// to show), [`AppError::NotAllowed`] for principals that list nothing, and
+    /// [`AppError::InvalidInput`]-like refusals of a bad cursor as [`AppError::Dependency`] with
+    /// [`PortError::InvalidData`].
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<OrderPage, AppError> {
+        if !principal.may_list(tenant) {
+            return Err(match principal {
+                Principal::Customer { .. } => AppError::NotFound,
+                _ => AppError::NotAllowed("only the tenant's customers and staff list orders"),
+            });
+        }
+        let mut query = query.clone();
+        query.limit = query.limit.clamp(1, ListQuery::MAX_LIMIT);
+        self.ports
+            .orders
+            .list(tenant, &query)
+            .await
+            .map_err(|source| AppError::Dependency { context: "listing orders", source })
+    }
+}

@@ -1,0 +1,113 @@
+//! Changing orders: status moves, cancellation, payment confirmation.
+
+use order_domain::{Command, Order, OrderId, Payment, Reason};
+use order_ports::{OrderUpdate, PortError};
+use tracing::info;
+
+use crate::app::OrderApp;
+use crate::error::AppError;
+use crate::principal::Principal;
+
+/// A change requested through the update endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusChange {
+    /// Hand the order to payment.
+    RequestPayment,
+    /// Cancel it.
+    Cancel(Option<Reason>),
+    /// Start provisioning.
+    StartProcessing,
+    /// Provisioning finished.
+    Complete,
+    /// Refund it.
+    Refund(Option<Reason>),
+}
+
+impl StatusChange {
+    fn into_command(self) -> Command {
+        match self {
+            Self::RequestPayment => Command::RequestPayment,
+            Self::Cancel(reason) => Command::Cancel(reason),
+            Self::StartProcessing => Command::StartProcessing,
+            Self::Complete => Command::Complete,
+            Self::Refund(reason) => Command::Refund(reason),
+        }
+    }
+}
+
+impl OrderApp {
+    /// Applies a status change. `expected_version` (from `If-Match`) makes the change
+    /// conditional on the caller's copy being current.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`], [`AppError::StaleVersion`], [`AppError::Rejected`] (illegal move
+    /// or not permitted for this principal), [`AppError::Conflict`] when another change won the
+    /// race, and [`AppError::Dependency`].
+    pub async fn update(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+        change: StatusChange,
+        expected_version: Option<u64>,
+    ) -> Result<Order, AppError> {
+        self.apply_command(principal, id, change.into_command(), expected_version).await
+    }
+
+    /// Confirms a verified payment (the host verified it: payment service token or PayFast
+    /// signature). Idempotent on the payment id: the same payment again answers the order as
+    /// it is. A payment for a cancelled or expired order is recorded for refund and staff are
+    /// told; the order stays as it is.
+    ///
+    /// # Errors
+    /// As [`OrderApp::update`], plus [`AppError::PaymentIdReused`] when this payment id already
+    /// paid another order. A wrong amount or a second, different payment are
+    /// [`AppError::Rejected`].
+    pub async fn confirm_payment(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+        payment: Payment,
+    ) -> Result<Order, AppError> {
+        self.apply_command(principal, id, Command::ConfirmPayment(payment), None).await
+    }
+
+    pub(crate) async fn apply_command(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+        command: Command,
+        expected_version: Option<u64>,
+    ) -> Result<Order, AppError> {
+        let mut order = self.get(principal, id).await?;
+        let loaded_version = order.version();
+        if let Some(expected) = expected_version.filter(|expected| *expected != loaded_version) {
+            return Err(AppError::StaleVersion { order_id: id, expected, current: loaded_version });
+        }
+        let payment = match &command {
+            Command::ConfirmPayment(payment) => Some(payment.clone()),
+            _ => None,
+        };
+        let kind = command.kind();
+        let events = order.execute(command, principal.actor(), self.ports.clock.now())?;
+        if events.is_empty() {
+            info!(order = %id, command = %kind, "repeat of a change already made; nothing to do");
+            return Ok(order);
+        }
+        let envelopes = self.envelopes(events);
+        let update = OrderUpdate {
+            order: &order,
+            expected_version: loaded_version,
+            events: &envelopes,
+            payment: payment.as_ref(),
+        };
+        match self.ports.orders.update(update).await {
+            Ok(()) => {}
+            Err(PortError::Conflict(_)) => return Err(AppError::Conflict(id)),
+            Err(PortError::AlreadyExists) => return Err(AppError::PaymentIdReused),
+            Err(source) => return Err(AppError::Dependency { context: "saving the order", source }),
+        }
+        info!(order = %id, command = %kind, status = %order.status(), version = order.version(), actor = %principal, "order changed");
+        self.publish_committed(&order, &envelopes).await;
+        Ok(order)
+    }
+}
