@@ -148,25 +148,7 @@ impl Default for ExpiryPolicy {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "OrderRecord", into = "OrderRecord")]
-pub struct Order {
-    id: OrderId,
-    tenant_id: Option<TenantId>,
-    customer_email: Email,
-    cart_id: CartId,
-    campaign_code: Option<CampaignCode>,
-    items: Vec<OrderLine>,
-    billing_address: BillingAddress,
-    payment_method: PaymentMethod,
-    currency: Currency,
-    totals: Totals,
-    status: OrderStatus,
-    version: u64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    history: Vec<StatusChange>,
-    payment: Option<Payment>,
-    late_payments: Vec<Payment>,
-}
+pub struct Order(OrderRecord);
 
 impl Order {
     /// Creates an order: checks who may create it, prices the cart at `now`, and returns the
@@ -209,7 +191,7 @@ impl Order {
         let totals = rules.price(&new.cart, campaign.as_ref(), now)?;
         let currency = new.cart.currency();
         let (cart_id, items) = new.cart.into_parts();
-        let order = Order {
+        let order = Order(OrderRecord {
             id: new.id,
             tenant_id: new.tenant_id,
             customer_email: new.customer_email,
@@ -227,7 +209,7 @@ impl Order {
             history: Vec::new(),
             payment: None,
             late_payments: Vec::new(),
-        };
+        });
         let event = order.created_event();
         Ok((order, event))
     }
@@ -236,7 +218,7 @@ impl Order {
     ///
     /// This is how the record writer turns the event back into the order it stores.
     pub fn from_created(event: &OrderCreated) -> Order {
-        Order {
+        Order(OrderRecord {
             id: event.order_id,
             tenant_id: event.tenant_id.clone(),
             customer_email: event.customer_email.clone(),
@@ -254,23 +236,23 @@ impl Order {
             history: Vec::new(),
             payment: None,
             late_payments: Vec::new(),
-        }
+        })
     }
 
     /// The `ORDER_CREATED` payload for this order.
     pub fn created_event(&self) -> OrderCreated {
         OrderCreated {
-            order_id: self.id,
-            tenant_id: self.tenant_id.clone(),
-            customer_email: self.customer_email.clone(),
-            cart_id: self.cart_id.clone(),
-            campaign_code: self.campaign_code.clone(),
-            billing_address: self.billing_address.clone(),
-            payment_method: self.payment_method,
-            currency: self.currency,
-            items: self.items.clone(),
-            totals: self.totals,
-            created_at: self.created_at,
+            order_id: self.0.id,
+            tenant_id: self.0.tenant_id.clone(),
+            customer_email: self.0.customer_email.clone(),
+            cart_id: self.0.cart_id.clone(),
+            campaign_code: self.0.campaign_code.clone(),
+            billing_address: self.0.billing_address.clone(),
+            payment_method: self.0.payment_method,
+            currency: self.0.currency,
+            items: self.0.items.clone(),
+            totals: self.0.totals,
+            created_at: self.0.created_at,
         }
     }
 
@@ -281,9 +263,9 @@ impl Order {
     /// # Errors
     /// [`OrderError::TenantAlreadyResolved`] when the order belongs to another tenant.
     pub fn assign_guest_tenant(&mut self, tenant: TenantId) -> Result<(), OrderError> {
-        match &self.tenant_id {
+        match &self.0.tenant_id {
             None => {
-                self.tenant_id = Some(tenant);
+                self.0.tenant_id = Some(tenant);
                 Ok(())
             }
             Some(existing) if *existing == tenant => Ok(()),
@@ -379,12 +361,12 @@ impl Order {
         now: DateTime<Utc>,
     ) -> Result<Vec<OrderEvent>, OrderError> {
         let kind = command.kind();
-        let (step, allowed) = step(self.status, kind);
+        let (step, allowed) = step(self.0.status, kind);
         if step == Step::Illegal {
-            return Err(OrderError::IllegalTransition { status: self.status, command: kind });
+            return Err(OrderError::IllegalTransition { status: self.0.status, command: kind });
         }
         if !allowed.contains(&actor) {
-            return Err(OrderError::NotPermitted { actor, command: kind, status: self.status });
+            return Err(OrderError::NotPermitted { actor, command: kind, status: self.0.status });
         }
         let reason = match &command {
             Command::Cancel(reason) | Command::Refund(reason) => reason.clone(),
@@ -403,49 +385,49 @@ impl Order {
             (Step::Move(to), None) => Ok(vec![self.move_to(&[to], actor, reason, now)]),
             (Step::Move(to), Some(payment)) => {
                 self.check_amount(&payment)?;
-                self.payment = Some(payment);
+                self.0.payment = Some(payment);
                 Ok(vec![self.move_to(&[to], actor, reason, now)])
             }
             (Step::PayFromPending, Some(payment)) => {
                 self.check_amount(&payment)?;
-                self.payment = Some(payment);
+                self.0.payment = Some(payment);
                 Ok(vec![self.move_to(&[OrderStatus::PaymentPending, OrderStatus::Paid], actor, reason, now)])
             }
-            (Step::PaymentForPaidOrder, Some(payment)) => match &self.payment {
+            (Step::PaymentForPaidOrder, Some(payment)) => match &self.0.payment {
                 Some(existing) if existing.payment_id == payment.payment_id => Ok(Vec::new()),
                 Some(existing) => Err(OrderError::DoublePayment {
                     existing: existing.payment_id.clone(),
                     attempted: payment.payment_id,
                 }),
-                None => Err(OrderError::Inconsistent(format!("{} order without a payment", self.status))),
+                None => Err(OrderError::Inconsistent(format!("{} order without a payment", self.0.status))),
             },
             (Step::LatePayment, Some(payment)) => {
-                if self.late_payments.iter().any(|p| p.payment_id == payment.payment_id) {
+                if self.0.late_payments.iter().any(|p| p.payment_id == payment.payment_id) {
                     return Ok(Vec::new());
                 }
-                self.late_payments.push(payment.clone());
+                self.0.late_payments.push(payment.clone());
                 self.touch(now);
                 Ok(vec![OrderEvent::LatePaymentReceived(LatePaymentReceived {
-                    order_id: self.id,
-                    tenant_id: self.tenant_id.clone(),
-                    status: self.status,
+                    order_id: self.0.id,
+                    tenant_id: self.0.tenant_id.clone(),
+                    status: self.0.status,
                     payment,
-                    version: self.version,
+                    version: self.0.version,
                     order: self.clone(),
                 })])
             }
             (Step::PayFromPending | Step::PaymentForPaidOrder | Step::LatePayment, None) => {
                 // The table yields payment steps only for ConfirmPayment, which carries one.
-                Err(OrderError::IllegalTransition { status: self.status, command: kind })
+                Err(OrderError::IllegalTransition { status: self.0.status, command: kind })
             }
         }
     }
 
     fn check_amount(&self, payment: &Payment) -> Result<(), OrderError> {
-        if payment.amount == self.totals.total {
+        if payment.amount == self.0.totals.total {
             Ok(())
         } else {
-            Err(OrderError::AmountMismatch { expected: self.totals.total, received: payment.amount })
+            Err(OrderError::AmountMismatch { expected: self.0.totals.total, received: payment.amount })
         }
     }
 
@@ -457,18 +439,18 @@ impl Order {
         reason: Option<Reason>,
         now: DateTime<Utc>,
     ) -> OrderEvent {
-        let from = self.status;
+        let from = self.0.status;
         for &to in path {
-            self.history.push(StatusChange { from: self.status, to, at: now, actor, reason: reason.clone() });
-            self.status = to;
+            self.0.history.push(StatusChange { from: self.0.status, to, at: now, actor, reason: reason.clone() });
+            self.0.status = to;
         }
         self.touch(now);
         OrderEvent::OrderStatusChanged(OrderStatusChanged {
-            order_id: self.id,
-            tenant_id: self.tenant_id.clone(),
+            order_id: self.0.id,
+            tenant_id: self.0.tenant_id.clone(),
             from,
-            to: self.status,
-            version: self.version,
+            to: self.0.status,
+            version: self.0.version,
             at: now,
             actor,
             reason,
@@ -477,16 +459,16 @@ impl Order {
     }
 
     fn touch(&mut self, now: DateTime<Utc>) {
-        self.version += 1;
-        self.updated_at = now;
+        self.0.version += 1;
+        self.0.updated_at = now;
     }
 
     /// The command the expiry sweep should apply at `now`, if any: `Expire` for a PENDING
     /// order at least `pending_after` old, `Cancel` (with a reason) for an order that has
     /// waited at least `payment_pending_after` in PAYMENT_PENDING.
     pub fn expiry_due(&self, now: DateTime<Utc>, policy: &ExpiryPolicy) -> Option<Command> {
-        match self.status {
-            OrderStatus::Pending if now - self.created_at >= policy.pending_after => Some(Command::Expire),
+        match self.0.status {
+            OrderStatus::Pending if now - self.0.created_at >= policy.pending_after => Some(Command::Expire),
             OrderStatus::PaymentPending if now - self.status_since() >= policy.payment_pending_after => {
                 Some(Command::Cancel(Some(Reason::system("payment not received in time"))))
             }
@@ -496,76 +478,76 @@ impl Order {
 
     /// When the order entered its current status.
     pub fn status_since(&self) -> DateTime<Utc> {
-        self.history.last().map_or(self.created_at, |change| change.at)
+        self.0.history.last().map_or(self.0.created_at, |change| change.at)
     }
 
     /// The id.
     pub fn id(&self) -> OrderId {
-        self.id
+        self.0.id
     }
     /// The tenant (`None` for a guest order not yet recorded).
     pub fn tenant_id(&self) -> Option<&TenantId> {
-        self.tenant_id.as_ref()
+        self.0.tenant_id.as_ref()
     }
     /// The customer.
     pub fn customer_email(&self) -> &Email {
-        &self.customer_email
+        &self.0.customer_email
     }
     /// The cart it came from.
     pub fn cart_id(&self) -> &CartId {
-        &self.cart_id
+        &self.0.cart_id
     }
     /// The campaign code applied.
     pub fn campaign_code(&self) -> Option<&CampaignCode> {
-        self.campaign_code.as_ref()
+        self.0.campaign_code.as_ref()
     }
     /// The priced lines.
     pub fn items(&self) -> &[OrderLine] {
-        &self.items
+        &self.0.items
     }
     /// Who is billed.
     pub fn billing_address(&self) -> &BillingAddress {
-        &self.billing_address
+        &self.0.billing_address
     }
     /// How the customer pays.
     pub fn payment_method(&self) -> PaymentMethod {
-        self.payment_method
+        self.0.payment_method
     }
     /// The currency.
     pub fn currency(&self) -> Currency {
-        self.currency
+        self.0.currency
     }
     /// Subtotal, discount, VAT, total.
     pub fn totals(&self) -> &Totals {
-        &self.totals
+        &self.0.totals
     }
     /// Where the order is in its life.
     pub fn status(&self) -> OrderStatus {
-        self.status
+        self.0.status
     }
     /// Starts at 1, +1 on every change.
     pub fn version(&self) -> u64 {
-        self.version
+        self.0.version
     }
     /// When it was created.
     pub fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
+        self.0.created_at
     }
     /// When it last changed.
     pub fn updated_at(&self) -> DateTime<Utc> {
-        self.updated_at
+        self.0.updated_at
     }
     /// Every status change, oldest first.
     pub fn history(&self) -> &[StatusChange] {
-        &self.history
+        &self.0.history
     }
     /// The payment that paid it.
     pub fn payment(&self) -> Option<&Payment> {
-        self.payment.as_ref()
+        self.0.payment.as_ref()
     }
     /// Payments that arrived after it was cancelled or expired: each needs a refund.
     pub fn late_payments(&self) -> &[Payment] {
-        &self.late_payments
+        &self.0.late_payments
     }
 }
 
@@ -640,49 +622,13 @@ impl TryFrom<OrderRecord> for Order {
         if paid != r.payment.is_some() {
             return inconsistent("a paid order has exactly one payment, an unpaid one none");
         }
-        Ok(Order {
-            id: r.id,
-            tenant_id: r.tenant_id,
-            customer_email: r.customer_email,
-            cart_id: r.cart_id,
-            campaign_code: r.campaign_code,
-            items: r.items,
-            billing_address: r.billing_address,
-            payment_method: r.payment_method,
-            currency: r.currency,
-            totals: r.totals,
-            status: r.status,
-            version: r.version,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            history: r.history,
-            payment: r.payment,
-            late_payments: r.late_payments,
-        })
+        Ok(Order(r))
     }
 }
 
 impl From<Order> for OrderRecord {
-    fn from(o: Order) -> Self {
-        OrderRecord {
-            id: o.id,
-            tenant_id: o.tenant_id,
-            customer_email: o.customer_email,
-            cart_id: o.cart_id,
-            campaign_code: o.campaign_code,
-            items: o.items,
-            billing_address: o.billing_address,
-            payment_method: o.payment_method,
-            currency: o.currency,
-            totals: o.totals,
-            status: o.status,
-            version: o.version,
-            created_at: o.created_at,
-            updated_at: o.updated_at,
-            history: o.history,
-            payment: o.payment,
-            late_payments: o.late_payments,
-        }
+    fn from(order: Order) -> Self {
+        order.0
     }
 }
 
