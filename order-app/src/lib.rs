@@ -37,3 +37,6 @@ pub use runner::{RunReport, Runner, Subscription};
 pub use usecases::create::{CreateOrderRequest, CreateOutcome};
 pub use usecases::sweep::{RelayReport, SweepReport};
 pub use usecases::update::StatusChange;
+
+#[cfg(test)]
+mod tests;
