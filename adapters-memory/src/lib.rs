@@ -3,4 +3,44 @@
 //! In-memory implementations of every port in `order-ports`, with the semantics the AWS
 //! adapters have: conditional inserts, version-checked updates, per-subscriber queues with
 //! receive counts, retry budgets and dead-letter queues, an inspectable mailbox and blob store.
-//! They are the zero set-up default for the quickstart, for tests and for embedding services.
+//! They are the zero set-up default for the quickstart, for tests and for embedding services,
+//! and they pass the same contract suites (`order_ports::testkit`) as the AWS adapters.
+//!
+//! ## Layout
+//! - [`MemoryStore`] — [`OrderRepository`](order_ports::OrderRepository) with its outbox and
+//!   payment records, and [`CartClaims`](order_ports::CartClaims), over one state; billing
+//!   addresses sealed through a [`FieldCipher`](order_ports::FieldCipher).
+//! - [`AesGcmCipher`] — AES-256-GCM field encryption, shared with the AWS repository.
+//! - [`MemoryTenantDirectory`] — tenants unique by email.
+//! - [`MemoryEventBus`] and [`MemoryQueue`] — the topic and its subscriber queues with DLQs.
+//! - [`MemoryDocumentStore`], [`MemoryInvoiceNumbers`] — documents and their serial numbers.
+//! - [`MemoryMailbox`], [`MemoryTemplateSource`] — email out, template overrides in.
+//! - [`MemoryCartGateway`], [`MemoryCampaignCatalog`] — the upstream services.
+//! - [`MemoryEffectLog`] — side effects done once.
+//! - [`SystemClock`], [`ManualClock`], [`RandomIds`], [`SequentialIds`] — time and identity.
+//!
+//! ## Concurrency
+//! Every adapter is `Send + Sync` and shared through `Arc`. State sits behind a
+//! `std::sync::Mutex` whose guard is never held across an `.await` (see the `sync` module), so
+//! each port call is one atomic step, as a conditional write or a transaction is on AWS.
+
+mod cipher;
+mod documents;
+mod effects;
+mod email;
+mod messaging;
+mod store;
+mod sync;
+mod system;
+mod tenants;
+mod upstream;
+
+pub use cipher::{AesGcmCipher, CipherKey, CipherKeyError};
+pub use documents::{MemoryDocumentStore, MemoryInvoiceNumbers};
+pub use effects::MemoryEffectLog;
+pub use email::{MemoryMailbox, MemoryTemplateSource, SentEmail};
+pub use messaging::{MemoryEventBus, MemoryQueue, QueueConfig};
+pub use store::MemoryStore;
+pub use system::{ManualClock, RandomIds, SequentialIds, SystemClock};
+pub use tenants::MemoryTenantDirectory;
+pub use upstream::{MemoryCampaignCatalog, MemoryCartGateway};

@@ -119,8 +119,9 @@ pub trait OrderRepository: Send + Sync {
     /// that id already exists for another order.
     async fn update<'a>(&self, update: OrderUpdate<'a>) -> PortResult<()>;
 
-    /// Orders in `status` that entered it before `before`, oldest first, at most `limit`,
-    /// across all tenants: what the expiry sweep looks at.
+    /// Orders in `status` that entered it at or before `before` (see
+    /// [`Order::status_since`]), oldest first, at most `limit`, across all tenants: what the
+    /// expiry sweep looks at.
     ///
     /// # Errors
     /// Only [`Unavailable`](crate::PortError::Unavailable).

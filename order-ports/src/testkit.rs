@@ -1,1 +1,0 @@
-//! Contract suites (filled in by the adapters work).
