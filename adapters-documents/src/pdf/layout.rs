@@ -1,0 +1,488 @@
+//! A small page-layout engine: fonts, measured text, line wrapping, and pages of drawing
+//! operations that are turned into PDF only once the page count is known (so every page can
+//! say "Page 2 of 3").
+//!
+//! Text is measured by shaping it with rustybuzz, the shaper krilla itself uses to draw, so
+//! a right-aligned amount ends exactly at its column edge.
+
+use std::sync::{Arc, Mutex};
+
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::num::NormalizedF32;
+use krilla::paint::{Fill, Stroke};
+use krilla::surface::Surface;
+use krilla::text::{Font, GlyphId, KrillaGlyph};
+use krilla::{Data, Document};
+use order_ports::{PortError, PortResult};
+
+/// DejaVu Sans, the regular weight (licence: `fonts/LICENSE`).
+static REGULAR: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
+/// DejaVu Sans, bold.
+static BOLD: &[u8] = include_bytes!("../../fonts/DejaVuSans-Bold.ttf");
+
+/// A4 portrait, in points.
+pub(crate) const PAGE_WIDTH: f32 = 595.28;
+/// A4 portrait, in points.
+pub(crate) const PAGE_HEIGHT: f32 = 841.89;
+/// Left and right margin.
+pub(crate) const MARGIN: f32 = 42.0;
+/// Where content may end: above the footer.
+pub(crate) const CONTENT_BOTTOM: f32 = PAGE_HEIGHT - 60.0;
+
+/// One face: the PDF font krilla embeds (subset) and the shaping face that measures it.
+struct Face {
+    pdf: Font,
+    shaping: rustybuzz::Face<'static>,
+    per_em: f32,
+    /// Shape plans by direction and script. Compiling a plan costs far more than shaping a
+    /// short text with it, and a document needs only one or two (Latin, left to right).
+    plans: Mutex<Vec<(rustybuzz::Direction, rustybuzz::Script, Arc<rustybuzz::ShapePlan>)>>,
+}
+
+/// A run of text in one direction, shaped: glyphs in visual order.
+struct Run {
+    text: String,
+    glyphs: Vec<KrillaGlyph>,
+    /// Width in ems.
+    width: f32,
+}
+
+/// Font units as a float; shaping values are far below 2^24, so the conversion is exact.
+#[allow(clippy::cast_precision_loss)]
+fn float(units: i32) -> f32 {
+    units as f32
+}
+
+impl Face {
+    fn load(data: &'static [u8], name: &str) -> PortResult<Self> {
+        let pdf = Font::new(Data::from(data), 0)
+            .ok_or_else(|| PortError::InvalidData(format!("the embedded font {name} cannot be read")))?;
+        let shaping = rustybuzz::Face::from_slice(data, 0)
+            .ok_or_else(|| PortError::InvalidData(format!("the embedded font {name} cannot be shaped")))?;
+        let per_em = float(shaping.units_per_em().max(1));
+        Ok(Self { pdf, shaping, per_em, plans: Mutex::new(Vec::new()) })
+    }
+
+    fn plan(&self, buffer: &rustybuzz::UnicodeBuffer) -> Arc<rustybuzz::ShapePlan> {
+        let (direction, script) = (buffer.direction(), buffer.script());
+        let cached = self.plans.lock().ok().and_then(|plans| {
+            plans.iter().find(|(d, s, _)| (*d, *s) == (direction, script)).map(|(_, _, plan)| Arc::clone(plan))
+        });
+        cached.unwrap_or_else(|| {
+            let plan = Arc::new(rustybuzz::ShapePlan::new(
+                &self.shaping,
+                direction,
+                Some(script),
+                buffer.language().as_ref(),
+                &[],
+            ));
+            // A poisoned lock only costs the cache, never the render.
+            if let Ok(mut plans) = self.plans.lock() {
+                plans.push((direction, script, Arc::clone(&plan)));
+            }
+            plan
+        })
+    }
+
+    /// Shapes one run in one direction.
+    fn shape_run(&self, text: &str, direction: Direction) -> Run {
+        let mut buffer = rustybuzz::UnicodeBuffer::new();
+        buffer.push_str(text);
+        buffer.guess_segment_properties();
+        buffer.set_direction(match direction {
+            Direction::Ltr => rustybuzz::Direction::LeftToRight,
+            Direction::Rtl => rustybuzz::Direction::RightToLeft,
+        });
+        let plan = self.plan(&buffer);
+        let shaped = rustybuzz::shape_with_plan(&self.shaping, &plan, buffer);
+        // A glyph stands for the text from its cluster to the next cluster in the text.
+        let mut clusters: Vec<usize> = shaped.glyph_infos().iter().map(|i| i.cluster as usize).collect();
+        clusters.sort_unstable();
+        clusters.dedup();
+        let mut width = 0.0;
+        let glyphs = shaped
+            .glyph_infos()
+            .iter()
+            .zip(shaped.glyph_positions())
+            .map(|(info, pos)| {
+                let start = info.cluster as usize;
+                let end = clusters.get(clusters.partition_point(|&c| c <= start)).copied().unwrap_or(text.len());
+                let advance = float(pos.x_advance) / self.per_em;
+                width += advance;
+                KrillaGlyph::new(
+                    GlyphId::new(info.glyph_id),
+                    advance,
+                    float(pos.x_offset) / self.per_em,
+                    float(pos.y_offset) / self.per_em,
+                    float(pos.y_advance) / self.per_em,
+                    start..end,
+                    None,
+                )
+            })
+            .collect();
+        Run { text: text.to_owned(), glyphs, width }
+    }
+
+    /// Shapes a line: right-to-left runs (Arabic, Hebrew) are shaped in their own direction
+    /// and placed in reading order within the left-to-right line.
+    fn shape(&self, text: &str) -> Vec<Run> {
+        directional_runs(text).into_iter().map(|(range, direction)| self.shape_run(&text[range], direction)).collect()
+    }
+
+    fn width(&self, text: &str, size: f32) -> f32 {
+        self.shape(text).iter().map(|run| run.width).sum::<f32>() * size
+    }
+
+    fn has_glyph(&self, c: char) -> bool {
+        self.shaping.glyph_index(c).is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Ltr,
+    Rtl,
+}
+
+/// Letters of right-to-left scripts: Hebrew, Arabic, Syriac, Thaana, N'Ko and their
+/// presentation forms.
+fn is_rtl(c: char) -> bool {
+    matches!(c, '\u{0590}'..='\u{08FF}' | '\u{FB1D}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}')
+}
+
+/// Splits `text` into byte ranges of one direction each. A simplified bidi algorithm for
+/// left-to-right documents: letters of right-to-left scripts are right-to-left, other letters
+/// and digits left-to-right, and neutral characters (spaces, punctuation, symbols) take the
+/// direction of their surroundings when both sides agree, else left-to-right.
+fn directional_runs(text: &str) -> Vec<(std::ops::Range<usize>, Direction)> {
+    let strong = |c: char| {
+        if is_rtl(c) {
+            Some(Direction::Rtl)
+        } else if c.is_alphanumeric() {
+            Some(Direction::Ltr)
+        } else {
+            None
+        }
+    };
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut resolved = Vec::with_capacity(chars.len());
+    for (i, &(_, c)) in chars.iter().enumerate() {
+        let direction = strong(c).unwrap_or_else(|| {
+            let before = chars[..i].iter().rev().find_map(|&(_, c)| strong(c));
+            let after = chars[i + 1..].iter().find_map(|&(_, c)| strong(c));
+            if before == Some(Direction::Rtl) && after == Some(Direction::Rtl) {
+                Direction::Rtl
+            } else {
+                Direction::Ltr
+            }
+        });
+        resolved.push(direction);
+    }
+    let mut runs: Vec<(std::ops::Range<usize>, Direction)> = Vec::new();
+    for (&(at, c), direction) in chars.iter().zip(resolved) {
+        let end = at + c.len_utf8();
+        match runs.last_mut() {
+            Some((range, last)) if *last == direction => range.end = end,
+            _ => runs.push((at..end, direction)),
+        }
+    }
+    runs
+}
+
+/// The two weights used on documents.
+pub(crate) struct Fonts {
+    regular: Face,
+    bold: Face,
+}
+
+impl Fonts {
+    /// Loads the embedded fonts.
+    pub(crate) fn load() -> PortResult<Self> {
+        Ok(Self { regular: Face::load(REGULAR, "DejaVuSans")?, bold: Face::load(BOLD, "DejaVuSans-Bold")? })
+    }
+
+    fn face(&self, style: Style) -> &Face {
+        if style.bold { &self.bold } else { &self.regular }
+    }
+
+    /// The width of `text` in points.
+    pub(crate) fn width(&self, text: &str, style: Style) -> f32 {
+        self.face(style).width(text, style.size)
+    }
+
+    /// `text` made safe to draw: control characters become spaces, invisible formatting
+    /// characters (joiners, variation selectors, bidi controls) are dropped, and a character
+    /// the font has no glyph for becomes `?`. A hostile or exotic name always renders, and a
+    /// text extractor reads back what is visibly there.
+    pub(crate) fn printable(&self, text: &str) -> String {
+        text.chars()
+            .filter_map(|c| {
+                if c.is_control() {
+                    Some(' ')
+                } else if is_invisible_format(c) {
+                    None
+                } else if self.regular.has_glyph(c) && self.bold.has_glyph(c) {
+                    Some(c)
+                } else {
+                    Some('?')
+                }
+            })
+            .collect()
+    }
+
+    /// Splits `text` into lines no wider than `max_width`: at spaces where possible, inside a
+    /// word when a single word is wider than the line.
+    pub(crate) fn wrap(&self, text: &str, style: Style, max_width: f32) -> Vec<String> {
+        let text = self.printable(text);
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let joined = words.join(" ");
+        if self.width(&joined, style) <= max_width {
+            return vec![joined];
+        }
+        let space = self.width(" ", style);
+        let mut lines = Vec::new();
+        let mut current = String::new();
+        let mut current_width = 0.0;
+        for word in words {
+            let width = self.width(word, style);
+            if !current.is_empty() && current_width + space + width <= max_width {
+                current.push(' ');
+                current.push_str(word);
+                current_width += space + width;
+                continue;
+            }
+            if !current.is_empty() {
+                lines.push(std::mem::take(&mut current));
+            }
+            if width <= max_width {
+                word.clone_into(&mut current);
+                current_width = width;
+                continue;
+            }
+            // A word wider than the line: break it between characters.
+            current_width = 0.0;
+            for c in word.chars() {
+                let advance = self.width(c.encode_utf8(&mut [0; 4]), style);
+                if current_width + advance > max_width && !current.is_empty() {
+                    lines.push(std::mem::take(&mut current));
+                    current_width = 0.0;
+                }
+                current.push(c);
+                current_width += advance;
+            }
+        }
+        if !current.is_empty() || lines.is_empty() {
+            lines.push(current);
+        }
+        lines
+    }
+}
+
+/// A small count (lines, rows) as a length factor.
+pub(crate) fn count(n: usize) -> f32 {
+    u16::try_from(n).map_or(f32::from(u16::MAX), f32::from)
+}
+
+/// Zero-width and formatting characters that draw nothing (and that fonts rarely map).
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}'
+        | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{E0000}'..='\u{E01EF}')
+}
+
+/// Font weight and size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Style {
+    pub(crate) bold: bool,
+    pub(crate) size: f32,
+    pub(crate) grey: bool,
+}
+
+impl Style {
+    pub(crate) const fn regular(size: f32) -> Self {
+        Self { bold: false, size, grey: false }
+    }
+    pub(crate) const fn bold(size: f32) -> Self {
+        Self { bold: true, size, grey: false }
+    }
+    pub(crate) const fn grey(size: f32) -> Self {
+        Self { bold: false, size, grey: true }
+    }
+}
+
+/// Horizontal alignment of a text relative to its `x`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Align {
+    /// `x` is the left edge.
+    Left,
+    /// `x` is the right edge.
+    Right,
+}
+
+/// Something drawn on a page. Coordinates are points from the top-left corner; a text's `y`
+/// is its baseline.
+#[derive(Debug, Clone)]
+pub(crate) enum Op {
+    Text { x: f32, y: f32, text: String, style: Style, align: Align },
+    Rule { x1: f32, x2: f32, y: f32, width: f32 },
+    Band { x: f32, y: f32, width: f32, height: f32 },
+}
+
+/// Pages of operations, filled top to bottom.
+#[derive(Debug, Default)]
+pub(crate) struct Pages {
+    pages: Vec<Vec<Op>>,
+}
+
+impl Pages {
+    /// Starts a new page and returns its index.
+    pub(crate) fn new_page(&mut self) -> usize {
+        self.pages.push(Vec::new());
+        self.pages.len() - 1
+    }
+
+    /// Adds an operation to the last page (starting one if there is none).
+    pub(crate) fn push(&mut self, op: Op) {
+        if self.pages.is_empty() {
+            self.new_page();
+        }
+        if let Some(page) = self.pages.last_mut() {
+            page.push(op);
+        }
+    }
+
+    /// Adds text on the last page.
+    pub(crate) fn text(&mut self, x: f32, y: f32, text: impl Into<String>, style: Style, align: Align) {
+        self.push(Op::Text { x, y, text: text.into(), style, align });
+    }
+
+    /// Adds operations to every page; `each` gets the page number (from 1) and the count.
+    pub(crate) fn on_every_page(&mut self, each: impl Fn(usize, usize) -> Vec<Op>) {
+        let count = self.pages.len();
+        for (i, page) in self.pages.iter_mut().enumerate() {
+            page.extend(each(i + 1, count));
+        }
+    }
+
+    /// Draws every page into `document`.
+    pub(crate) fn draw(&self, fonts: &Fonts, document: &mut Document) -> PortResult<()> {
+        let settings = krilla::page::PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT)
+            .ok_or_else(|| PortError::InvalidData("invalid page size".into()))?;
+        for ops in &self.pages {
+            let mut page = document.start_page_with(settings.clone());
+            let mut surface = page.surface();
+            for op in ops {
+                draw(&mut surface, fonts, op);
+            }
+            surface.finish();
+            page.finish();
+        }
+        Ok(())
+    }
+}
+
+fn ink() -> rgb::Color {
+    rgb::Color::new(0x1a, 0x1a, 0x1a)
+}
+
+fn grey() -> rgb::Color {
+    rgb::Color::new(0x66, 0x66, 0x66)
+}
+
+fn band() -> rgb::Color {
+    rgb::Color::new(0xee, 0xf0, 0xf3)
+}
+
+fn fill(color: rgb::Color) -> Fill {
+    Fill { paint: color.into(), opacity: NormalizedF32::ONE, rule: krilla::paint::FillRule::NonZero }
+}
+
+fn draw(surface: &mut Surface<'_>, fonts: &Fonts, op: &Op) {
+    match op {
+        Op::Text { x, y, text, style, align } => {
+            let face = fonts.face(*style);
+            let runs = face.shape(text);
+            let width: f32 = runs.iter().map(|run| run.width).sum::<f32>() * style.size;
+            let mut x = match align {
+                Align::Left => *x,
+                Align::Right => *x - width,
+            };
+            surface.set_stroke(None);
+            surface.set_fill(Some(fill(if style.grey { grey() } else { ink() })));
+            for run in runs {
+                surface.draw_glyphs(Point::from_xy(x, *y), &run.glyphs, face.pdf.clone(), &run.text, style.size, false);
+                x += run.width * style.size;
+            }
+        }
+        Op::Rule { x1, x2, y, width } => {
+            let mut builder = PathBuilder::new();
+            builder.move_to(*x1, *y);
+            builder.line_to(*x2, *y);
+            if let Some(path) = builder.finish() {
+                surface.set_fill(None);
+                surface.set_stroke(Some(Stroke { paint: grey().into(), width: *width, ..Stroke::default() }));
+                surface.draw_path(&path);
+                surface.set_stroke(None);
+            }
+        }
+        Op::Band { x, y, width, height } => {
+            let mut builder = PathBuilder::new();
+            if let Some(rect) = Rect::from_xywh(*x, *y, *width, *height) {
+                builder.push_rect(rect);
+            }
+            if let Some(path) = builder.finish() {
+                surface.set_stroke(None);
+                surface.set_fill(Some(fill(band())));
+                surface.draw_path(&path);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_at_spaces_and_inside_long_words() {
+        let fonts = Fonts::load().unwrap();
+        let style = Style::regular(9.0);
+        let lines = fonts.wrap("Managed WordPress hosting for one year", style, 80.0);
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| fonts.width(l, style) <= 80.0));
+        assert_eq!(lines.join(" "), "Managed WordPress hosting for one year");
+
+        let long = "x".repeat(200);
+        let lines = fonts.wrap(&long, style, 50.0);
+        assert!(lines.len() > 3);
+        assert_eq!(lines.concat(), long);
+    }
+
+    #[test]
+    fn printable_replaces_what_the_font_lacks() {
+        let fonts = Fonts::load().unwrap();
+        assert_eq!(fonts.printable("a\tb\u{200D}c"), "a bc");
+        assert_eq!(fonts.printable("Zoë"), "Zoë");
+        // A CJK ideograph is not in DejaVu Sans.
+        assert_eq!(fonts.printable("日"), "?");
+    }
+
+    #[test]
+    fn right_to_left_runs_are_split_out() {
+        let runs = directional_runs("Order محمد כהן 12 & co");
+        let directions: Vec<Direction> = runs.iter().map(|(_, d)| *d).collect();
+        assert_eq!(directions, [Direction::Ltr, Direction::Rtl, Direction::Ltr]);
+        assert_eq!(&"Order محمد כהן 12 & co"[runs[1].0.clone()], "محمد כהן");
+        assert!(directional_runs("").is_empty());
+    }
+
+    #[test]
+    fn wider_text_measures_wider() {
+        let fonts = Fonts::load().unwrap();
+        let narrow = fonts.width("R1.00", Style::regular(9.0));
+        let wide = fonts.width("R1,000,000.00", Style::regular(9.0));
+        assert!(narrow > 0.0 && wide > narrow);
+        assert!(fonts.width("R1.00", Style::bold(9.0)) > narrow);
+    }
+}

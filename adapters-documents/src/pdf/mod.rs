@@ -1,0 +1,471 @@
+//! South African tax invoices and receipts as PDF.
+//!
+//! [`PdfRenderer`] implements [`DocumentRenderer`]. A document is laid out in two passes:
+//! first into pages of drawing operations (the line table breaks across pages, with its
+//! header repeated), then — once the page count is known — every page gets its footer
+//! ("Page 2 of 3") and is drawn with krilla, which embeds a subset of DejaVu Sans.
+//!
+//! # What the documents show
+//! - **Tax invoice** (VAT Act s20): the words "Tax Invoice"; the supplier's name, address and
+//!   VAT number; the recipient's name and address (and VAT number when registered); the serial
+//!   number ([`InvoiceNumber`], `INV-000042`) and the date of issue; per line the description,
+//!   quantity, unit price and amount; the subtotal, discount, VAT and total.
+//!   [`TaxInvoiceForm::for_total`] picks the form: above R5,000 the **full** form also shows
+//!   each line's value excluding VAT and its VAT, and the total excluding VAT; at R5,000 or
+//!   less the **abridged** form shows VAT-inclusive amounts and the VAT they include.
+//! - **Receipt**: the word "Receipt", the invoice number it settles, the lines and totals,
+//!   and the payment (id, method, date, amount) from [`Order::payment`].
+//!
+//! # Determinism
+//! The same request gives the same bytes: every date comes from the request or the order,
+//! the PDF's creation date is the date of issue, and krilla derives the document id from the
+//! content. A retried invoice job therefore overwrites the stored PDF with identical bytes.
+//!
+//! # Hostile text
+//! Names and descriptions are customer input. Control characters become spaces, invisible
+//! formatting characters are dropped, characters DejaVu Sans lacks (most emoji, CJK) become
+//! `?`, long values wrap, and right-to-left scripts are shaped in their own direction. Any
+//! failure — including, as a last line of defence, a panic inside the PDF library — is
+//! returned as [`PortError::InvalidData`].
+
+mod layout;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use krilla::metadata::{DateTime as PdfDateTime, Metadata};
+use krilla::{Document, SerializeSettings};
+use order_domain::{BillingAddress, Money, Order, OrderLine, TaxInvoiceForm};
+use order_ports::{
+    DocumentKind, DocumentRenderer, DocumentRequest, InvoiceNumber, PortError, PortResult, RenderedDocument, Supplier,
+};
+
+use crate::format;
+use layout::{Align, CONTENT_BOTTOM, Fonts, MARGIN, Op, PAGE_HEIGHT, PAGE_WIDTH, Pages, Style};
+
+/// The MIME type of every rendered document.
+pub const PDF_CONTENT_TYPE: &str = "application/pdf";
+
+/// Renders tax invoices and receipts as PDF (A4, DejaVu Sans embedded as a subset).
+///
+/// Holds the parsed fonts; build it once and share it (`Arc<dyn DocumentRenderer>`).
+///
+/// ```
+/// use adapters_documents::PdfRenderer;
+/// use order_domain::testing::{now, pending_order};
+/// use order_ports::{DocumentKind, DocumentRenderer, DocumentRequest, InvoiceNumber, Supplier};
+///
+/// let renderer = PdfRenderer::new().unwrap();
+/// let (order, _) = pending_order();
+/// let supplier = Supplier {
+///     id: "bbws".into(),
+///     name: "Big Beard Web Solutions (Pty) Ltd".into(),
+///     address: vec!["1 Dock Road".into(), "Cape Town 8001".into()],
+///     vat_number: None,
+///     email: None,
+/// };
+/// let request = DocumentRequest {
+///     kind: DocumentKind::Invoice,
+///     order: &order,
+///     supplier: &supplier,
+///     number: InvoiceNumber(42),
+///     issued_at: now(),
+/// };
+/// let pdf = renderer.render(&request).unwrap();
+/// assert!(pdf.bytes.starts_with(b"%PDF-"));
+/// assert_eq!(pdf.content_type, "application/pdf");
+/// ```
+pub struct PdfRenderer {
+    fonts: Fonts,
+}
+
+impl std::fmt::Debug for PdfRenderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PdfRenderer").finish_non_exhaustive()
+    }
+}
+
+impl PdfRenderer {
+    /// A renderer with the embedded fonts.
+    ///
+    /// # Errors
+    /// [`PortError::InvalidData`] if the embedded fonts cannot be read (they are compiled in
+    /// and checked by this crate's tests, so this does not happen in a released build).
+    pub fn new() -> PortResult<Self> {
+        Ok(Self { fonts: Fonts::load()? })
+    }
+
+    fn render_pdf(&self, request: &DocumentRequest<'_>) -> PortResult<Vec<u8>> {
+        let pages = Layout::new(&self.fonts, request)?.build()?;
+        let settings = SerializeSettings { enable_tagging: false, ..SerializeSettings::default() };
+        let mut document = Document::new_with(settings);
+        document.set_metadata(metadata(request));
+        pages.draw(&self.fonts, &mut document)?;
+        document.finish().map_err(|e| PortError::InvalidData(format!("the PDF could not be written: {e}")))
+    }
+}
+
+impl DocumentRenderer for PdfRenderer {
+    fn render(&self, request: &DocumentRequest<'_>) -> PortResult<RenderedDocument> {
+        // Rendering is pure computation over the request; a panic inside the PDF library on
+        // some unforeseen input must fail this one document, not the processor.
+        let bytes = catch_unwind(AssertUnwindSafe(|| self.render_pdf(request)))
+            .map_err(|_| PortError::InvalidData("the PDF renderer failed on this order".into()))??;
+        Ok(RenderedDocument { bytes, content_type: PDF_CONTENT_TYPE.to_owned() })
+    }
+}
+
+fn title(kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::Invoice => "Tax Invoice",
+        DocumentKind::Receipt => "Receipt",
+    }
+}
+
+fn metadata(request: &DocumentRequest<'_>) -> Metadata {
+    let heading = match request.kind {
+        DocumentKind::Invoice => format!("Tax Invoice {}", request.number),
+        DocumentKind::Receipt => format!("Receipt for {}", request.number),
+    };
+    Metadata::new()
+        .title(heading)
+        .authors(vec![request.supplier.name.clone()])
+        .language("en-ZA".into())
+        .creation_date(pdf_date(request.issued_at))
+}
+
+fn pdf_date(at: DateTime<Utc>) -> PdfDateTime {
+    let narrow = |n: u32| u8::try_from(n).unwrap_or_default();
+    PdfDateTime::new(u16::try_from(at.year()).unwrap_or_default())
+        .month(narrow(at.month()))
+        .day(narrow(at.day()))
+        .hour(narrow(at.hour()))
+        .minute(narrow(at.minute()))
+        .second(narrow(at.second()))
+        .utc_offset_hour(0)
+        .utc_offset_minute(0)
+}
+
+const RIGHT: f32 = PAGE_WIDTH - MARGIN;
+/// Where the right-hand blocks (document facts, recipient) start.
+const RIGHT_COLUMN: f32 = 300.0;
+const BODY: Style = Style::regular(9.0);
+const LEADING: f32 = 12.0;
+const TABLE_TEXT: Style = Style::regular(9.0);
+const TABLE_HEAD: Style = Style::bold(8.5);
+const HEADER_HEIGHT: f32 = 18.0;
+
+/// A table column: where it is and how its text aligns.
+#[derive(Clone, Copy)]
+struct Column {
+    heading: &'static str,
+    /// Left edge for left-aligned columns, right edge for right-aligned ones.
+    x: f32,
+    width: f32,
+    align: Align,
+}
+
+const FULL_COLUMNS: [Column; 6] = [
+    Column { heading: "Description", x: MARGIN, width: 200.0, align: Align::Left },
+    Column { heading: "Qty", x: 282.0, width: 30.0, align: Align::Right },
+    Column { heading: "Unit price", x: 352.0, width: 66.0, align: Align::Right },
+    Column { heading: "Excl. VAT", x: 422.0, width: 66.0, align: Align::Right },
+    Column { heading: "VAT", x: 482.0, width: 56.0, align: Align::Right },
+    Column { heading: "Amount", x: RIGHT, width: 66.0, align: Align::Right },
+];
+
+const ABRIDGED_COLUMNS: [Column; 4] = [
+    Column { heading: "Description", x: MARGIN, width: 285.0, align: Align::Left },
+    Column { heading: "Qty", x: 372.0, width: 36.0, align: Align::Right },
+    Column { heading: "Unit price", x: 462.0, width: 84.0, align: Align::Right },
+    Column { heading: "Amount", x: RIGHT, width: 84.0, align: Align::Right },
+];
+
+struct Layout<'a> {
+    fonts: &'a Fonts,
+    request: &'a DocumentRequest<'a>,
+    order: &'a Order,
+    form: TaxInvoiceForm,
+    pages: Pages,
+    y: f32,
+}
+
+impl<'a> Layout<'a> {
+    fn new(fonts: &'a Fonts, request: &'a DocumentRequest<'a>) -> PortResult<Self> {
+        if request.kind == DocumentKind::Receipt && request.order.payment().is_none() {
+            return Err(PortError::InvalidData(format!(
+                "order {} has no payment, so it has no receipt",
+                request.order.id()
+            )));
+        }
+        let order = request.order;
+        Ok(Self {
+            fonts,
+            request,
+            order,
+            form: TaxInvoiceForm::for_total(order.totals().total),
+            pages: Pages::default(),
+            y: 0.0,
+        })
+    }
+
+    fn columns(&self) -> &'static [Column] {
+        match self.form {
+            TaxInvoiceForm::Full => &FULL_COLUMNS,
+            TaxInvoiceForm::Abridged => &ABRIDGED_COLUMNS,
+        }
+    }
+
+    fn build(mut self) -> PortResult<Pages> {
+        self.first_page_header();
+        self.parties();
+        if self.request.kind == DocumentKind::Receipt {
+            self.payment();
+        }
+        self.table_header();
+        for line in self.order.items() {
+            self.line(line);
+        }
+        self.totals()?;
+        self.footers();
+        Ok(self.pages)
+    }
+
+    fn text(&mut self, x: f32, y: f32, text: &str, style: Style, align: Align) {
+        let text = self.fonts.printable(text);
+        self.pages.text(x, y, text, style, align);
+    }
+
+    /// Writes `text` wrapped to `width` from the current `y`, advancing it.
+    fn paragraph(&mut self, x: f32, width: f32, text: &str, style: Style) {
+        for line in self.fonts.wrap(text, style, width) {
+            self.pages.text(x, self.y, line, style, Align::Left);
+            self.y += style.size * 1.35;
+        }
+    }
+
+    fn first_page_header(&mut self) {
+        self.pages.new_page();
+        let kind = self.request.kind;
+        self.text(MARGIN, 64.0, title(kind), Style::bold(22.0), Align::Left);
+        let subtitle = match (kind, self.form) {
+            (DocumentKind::Invoice, TaxInvoiceForm::Full) => "Full tax invoice".to_owned(),
+            (DocumentKind::Invoice, TaxInvoiceForm::Abridged) => "Abridged tax invoice".to_owned(),
+            (DocumentKind::Receipt, _) => format!("Receipt for tax invoice {}", self.request.number),
+        };
+        self.text(MARGIN, 80.0, &subtitle, Style::grey(9.0), Align::Left);
+
+        let date_label = match kind {
+            DocumentKind::Invoice => "Date of issue",
+            DocumentKind::Receipt => "Receipt date",
+        };
+        let facts = [
+            ("Invoice no.", self.request.number.to_string()),
+            (date_label, format::date(self.request.issued_at)),
+            ("Order", self.order.id().to_string()),
+        ];
+        let mut y = 52.0;
+        for (label, value) in facts {
+            self.text(RIGHT_COLUMN, y, label, Style::grey(9.0), Align::Left);
+            self.text(RIGHT, y, &value, Style::bold(9.0), Align::Right);
+            y += 14.0;
+        }
+        self.y = 118.0;
+    }
+
+    /// The supplier (left) and recipient (right) blocks.
+    fn parties(&mut self) {
+        let top = self.y;
+        let supplier = supplier_lines(self.request.supplier);
+        self.block(MARGIN, 250.0, "From", &supplier);
+        let left_bottom = self.y;
+        self.y = top;
+        let recipient = recipient_lines(self.order.billing_address(), self.order.customer_email().as_str());
+        self.block(RIGHT_COLUMN, RIGHT - RIGHT_COLUMN, "Bill to", &recipient);
+        self.y = self.y.max(left_bottom) + 10.0;
+    }
+
+    /// A labelled block of lines; the first line is the name, in bold.
+    fn block(&mut self, x: f32, width: f32, label: &str, lines: &[String]) {
+        self.text(x, self.y, label, Style::grey(8.0), Align::Left);
+        self.y += 13.0;
+        for (i, line) in lines.iter().enumerate() {
+            let style = if i == 0 { Style::bold(10.0) } else { BODY };
+            self.paragraph(x, width, line, style);
+        }
+    }
+
+    fn payment(&mut self) {
+        let Some(payment) = self.order.payment() else { return };
+        self.text(MARGIN, self.y, "Payment received", Style::grey(8.0), Align::Left);
+        self.y += 13.0;
+        let rows = [
+            ("Payment id", payment.payment_id.to_string()),
+            ("Method", format::payment_method(payment.method).to_owned()),
+            ("Paid on", format::date_time(payment.paid_at)),
+            ("Amount paid", format::money(payment.amount)),
+        ];
+        for (label, value) in rows {
+            self.text(MARGIN, self.y, label, BODY, Align::Left);
+            self.text(MARGIN + 80.0, self.y, &value, Style::bold(9.0), Align::Left);
+            self.y += LEADING;
+        }
+        self.y += 10.0;
+    }
+
+    fn table_header(&mut self) {
+        self.pages.push(Op::Band { x: MARGIN, y: self.y, width: RIGHT - MARGIN, height: HEADER_HEIGHT });
+        let baseline = self.y + 12.5;
+        for column in self.columns() {
+            self.pages.text(column.x, baseline, column.heading, TABLE_HEAD, column.align);
+        }
+        self.y += HEADER_HEIGHT + 12.0;
+    }
+
+    /// Starts a continuation page: a short heading, then the table header again.
+    fn continuation_page(&mut self, with_table_header: bool) {
+        self.pages.new_page();
+        let heading = format!("{} {} (continued)", title(self.request.kind), self.request.number);
+        self.pages.text(MARGIN, 56.0, heading, Style::bold(12.0), Align::Left);
+        self.y = 74.0;
+        if with_table_header {
+            self.table_header();
+        }
+    }
+
+    fn line(&mut self, line: &OrderLine) {
+        let columns = self.columns();
+        let description = self.fonts.wrap(line.description().as_str(), TABLE_TEXT, columns[0].width);
+        let height = LEADING * layout::count(description.len());
+        if self.y + height > CONTENT_BOTTOM {
+            self.continuation_page(true);
+        }
+        let amount = line.line_total();
+        let mut cells = vec![line.quantity().get().to_string(), format::money(line.unit_price())];
+        if self.form == TaxInvoiceForm::Full {
+            let vat = self.order.totals().vat_rate.included_in(amount);
+            let exclusive = amount.checked_sub(vat).unwrap_or(amount);
+            cells.push(format::money(exclusive));
+            cells.push(format::money(vat));
+        }
+        cells.push(format::money(amount));
+        for (column, cell) in columns[1..].iter().zip(&cells) {
+            self.number(column, self.y, cell);
+        }
+        for text in description {
+            self.pages.text(MARGIN, self.y, text, TABLE_TEXT, Align::Left);
+            self.y += LEADING;
+        }
+        let rule_y = self.y - LEADING + 4.0;
+        self.pages.push(Op::Rule { x1: MARGIN, x2: RIGHT, y: rule_y, width: 0.3 });
+        self.y += 4.0;
+    }
+
+    /// A right-aligned figure, in a smaller size when it would not fit its column.
+    fn number(&mut self, column: &Column, y: f32, text: &str) {
+        let natural = self.fonts.width(text, TABLE_TEXT);
+        let style = if natural > column.width {
+            Style::regular((TABLE_TEXT.size * column.width / natural).max(4.0))
+        } else {
+            TABLE_TEXT
+        };
+        self.pages.text(column.x, y, text, style, column.align);
+    }
+
+    fn totals(&mut self) -> PortResult<()> {
+        let totals = self.order.totals();
+        let vat_label = format!("VAT ({}%)", totals.vat_rate.percent().normalize());
+        let mut rows: Vec<(String, String, Style)> = vec![
+            ("Subtotal".into(), format::money(totals.subtotal), BODY),
+            ("Discount".into(), format::discount(totals.discount), BODY),
+        ];
+        match self.form {
+            TaxInvoiceForm::Full => {
+                rows.push(("Total excl. VAT".into(), format::money(exclusive_of_vat(totals.total, totals.vat)?), BODY));
+                rows.push((vat_label, format::money(totals.vat), BODY));
+            }
+            TaxInvoiceForm::Abridged => rows.push((format!("{vat_label} included"), format::money(totals.vat), BODY)),
+        }
+        let currency = totals.total.currency();
+        rows.push((format!("Total ({currency})"), format::money(totals.total), Style::bold(11.0)));
+
+        let note = match self.form {
+            TaxInvoiceForm::Full => "Unit prices and amounts include VAT.",
+            TaxInvoiceForm::Abridged => "All amounts include VAT.",
+        };
+        let height = 16.0 * layout::count(rows.len()) + 30.0;
+        if self.y + height > CONTENT_BOTTOM {
+            self.continuation_page(false);
+        }
+        self.y += 6.0;
+        let label_x = 360.0;
+        let row_count = rows.len();
+        for (i, (label, value, style)) in rows.into_iter().enumerate() {
+            if i + 1 == row_count {
+                self.pages.push(Op::Rule { x1: label_x, x2: RIGHT, y: self.y - 11.0, width: 0.8 });
+                self.y += 3.0;
+            }
+            self.pages.text(label_x, self.y, label, style, Align::Left);
+            self.pages.text(RIGHT, self.y, value, style, Align::Right);
+            self.y += 16.0;
+        }
+        self.y += 6.0;
+        self.pages.text(MARGIN, self.y, note, Style::grey(8.0), Align::Left);
+        Ok(())
+    }
+
+    fn footers(&mut self) {
+        let supplier = self.request.supplier;
+        let mut left = supplier.name.clone();
+        if let Some(vat) = &supplier.vat_number {
+            left = format!("{left} · VAT no. {vat}");
+        }
+        let left = self.fonts.wrap(&left, Style::grey(7.5), 330.0).into_iter().next().unwrap_or_default();
+        let number: InvoiceNumber = self.request.number;
+        self.pages.on_every_page(|page, count| {
+            let y = PAGE_HEIGHT - 32.0;
+            vec![
+                Op::Rule { x1: MARGIN, x2: RIGHT, y: y - 12.0, width: 0.3 },
+                Op::Text { x: MARGIN, y, text: left.clone(), style: Style::grey(7.5), align: Align::Left },
+                Op::Text {
+                    x: RIGHT,
+                    y,
+                    text: format!("{number} · Page {page} of {count}"),
+                    style: Style::grey(7.5),
+                    align: Align::Right,
+                },
+            ]
+        });
+    }
+}
+
+fn exclusive_of_vat(total: Money, vat: Money) -> PortResult<Money> {
+    total.checked_sub(vat).map_err(|e| PortError::InvalidData(format!("the order's VAT exceeds its total: {e}")))
+}
+
+fn supplier_lines(supplier: &Supplier) -> Vec<String> {
+    let mut lines = vec![supplier.name.clone()];
+    lines.extend(supplier.address.iter().cloned());
+    if let Some(vat) = &supplier.vat_number {
+        lines.push(format!("VAT no. {vat}"));
+    }
+    if let Some(email) = &supplier.email {
+        lines.push(email.clone());
+    }
+    lines
+}
+
+fn recipient_lines(address: &BillingAddress, email: &str) -> Vec<String> {
+    let mut lines = vec![address.name().to_owned()];
+    lines.extend(address.company().map(str::to_owned));
+    lines.push(address.line1().to_owned());
+    lines.extend(address.line2().map(str::to_owned));
+    lines.push(format!("{} {}", address.city(), address.postal_code()));
+    lines.extend(address.province().map(str::to_owned));
+    lines.push(if address.country() == "ZA" { "South Africa".to_owned() } else { address.country().to_owned() });
+    if let Some(vat) = address.vat_number() {
+        lines.push(format!("VAT no. {vat}"));
+    }
+    lines.push(email.to_owned());
+    lines
+}

@@ -1,0 +1,310 @@
+//! The PDF invoice and receipt renderer, checked by parsing what it writes.
+
+use std::time::Instant;
+
+use adapters_documents::PdfRenderer;
+use order_domain::testing::{line, new_order};
+use order_domain::{ActorKind, CartId, CartSnapshot, Order, PricingRules};
+use order_ports::{DocumentKind, DocumentRenderer, InvoiceNumber, PortError, Supplier};
+
+use crate::support::*;
+
+fn render(kind: DocumentKind, order: &Order) -> Vec<u8> {
+    let supplier = supplier();
+    let pdf = PdfRenderer::new().unwrap().render(&request(kind, order, &supplier)).unwrap();
+    assert_eq!(pdf.content_type, "application/pdf");
+    pdf.bytes
+}
+
+/// The extracted lines of `text`, trimmed.
+fn lines(text: &str) -> Vec<&str> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+}
+
+/// Asserts that each of `expected` is a whole line of `text`, in this order.
+#[track_caller]
+fn assert_lines_in_order(text: &str, expected: &[&str]) {
+    let lines = lines(text);
+    let mut from = 0;
+    for wanted in expected {
+        match lines[from..].iter().position(|l| l == wanted) {
+            Some(i) => from += i + 1,
+            None => panic!("{wanted:?} not found after line {from} in {lines:#?}"),
+        }
+    }
+}
+
+fn order_of(prices: &[&str]) -> Order {
+    let mut new = new_order();
+    let items = prices.iter().enumerate().map(|(i, p)| line(&format!("ITEM-{i}"), p, 1)).collect();
+    new.cart = CartSnapshot::new(CartId::parse("cart_x").unwrap(), items).unwrap();
+    Order::create(new, &PricingRules::south_africa(), ActorKind::Customer, order_domain::testing::now()).unwrap().0
+}
+
+#[test]
+fn abridged_invoice_shows_every_required_field() {
+    let order = small_order();
+    let text = parse_pdf(&render(DocumentKind::Invoice, &order)).text();
+    assert_contains_all(
+        &text,
+        &[
+            "Tax Invoice",
+            "Abridged tax invoice",
+            // Supplier: name, address, VAT number.
+            "Big Beard Web Solutions (Pty) Ltd",
+            "Unit 4, 21 Dock Road",
+            "V&A Waterfront",
+            "Cape Town 8001",
+            "VAT no. 4760123456",
+            "accounts@bigbeard.co.za",
+            // Recipient: name and address.
+            "Thandi Nkosi",
+            "12 Long Street",
+            "Western Cape",
+            "South Africa",
+            "thandi@example.co.za",
+            // Serial number, date of issue, order.
+            "INV-000042",
+            "Date of issue",
+            "25 November 2026",
+            &order.id().to_string(),
+        ],
+    );
+    // Each line: quantity, unit price, amount, description.
+    assert_lines_in_order(
+        &text,
+        &[
+            "Description",
+            "Qty",
+            "Unit price",
+            "Amount",
+            "2",
+            "R575.00",
+            "R1,150.00",
+            "Product HOSTING-PRO",
+            "1",
+            "R199.00",
+            "R199.00",
+            "Product DOMAIN-COZA",
+        ],
+    );
+    // Totals.
+    assert_lines_in_order(
+        &text,
+        &[
+            "Subtotal",
+            "R1,349.00",
+            "Discount",
+            "R0.00",
+            "VAT (15%) included",
+            "R175.96",
+            "Total (ZAR)",
+            "R1,349.00",
+            "All amounts include VAT.",
+        ],
+    );
+    assert!(!text.contains("Excl. VAT"), "the abridged form has no VAT-exclusive column");
+    assert_contains_all(&text, &["INV-000042 · Page 1 of 1"]);
+}
+
+#[test]
+fn invoice_above_five_thousand_rand_uses_the_full_form() {
+    let order = large_order();
+    assert_eq!(order.totals().total, order_domain::testing::zar("7200.00"));
+    let text = parse_pdf(&render(DocumentKind::Invoice, &order)).text();
+    assert_contains_all(
+        &text,
+        &[
+            "Tax Invoice",
+            "Full tax invoice",
+            // The registered recipient: name, company, full address, VAT number.
+            "Sipho Dlamini",
+            "Dlamini Logistics CC",
+            "88 Smith Street",
+            "Suite 5",
+            "Durban 4001",
+            "KwaZulu-Natal",
+            "VAT no. 4123456789",
+            "VAT no. 4760123456",
+            "INV-000042",
+            "25 November 2026",
+        ],
+    );
+    // Per line: quantity, VAT-inclusive unit price, value excluding VAT, VAT, amount.
+    assert_lines_in_order(&text, &["Description", "Qty", "Unit price", "Excl. VAT", "VAT", "Amount"]);
+    assert_lines_in_order(&text, &["1", "R6,500.00", "R5,652.17", "R847.83", "R6,500.00", "Product DEDICATED-1"]);
+    assert_lines_in_order(&text, &["1", "R1,500.00", "R1,304.35", "R195.65", "R1,500.00", "Product SSL-EV"]);
+    // Totals: R8,000 less 10 % is R7,200, of which VAT is 7,200 × 15/115 = R939.13.
+    assert_lines_in_order(
+        &text,
+        &[
+            "Subtotal",
+            "R8,000.00",
+            "Discount",
+            "-R800.00",
+            "Total excl. VAT",
+            "R6,260.87",
+            "VAT (15%)",
+            "R939.13",
+            "Total (ZAR)",
+            "R7,200.00",
+        ],
+    );
+}
+
+#[test]
+fn the_form_changes_above_exactly_five_thousand_rand() {
+    let at_limit = parse_pdf(&render(DocumentKind::Invoice, &order_of(&["4000.00", "1000.00"]))).text();
+    assert!(at_limit.contains("Abridged tax invoice") && !at_limit.contains("Full tax invoice"));
+    let above = parse_pdf(&render(DocumentKind::Invoice, &order_of(&["4000.00", "1000.01"]))).text();
+    assert!(above.contains("Full tax invoice") && !above.contains("Abridged tax invoice"));
+    assert_contains_all(&above, &["R5,000.01", "Total excl. VAT"]);
+}
+
+#[test]
+fn receipt_refers_to_the_invoice_and_shows_the_payment() {
+    let order = paid(small_order());
+    let text = parse_pdf(&render(DocumentKind::Receipt, &order)).text();
+    assert_contains_all(
+        &text,
+        &[
+            "Receipt",
+            "Receipt for tax invoice INV-000042",
+            "Invoice no.",
+            "INV-000042",
+            "Receipt date",
+            "Big Beard Web Solutions (Pty) Ltd",
+            "Thandi Nkosi",
+            "Product HOSTING-PRO",
+            "R1,349.00",
+            "R175.96",
+        ],
+    );
+    assert_lines_in_order(
+        &text,
+        &[
+            "Payment id",
+            "pf_1234567",
+            "Method",
+            "PayFast",
+            "Paid on",
+            "25 November 2026, 12:05 SAST",
+            "Amount paid",
+            "R1,349.00",
+        ],
+    );
+    assert!(!text.contains("Tax Invoice "), "a receipt is not titled as a tax invoice:\n{text}");
+}
+
+#[test]
+fn an_unpaid_order_has_no_receipt() {
+    let order = small_order();
+    let supplier = supplier();
+    let result = PdfRenderer::new().unwrap().render(&request(DocumentKind::Receipt, &order, &supplier));
+    assert!(matches!(result, Err(PortError::InvalidData(ref m)) if m.contains("no payment")), "{result:?}");
+}
+
+#[test]
+fn a_hundred_lines_paginate_with_the_table_header_on_every_page() {
+    let order = order_with_lines(100);
+    let parsed = parse_pdf(&render(DocumentKind::Invoice, &order));
+    let count = parsed.pages.len();
+    assert!(count >= 3, "100 lines need several pages, got {count}");
+    for (i, page) in parsed.pages.iter().enumerate() {
+        assert_contains_all(
+            page,
+            &[
+                "Tax Invoice",
+                "INV-000042",
+                "Description",
+                "Qty",
+                "Unit price",
+                "Amount",
+                &format!("Page {} of {count}", i + 1),
+            ],
+        );
+        if i > 0 {
+            assert!(page.contains("Tax Invoice INV-000042 (continued)"), "page {}:\n{page}", i + 1);
+        }
+    }
+    // Every line exactly once, in order (descriptions may wrap: compare with whitespace
+    // collapsed), and the totals once, at the end.
+    let all = parsed.text();
+    let flowing = all.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut from = 0;
+    for i in 1..=100 {
+        let description = format!("Item number {i:03} with a fairly descriptive name");
+        assert_eq!(flowing.matches(&description).count(), 1, "{description}");
+        let at = flowing.find(&description).unwrap();
+        assert!(at >= from, "{description} is out of order");
+        from = at;
+    }
+    let last = parsed.pages.last().unwrap();
+    let total = adapters_documents::format::money(order.totals().total);
+    assert_lines_in_order(last, &["Subtotal", "Total (ZAR)", &total]);
+    assert_eq!(all.matches("Subtotal").count(), 1);
+}
+
+#[test]
+fn the_same_request_gives_the_same_bytes() {
+    let order = large_order();
+    let first = render(DocumentKind::Invoice, &order);
+    let again = render(DocumentKind::Invoice, &order);
+    assert_eq!(first, again);
+    // And the bytes do depend on the request.
+    let supplier = supplier();
+    let mut other = request(DocumentKind::Invoice, &order, &supplier);
+    other.number = InvoiceNumber(43);
+    let renumbered = PdfRenderer::new().unwrap().render(&other).unwrap().bytes;
+    assert_ne!(first, renumbered);
+    assert!(parse_pdf(&renumbered).text().contains("INV-000043"));
+}
+
+#[test]
+fn a_hostile_customer_renders_without_panicking() {
+    let order = hostile_order();
+    for kind in [DocumentKind::Invoice, DocumentKind::Receipt] {
+        let order = if kind == DocumentKind::Receipt { paid(order.clone()) } else { order.clone() };
+        let text = parse_pdf(&render(kind, &order)).text();
+        // Markup and quotes are printed as text; the 120-character name wraps and survives.
+        assert_contains_all(&text, &["<script>alert(1)</script>", "\"O'Brien\" &", "<b>12</b> \"Long\" Street & 'Co'"]);
+        let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(squeezed.contains(&"x".repeat(120 - HOSTILE_NAME.chars().count())), "{text}");
+        // The long description wraps over several lines and loses nothing.
+        assert!(squeezed.contains(&"W".repeat(130)), "{text}");
+    }
+}
+
+#[test]
+fn odd_supplier_text_renders_too() {
+    let order = small_order();
+    let supplier = Supplier {
+        id: "x".into(),
+        name: "Tab\tand\r\nnewline Ltd 🚀".into(),
+        address: vec![String::new(), "日本語 street".into(), "x".repeat(400)],
+        vat_number: None,
+        email: None,
+    };
+    let pdf = PdfRenderer::new().unwrap().render(&request(DocumentKind::Invoice, &order, &supplier)).unwrap();
+    let text = parse_pdf(&pdf.bytes).text();
+    assert_contains_all(&text, &["Tab and", "newline Ltd ?", "??? street"]);
+}
+
+#[test]
+fn prints_render_time_and_size() {
+    let renderer = PdfRenderer::new().unwrap();
+    let supplier = supplier();
+    for lines in [10, 100] {
+        let order = order_with_lines(lines);
+        let request = request(DocumentKind::Invoice, &order, &supplier);
+        let runs: u32 = 20;
+        let started = Instant::now();
+        let mut size = 0;
+        for _ in 0..runs {
+            size = renderer.render(&request).unwrap().bytes.len();
+        }
+        let each = started.elapsed() / runs;
+        println!("{lines}-line invoice: {each:?} per render, {size} bytes ({} KiB)", size / 1024);
+        assert!(size > 0);
+    }
+}
