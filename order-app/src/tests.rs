@@ -135,6 +135,7 @@ async fn another_tenants_customer_is_answered_not_found_without_any_call() {
 async fn a_missing_order_issued_moments_ago_is_not_recorded_yet() {
     let mut mocks = Mocks::new();
     mocks.orders.expect_get().returning(|_, _| Err(PortError::NotFound));
+    mocks.orders.expect_get_by_id().returning(|_| Err(PortError::NotFound));
     let app = mocks.app();
     let fresh = OrderId::from_parts(now() - TimeDelta::seconds(2), 9);
     let old = OrderId::from_parts(now() - TimeDelta::minutes(5), 9);

@@ -1,64 +1,193 @@
-//! Quick start: one order's whole life through the domain, printed step by step.
+//! Quick start: orders through their whole life in one process, on in-memory adapters.
 //!
-//! Run with `cargo run -p bbws-examples --bin quickstart`.
+//! Creates a tenant order (with a campaign) and a guest order, runs the fan-out to the four
+//! processors, then takes orders through payment, processing and completion, cancellation
+//! (with a payment arriving too late), and expiry. Prints each order's status history, the
+//! emails sent and the documents stored, and writes the invoice and receipt PDFs to a folder.
+//!
+//! Run with `cargo run -p bbws-examples --bin quickstart [-- OUTPUT_DIR]`
+//! (default `out/quickstart`).
 
-use chrono::{TimeDelta, TimeZone, Utc};
+use std::error::Error;
+use std::path::PathBuf;
+
+use adapters_memory::SystemClock;
+use bbws_examples::stack::{InMemoryStack, StackOptions};
+use chrono::TimeDelta;
+use order_app::{CreateOrderRequest, Principal, Service, StatusChange};
 use order_domain::testing::{address, line};
 use order_domain::{
-    ActorKind, CartId, CartSnapshot, Email, NewOrder, Order, OrderId, OrderStatus, Payment, PaymentId, PaymentMethod,
-    PricingRules, TenantId,
+    Campaign, CampaignCode, CartId, CartSnapshot, Discount, Email, OrderId, Payment, PaymentId, PaymentMethod,
+    Percentage, TenantId,
 };
+use order_ports::{Clock, DocumentKey, DocumentKind, DocumentStore};
+use rust_decimal::Decimal;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let start = Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).single().ok_or("valid date")?;
-    let at = |minutes| start + TimeDelta::minutes(minutes);
+type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
-    let cart = CartSnapshot::new(
-        CartId::parse("cart_quickstart")?,
-        vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1), line("SSL-BASIC", "349.99", 1)],
+#[tokio::main]
+async fn main() -> Result<()> {
+    let out_dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "out/quickstart".into()));
+    let stack = InMemoryStack::new(StackOptions::starting_at(SystemClock.now()))?;
+    let acme = TenantId::parse("tenant_acme")?;
+    let owner = Principal::Customer { tenant_id: acme.clone() };
+    let payments = Principal::Service(Service::Payment);
+    let provisioning = Principal::Service(Service::Provisioning);
+
+    stack.campaigns.insert(Campaign {
+        code: CampaignCode::parse("SUMMER2026")?,
+        discount: Discount::Percentage(Percentage::new(Decimal::TEN)?),
+        valid_from: None,
+        valid_until: None,
+    });
+
+    section("1. Create a tenant order (10 % campaign) and a guest order; run the fan-out");
+    let mut tenant_request = request(
+        &stack,
+        "cart_acme_1",
+        "thandi@acme.co.za",
+        &[("HOSTING-PRO", "575.00", 2), ("DOMAIN-COZA", "199.00", 1), ("SSL-BASIC", "349.99", 1)],
     )?;
-    let new = NewOrder {
-        id: OrderId::from_parts(start, 0x5eed),
-        tenant_id: Some(TenantId::parse("tenant_acme")?),
-        customer_email: Email::parse("Thandi@Example.co.za")?,
-        cart,
+    tenant_request.campaign_code = Some(CampaignCode::parse("summer2026")?);
+    let tenant_order =
+        stack.app.create_for_tenant(&owner, &acme, tenant_request.clone(), Some("checkout-1")).await?.order_id;
+    let replay = stack.app.create_for_tenant(&owner, &acme, tenant_request, Some("checkout-1")).await?;
+    println!(
+        "  tenant order {tenant_order} accepted (202); a double click returns the same id: {}",
+        replay.order_id == tenant_order
+    );
+    let guest_request =
+        request(&stack, "cart_guest_1", "Sipho.Dlamini@Example.com", &[("WEBSITE-STARTER", "1499.00", 1)])?;
+    let guest_order = stack.app.create_guest(&Principal::Guest, guest_request, None).await?.order_id;
+    println!("  guest order  {guest_order} accepted (202)");
+    drain(&stack).await?;
+
+    section("2. Pay, process and complete the tenant order");
+    let order = stack.app.update(&owner, tenant_order, StatusChange::RequestPayment, None).await?;
+    let paid = payment("pf_1000001", order.totals().total)?;
+    stack.app.confirm_payment(&payments, tenant_order, paid.clone()).await?;
+    let repeated = stack.app.confirm_payment(&payments, tenant_order, paid).await?;
+    println!("  a repeated PayFast notification changes nothing (version {})", repeated.version());
+    stack.app.update(&provisioning, tenant_order, StatusChange::StartProcessing, None).await?;
+    stack.app.update(&provisioning, tenant_order, StatusChange::Complete, None).await?;
+
+    section("3. Pay the guest order straight from PENDING (both edges are recorded)");
+    let guest = stack.app.get(&Principal::Staff, guest_order).await?;
+    stack.app.confirm_payment(&payments, guest_order, payment("pf_1000002", guest.totals().total)?).await?;
+
+    section("4. Cancel an order; its payment arrives too late and is flagged for refund");
+    let cancelled = create(&stack, &owner, &acme, "cart_acme_2", &[("EMAIL-PRO", "89.00", 5)]).await?;
+    drain(&stack).await?;
+    let reason = order_domain::Reason::parse("Ordered the wrong plan")?;
+    let order = stack.app.update(&owner, cancelled, StatusChange::Cancel(Some(reason)), None).await?;
+    let late = stack.app.confirm_payment(&payments, cancelled, payment("pf_1000003", order.totals().total)?).await?;
+    println!("  still {} with {} late payment(s) to refund", late.status(), late.late_payments().len());
+    if let Err(refused) = stack.app.update(&owner, tenant_order, StatusChange::Cancel(None), None).await {
+        println!("  cancelling the completed order is refused: {refused}");
+    }
+
+    section("5. Leave an order unpaid for a day; the sweep expires it");
+    let expiring = create(&stack, &owner, &acme, "cart_acme_3", &[("BACKUP-DAILY", "49.00", 1)]).await?;
+    drain(&stack).await?;
+    stack.clock.advance(TimeDelta::hours(24));
+    let swept = stack.app.expire_stale(100).await?;
+    println!("  sweep: {} expired, {} cancelled", swept.expired, swept.cancelled);
+    drain(&stack).await?;
+
+    report(&stack, &[tenant_order, guest_order, cancelled, expiring], &out_dir).await
+}
+
+/// Prints status histories, emails and documents, and writes the documents to `out_dir`.
+async fn report(stack: &InMemoryStack, ids: &[OrderId], out_dir: &std::path::Path) -> Result<()> {
+    section("Status histories");
+    for &id in ids {
+        let order = stack.app.get(&Principal::Staff, id).await?;
+        let totals = order.totals();
+        println!(
+            "  {id}  {}  total {} (discount {}, VAT {})  version {}",
+            order.status(),
+            totals.total,
+            totals.discount,
+            totals.vat,
+            order.version()
+        );
+        for change in order.history() {
+            let reason = change.reason.as_ref().map(|r| format!(" — {r}")).unwrap_or_default();
+            println!(
+                "      {}  {:<15} → {:<15} by {}{reason}",
+                change.at.format("%Y-%m-%d %H:%M:%S"),
+                change.from,
+                change.to,
+                change.actor
+            );
+        }
+    }
+
+    section("Emails sent");
+    for sent in stack.mailbox.sent() {
+        let to: Vec<_> = sent.email.to.iter().map(Email::as_str).collect();
+        println!("  to {:<28} {}", to.join(", "), sent.email.subject);
+    }
+
+    section("Documents stored");
+    std::fs::create_dir_all(out_dir)?;
+    for &id in ids {
+        let order = stack.app.get(&Principal::Staff, id).await?;
+        let Some(tenant_id) = order.tenant_id().cloned() else { continue };
+        for kind in [DocumentKind::Invoice, DocumentKind::Receipt] {
+            let key = DocumentKey { tenant_id: tenant_id.clone(), order_id: id, kind };
+            let Ok(bytes) = stack.documents.get(&key).await else { continue };
+            let file = out_dir.join(format!("{}_{id}.pdf", kind.as_str()));
+            std::fs::write(&file, &bytes)?;
+            println!("  {} ({} bytes) → {}", key.path(), bytes.len(), file.display());
+        }
+    }
+    println!("\nThe PDFs are in {}", std::fs::canonicalize(out_dir)?.display());
+    Ok(())
+}
+
+fn section(title: &str) {
+    println!("\n== {title}");
+}
+
+fn request(stack: &InMemoryStack, cart: &str, email: &str, lines: &[(&str, &str, u32)]) -> Result<CreateOrderRequest> {
+    let cart_id = CartId::parse(cart)?;
+    let lines = lines.iter().map(|(sku, price, quantity)| line(sku, price, *quantity)).collect();
+    stack.carts.add_cart(CartSnapshot::new(cart_id.clone(), lines)?);
+    Ok(CreateOrderRequest {
+        cart_id,
+        customer_email: Email::parse(email)?,
         campaign_code: None,
-        campaign: None,
         billing_address: address(),
         payment_method: PaymentMethod::Payfast,
-    };
-    let (mut order, _created) = Order::create(new, &PricingRules::south_africa(), ActorKind::Customer, at(0))?;
-    let totals = order.totals();
-    println!("Created {} for {} ({} lines)", order.id(), order.customer_email(), order.items().len());
-    println!(
-        "  subtotal {}  discount {}  VAT {} (at {}%)  total {}",
-        totals.subtotal,
-        totals.discount,
-        totals.vat,
-        totals.vat_rate.percent(),
-        totals.total
-    );
+        items: None,
+    })
+}
 
-    order.request_payment(ActorKind::Customer, at(2))?;
-    let payment = Payment {
-        payment_id: PaymentId::parse("pf_1234567")?,
-        amount: order.totals().total,
+async fn create(
+    stack: &InMemoryStack,
+    owner: &Principal,
+    tenant: &TenantId,
+    cart: &str,
+    lines: &[(&str, &str, u32)],
+) -> Result<OrderId> {
+    let request = request(stack, cart, "thandi@acme.co.za", lines)?;
+    Ok(stack.app.create_for_tenant(owner, tenant, request, None).await?.order_id)
+}
+
+fn payment(id: &str, amount: order_domain::Money) -> Result<Payment> {
+    Ok(Payment {
+        payment_id: PaymentId::parse(id)?,
+        amount,
         method: PaymentMethod::Payfast,
-        paid_at: at(5),
-    };
-    order.confirm_payment(payment.clone(), ActorKind::PaymentService, at(5))?;
-    let repeated = order.confirm_payment(payment, ActorKind::PaymentService, at(6))?;
-    println!("A repeated PayFast notification changes nothing: {} events", repeated.len());
-    if let Err(refused) = order.cancel(None, ActorKind::Customer, at(7)) {
-        println!("Cancelling now is refused: {refused}");
-    }
-    order.start_processing(ActorKind::ProvisioningService, at(10))?;
-    order.complete(ActorKind::ProvisioningService, at(30))?;
-    assert_eq!(order.status(), OrderStatus::Completed);
+        paid_at: SystemClock.now(),
+    })
+}
 
-    println!("Status history of {} (version {}):", order.id(), order.version());
-    for change in order.history() {
-        println!("  {}  {:>15} -> {:<15} by {}", change.at.format("%H:%M"), change.from, change.to, change.actor);
-    }
+async fn drain(stack: &InMemoryStack) -> Result<()> {
+    let report = stack.drain().await?;
+    let handled: usize = report.handled.values().sum();
+    let failed: usize = report.failed.values().sum();
+    println!("  fan-out: {handled} events handled by the four processors, {failed} failed attempts");
     Ok(())
 }

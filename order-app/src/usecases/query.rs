@@ -23,7 +23,19 @@ impl OrderApp {
         match found {
             Ok(order) if principal.may_see(&order) => Ok(order),
             Err(PortError::NotFound) if self.may_be_unrecorded(id, self.ports.clock.now()) => {
-                Err(AppError::NotRecordedYet { order_id: id, retry_after: std::time::Duration::from_secs(1) })
+                // A customer's partition lacks it: make sure it is not simply another tenant's
+                // order before saying "not recorded yet" (one extra read, only on this path).
+                let elsewhere = match principal.own_tenant() {
+                    Some(_) => self.ports.orders.get_by_id(id).await,
+                    None => Err(PortError::NotFound),
+                };
+                match elsewhere {
+                    Err(PortError::NotFound) => {
+                        Err(AppError::NotRecordedYet { order_id: id, retry_after: std::time::Duration::from_secs(1) })
+                    }
+                    Ok(_) => Err(AppError::NotFound),
+                    Err(source) => Err(AppError::Dependency { context: "reading the order", source }),
+                }
             }
             // Another tenant's order is answered exactly like a missing one.
             Ok(_) | Err(PortError::NotFound) => Err(AppError::NotFound),

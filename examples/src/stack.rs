@@ -1,0 +1,176 @@
+//! The whole application wired to in-memory adapters: zero set-up, no network.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapters_documents::{PdfRenderer, TemplateRenderer};
+use adapters_memory::{
+    AesGcmCipher, CipherKey, ManualClock, MemoryCampaignCatalog, MemoryCartGateway, MemoryDocumentStore,
+    MemoryEffectLog, MemoryEventBus, MemoryInvoiceNumbers, MemoryMailbox, MemoryQueue, MemoryStore,
+    MemoryTemplateSource, MemoryTenantDirectory, QueueConfig, SequentialIds,
+};
+use chrono::{DateTime, Utc};
+use order_app::{
+    AppConfig, CustomerNotifier, InternalNotifier, InvoiceWriter, OrderApp, Ports, Processor, RecordWriter, RunReport,
+    Runner, Subscription,
+};
+use order_domain::{Email, ExpiryPolicy, PricingRules, VatNumber};
+use order_ports::{PortError, Supplier};
+
+/// The four processors' queue names, in fan-out order.
+pub const QUEUES: [&str; 4] = ["record-writer", "invoice-writer", "internal-notifier", "customer-notifier"];
+
+/// How to build a stack.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// What the manual clock reads at the start.
+    pub start: DateTime<Utc>,
+    /// Each queue's retry budget (receives before the dead-letter queue).
+    pub max_receive_count: u32,
+    /// Events handled at once per processor.
+    pub concurrency: usize,
+}
+
+impl StackOptions {
+    /// A stack whose clock starts at `start`, with 4 receives per message and 8 events at once
+    /// per processor.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        Self { start, max_receive_count: 4, concurrency: 8 }
+    }
+}
+
+/// The application and every in-memory adapter behind it, kept so that callers can seed
+/// carts and campaigns, move the clock, and inspect what was stored, sent and dead-lettered.
+pub struct InMemoryStack {
+    /// The application.
+    pub app: Arc<OrderApp>,
+    /// Orders, outbox and cart claims.
+    pub store: Arc<MemoryStore>,
+    /// Tenants.
+    pub tenants: Arc<MemoryTenantDirectory>,
+    /// The topic.
+    pub bus: Arc<MemoryEventBus>,
+    /// The four queues, in the order of [`QUEUES`].
+    pub queues: Vec<Arc<MemoryQueue>>,
+    /// The cart service.
+    pub carts: Arc<MemoryCartGateway>,
+    /// Campaign rules.
+    pub campaigns: Arc<MemoryCampaignCatalog>,
+    /// Stored invoices and receipts.
+    pub documents: Arc<MemoryDocumentStore>,
+    /// Sent emails.
+    pub mailbox: Arc<MemoryMailbox>,
+    /// Template overrides.
+    pub templates: Arc<MemoryTemplateSource>,
+    /// The clock.
+    pub clock: Arc<ManualClock>,
+    options: StackOptions,
+}
+
+/// The seller on the stack's invoices.
+///
+/// # Panics
+/// Never: the VAT number is a valid literal.
+pub fn demo_supplier() -> Supplier {
+    Supplier {
+        id: "bbws".into(),
+        name: "Big Beard Web Solutions (Pty) Ltd".into(),
+        address: vec!["1 Bree Street".into(), "Cape Town".into(), "8001".into()],
+        vat_number: VatNumber::parse("4123456789").ok(),
+        email: Some("accounts@bbws.example".into()),
+    }
+}
+
+/// The stack's application configuration.
+///
+/// # Errors
+/// When the staff address is invalid (it is a literal, so never).
+pub fn demo_config() -> Result<AppConfig, PortError> {
+    Ok(AppConfig {
+        pricing: PricingRules::south_africa(),
+        expiry: ExpiryPolicy::default(),
+        supplier: demo_supplier(),
+        portal_url: "https://portal.bbws.example".into(),
+        staff_console_url: "https://staff.bbws.example".into(),
+        staff_emails: vec![Email::parse("orders@bbws.example").map_err(|e| PortError::InvalidData(e.to_string()))?],
+        recording_grace: Duration::from_secs(30),
+        effect_lease: Duration::from_secs(60),
+    })
+}
+
+impl InMemoryStack {
+    /// Wires the application to fresh in-memory adapters.
+    ///
+    /// # Errors
+    /// When the renderers cannot load their built-in fonts or templates.
+    pub fn new(options: StackOptions) -> Result<Self, PortError> {
+        // A fixed demo key: in-memory data never outlives the process.
+        let cipher = Arc::new(AesGcmCipher::new(&CipherKey::from_bytes([7; 32])));
+        let store = Arc::new(MemoryStore::new(cipher));
+        let tenants = Arc::new(MemoryTenantDirectory::new());
+        let bus = Arc::new(MemoryEventBus::new());
+        let config = QueueConfig::with_max_receive_count(options.max_receive_count);
+        let queues = QUEUES.iter().map(|name| bus.subscribe(*name, config)).collect();
+        let carts = Arc::new(MemoryCartGateway::new());
+        let campaigns = Arc::new(MemoryCampaignCatalog::new());
+        let documents = Arc::new(MemoryDocumentStore::new());
+        let mailbox = Arc::new(MemoryMailbox::new());
+        let templates = Arc::new(MemoryTemplateSource::new());
+        let clock = Arc::new(ManualClock::new(options.start));
+        let ports = Ports {
+            orders: store.clone(),
+            claims: store.clone(),
+            tenants: tenants.clone(),
+            publisher: bus.clone(),
+            carts: carts.clone(),
+            campaigns: campaigns.clone(),
+            documents: documents.clone(),
+            renderer: Arc::new(PdfRenderer::new()?),
+            invoice_numbers: Arc::new(MemoryInvoiceNumbers::new()),
+            mailer: mailbox.clone(),
+            emails: Arc::new(TemplateRenderer::new(templates.clone())?),
+            effects: Arc::new(MemoryEffectLog::new()),
+            clock: clock.clone(),
+            ids: Arc::new(SequentialIds::new()),
+        };
+        let app = OrderApp::new(ports, demo_config()?);
+        Ok(Self { app, store, tenants, bus, queues, carts, campaigns, documents, mailbox, templates, clock, options })
+    }
+
+    /// The four processors, in the order of [`QUEUES`].
+    pub fn processors(&self) -> Vec<Arc<dyn Processor>> {
+        vec![
+            Arc::new(RecordWriter::new(self.app.clone())),
+            Arc::new(InvoiceWriter::new(self.app.clone())),
+            Arc::new(InternalNotifier::new(self.app.clone())),
+            Arc::new(CustomerNotifier::new(self.app.clone())),
+        ]
+    }
+
+    /// A runner over the given processors (one per queue, in the order of [`QUEUES`]).
+    pub fn runner_with(&self, processors: Vec<Arc<dyn Processor>>) -> Runner {
+        let subscriptions = processors
+            .into_iter()
+            .zip(&self.queues)
+            .map(|(processor, queue)| Subscription {
+                processor,
+                queue: queue.clone(),
+                concurrency: self.options.concurrency,
+            })
+            .collect();
+        Runner::new(subscriptions)
+    }
+
+    /// Runs the four processors until every queue is empty.
+    ///
+    /// # Errors
+    /// Never for in-memory queues; kept for the shape of the runner.
+    pub async fn drain(&self) -> Result<RunReport, PortError> {
+        self.runner_with(self.processors()).run_until_drained().await
+    }
+
+    /// The queue of a processor, by name.
+    pub fn queue(&self, name: &str) -> Option<&Arc<MemoryQueue>> {
+        QUEUES.iter().position(|q| *q == name).and_then(|i| self.queues.get(i))
+    }
+}

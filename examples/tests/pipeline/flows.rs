@@ -1,0 +1,192 @@
+//! The happy paths and the rules visible through them.
+
+use chrono::TimeDelta;
+use order_app::{AppError, CreateOrderRequest, Principal, Service, StatusChange};
+use order_domain::{CartId, Email, OrderError, OrderStatus, TenantStatus};
+use order_ports::{DocumentKey, DocumentKind, DocumentStore, ListQuery, TenantDirectory};
+
+use crate::*;
+
+#[tokio::test]
+async fn a_tenant_order_is_recorded_invoiced_and_announced() {
+    let stack = stack();
+    let id = recorded_order(&stack, "tenant_acme", "cart_1").await;
+
+    let order = stack.app.get(&customer("tenant_acme"), id).await.unwrap();
+    assert_eq!(order.status(), OrderStatus::Pending);
+    assert_eq!(order.totals().total.to_string(), "ZAR 1349.00");
+    assert_eq!(stack.carts.is_inactive(order.cart_id()), Some(true), "the cart is marked inactive");
+
+    let key = DocumentKey { tenant_id: tenant("tenant_acme"), order_id: id, kind: DocumentKind::Invoice };
+    let pdf = stack.documents.get(&key).await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "a real PDF");
+    assert_eq!(stack.documents.content_type(&key).as_deref(), Some("application/pdf"));
+
+    let sent = stack.mailbox.sent();
+    let to: Vec<_> = sent.iter().map(|s| s.email.to[0].to_string()).collect();
+    assert_eq!(sent.len(), 2, "{to:?}");
+    assert!(to.contains(&"thandi@example.co.za".to_owned()), "customer confirmation");
+    assert!(to.contains(&"orders@bbws.example".to_owned()), "internal notification");
+}
+
+#[tokio::test]
+async fn a_guest_order_creates_an_unvalidated_tenant_and_reuses_it() {
+    let stack = stack();
+    let first =
+        stack.app.create_guest(&Principal::Guest, request(&stack, "cart_g1", "Guest@Example.com"), None).await.unwrap();
+    let second =
+        stack.app.create_guest(&Principal::Guest, request(&stack, "cart_g2", "guest@example.com"), None).await.unwrap();
+    stack.drain().await.unwrap();
+
+    let email = Email::parse("guest@example.com").unwrap();
+    let tenant = stack.tenants.find_by_email(&email).await.unwrap().expect("a tenant was created");
+    assert_eq!(tenant.status, TenantStatus::Unvalidated);
+    assert_eq!(stack.tenants.len(), 1, "one tenant for one email");
+    for id in [first.order_id, second.order_id] {
+        let order = stack.app.get(&Principal::Customer { tenant_id: tenant.id.clone() }, id).await.unwrap();
+        assert_eq!(order.tenant_id(), Some(&tenant.id));
+        let key = DocumentKey { tenant_id: tenant.id.clone(), order_id: id, kind: DocumentKind::Invoice };
+        assert!(stack.documents.get(&key).await.is_ok(), "the invoice is filed under the resolved tenant");
+    }
+}
+
+#[tokio::test]
+async fn a_retried_create_yields_one_order() {
+    let stack = stack();
+    let principal = customer("tenant_acme");
+    let tenant_id = tenant("tenant_acme");
+    let first = stack
+        .app
+        .create_for_tenant(&principal, &tenant_id, request(&stack, "cart_r", "a@b.co"), Some("k1"))
+        .await
+        .unwrap();
+    let again = stack
+        .app
+        .create_for_tenant(&principal, &tenant_id, request(&stack, "cart_r", "a@b.co"), Some("k1"))
+        .await
+        .unwrap();
+    let no_key =
+        stack.app.create_for_tenant(&principal, &tenant_id, request(&stack, "cart_r", "a@b.co"), None).await.unwrap();
+    assert!(!first.replayed && again.replayed && no_key.replayed);
+    assert_eq!((again.order_id, no_key.order_id), (first.order_id, first.order_id));
+    stack.drain().await.unwrap();
+    // After recording, the cart is inactive: a late retry still gets the same order.
+    let late = stack.app.create_for_tenant(&principal, &tenant_id, request_again(&stack), Some("k1")).await.unwrap();
+    assert_eq!(late.order_id, first.order_id);
+    assert_eq!(stack.store.order_count(), 1);
+
+    let mut different = request(&stack, "cart_r", "a@b.co");
+    different.customer_email = Email::parse("other@b.co").unwrap();
+    let reused = stack.app.create_for_tenant(&principal, &tenant_id, different, Some("k1")).await.unwrap_err();
+    assert!(matches!(reused, AppError::IdempotencyKeyReused), "{reused}");
+}
+
+/// The same request as `request(.., "cart_r", "a@b.co")` without re-seeding the cart.
+fn request_again(stack: &InMemoryStack) -> CreateOrderRequest {
+    let mut r = request(stack, "cart_unused", "a@b.co");
+    r.cart_id = CartId::parse("cart_r").unwrap();
+    r
+}
+
+#[tokio::test]
+async fn other_tenants_orders_are_not_found() {
+    let stack = stack();
+    let id = recorded_order(&stack, "tenant_acme", "cart_1").await;
+    let intruder = customer("tenant_other");
+    assert!(matches!(stack.app.get(&intruder, id).await, Err(AppError::NotFound)));
+    assert!(matches!(stack.app.update(&intruder, id, StatusChange::Cancel(None), None).await, Err(AppError::NotFound)));
+    assert!(matches!(
+        stack.app.list(&intruder, &tenant("tenant_acme"), &ListQuery::first(10)).await,
+        Err(AppError::NotFound)
+    ));
+    let own = stack.app.list(&customer("tenant_acme"), &tenant("tenant_acme"), &ListQuery::first(10)).await.unwrap();
+    assert_eq!(own.orders.len(), 1);
+    assert!(stack.app.list(&Principal::Staff, &tenant("tenant_acme"), &ListQuery::first(10)).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_payment_one_cent_off_is_refused() {
+    let stack = stack();
+    let id = recorded_order(&stack, "tenant_acme", "cart_1").await;
+    for amount in ["1348.99", "1349.01"] {
+        let refused = stack.app.confirm_payment(&payment_service(), id, payment("pf_1", amount)).await.unwrap_err();
+        assert!(matches!(refused, AppError::Rejected(OrderError::AmountMismatch { .. })), "{refused}");
+    }
+    let order = stack.app.get(&Principal::Staff, id).await.unwrap();
+    assert_eq!((order.status(), order.version()), (OrderStatus::Pending, 1));
+}
+
+#[tokio::test]
+async fn paying_then_processing_issues_a_receipt_and_status_emails() {
+    let stack = stack();
+    let id = recorded_order(&stack, "tenant_acme", "cart_1").await;
+    let paid = stack.app.confirm_payment(&payment_service(), id, payment("pf_1", "1349.00")).await.unwrap();
+    assert_eq!(paid.status(), OrderStatus::Paid);
+    let again = stack.app.confirm_payment(&payment_service(), id, payment("pf_1", "1349.00")).await.unwrap();
+    assert_eq!(again.version(), paid.version(), "the same payment twice is a no-op");
+    stack
+        .app
+        .update(&Principal::Service(Service::Provisioning), id, StatusChange::StartProcessing, None)
+        .await
+        .unwrap();
+    stack.app.update(&Principal::Staff, id, StatusChange::Complete, None).await.unwrap();
+    stack.drain().await.unwrap();
+
+    let receipt = DocumentKey { tenant_id: tenant("tenant_acme"), order_id: id, kind: DocumentKind::Receipt };
+    assert!(stack.documents.get(&receipt).await.unwrap().starts_with(b"%PDF"));
+    let customer_mail = stack.mailbox.sent_to(&Email::parse("thandi@example.co.za").unwrap());
+    // Confirmation, then PAID, PROCESSING and COMPLETED updates.
+    assert_eq!(
+        customer_mail.len(),
+        4,
+        "{:?}",
+        customer_mail.iter().map(|m| m.email.subject.to_string()).collect::<Vec<_>>()
+    );
+    let order = stack.app.get(&customer("tenant_acme"), id).await.unwrap();
+    let path: Vec<_> = order.history().iter().map(|c| c.to).collect();
+    assert_eq!(path, [OrderStatus::PaymentPending, OrderStatus::Paid, OrderStatus::Processing, OrderStatus::Completed]);
+}
+
+#[tokio::test]
+async fn a_payment_for_a_cancelled_order_is_recorded_and_staff_are_told() {
+    let stack = stack();
+    let id = recorded_order(&stack, "tenant_acme", "cart_1").await;
+    stack.app.update(&customer("tenant_acme"), id, StatusChange::Cancel(None), None).await.unwrap();
+    let after = stack.app.confirm_payment(&payment_service(), id, payment("pf_late", "1349.00")).await.unwrap();
+    assert_eq!(after.status(), OrderStatus::Cancelled);
+    assert_eq!(after.late_payments().len(), 1);
+    stack.drain().await.unwrap();
+    let staff = stack.mailbox.sent_to(&Email::parse("orders@bbws.example").unwrap());
+    assert_eq!(staff.len(), 2, "new order, then the late payment");
+    let late = &staff[1].email;
+    assert!(late.text.contains("pf_late"), "the staff email names the payment: {}", late.text);
+}
+
+#[tokio::test]
+async fn the_expiry_sweep_respects_its_boundaries() {
+    let stack = stack();
+    let pending = recorded_order(&stack, "tenant_acme", "cart_p").await;
+    let waiting = recorded_order(&stack, "tenant_acme", "cart_w").await;
+    stack.clock.advance(TimeDelta::hours(1));
+    stack.app.update(&customer("tenant_acme"), waiting, StatusChange::RequestPayment, None).await.unwrap();
+
+    // PAYMENT_PENDING for 2 h counts from the request (start + 1 h): not due at start + 3 h − 1 ms.
+    stack.clock.set(start() + TimeDelta::hours(3) - TimeDelta::milliseconds(1));
+    assert_eq!(stack.app.expire_stale(100).await.unwrap().cancelled, 0);
+    stack.clock.set(start() + TimeDelta::hours(3));
+    assert_eq!(stack.app.expire_stale(100).await.unwrap().cancelled, 1);
+
+    // PENDING for 24 h counts from creation.
+    stack.clock.set(start() + TimeDelta::hours(24) - TimeDelta::milliseconds(1));
+    assert_eq!(stack.app.expire_stale(100).await.unwrap().expired, 0);
+    stack.clock.set(start() + TimeDelta::hours(24));
+    let report = stack.app.expire_stale(100).await.unwrap();
+    assert_eq!((report.expired, report.cancelled), (1, 0));
+
+    let get = |id| stack.app.get(&Principal::Staff, id);
+    assert_eq!(get(pending).await.unwrap().status(), OrderStatus::Expired);
+    let cancelled = get(waiting).await.unwrap();
+    assert_eq!(cancelled.status(), OrderStatus::Cancelled);
+    assert!(cancelled.history().last().unwrap().reason.is_some(), "cancelled with a reason");
+    assert_eq!(stack.app.expire_stale(100).await.unwrap(), order_app::SweepReport::default(), "nothing left");
+}
