@@ -32,7 +32,8 @@ pub(crate) fn is_transient_code(code: &str) -> bool {
     TRANSIENT_CODES.contains(&code)
 }
 
-/// Classifies an SDK error the caller has no specific meaning for: throttling, 5xx answers,
+/// Classifies an SDK error the caller has no specific meaning for: throttling (by error code or
+/// HTTP 429), 5xx answers,
 /// timeouts, dispatch (connection) failures and unreadable responses are retryable
 /// [`PortError::Unavailable`]; everything else (access denied, validation, a missing resource,
 /// a request that could not be built) is non-retryable. The full error chain is logged.
@@ -43,7 +44,9 @@ where
     let status = err.raw_response().map(|r| r.status().as_u16());
     let retryable = match &err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
-        SdkError::ServiceError(_) => status.is_some_and(|s| s >= 500) || err.code().is_some_and(is_transient_code),
+        SdkError::ServiceError(_) => {
+            status.is_some_and(|s| s == 429 || s >= 500) || err.code().is_some_and(is_transient_code)
+        }
         _ => false,
     };
     let code = err.code().unwrap_or("-").to_owned();

@@ -28,7 +28,7 @@ pub fn endpoint() -> String {
         _ => panic!(
             "{ENDPOINT_VARIABLE} is not set. The adapters-aws tests run against a moto server: \
              run them through `scripts/test`, which installs moto into .venv, starts it and sets \
-             {ENDPOINT_VARIABLE}; or start `.venv/bin/moto_server -p PORT` yourself and export \
+             {ENDPOINT_VARIABLE}; or start `.venv/bin/python scripts/moto_server.py -p PORT` yourself and export \
              {ENDPOINT_VARIABLE}=http://127.0.0.1:PORT"
         ),
     }
