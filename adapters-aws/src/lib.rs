@@ -2,6 +2,115 @@
 //!
 //! AWS implementations of the ports in `order-ports`: a DynamoDB single-table order repository,
 //! an SNS topic fanned out to four SQS queues with dead-letter queues, S3 document and template
-//! stores and an SES v2 mailer, plus provisioning of those resources.
+//! stores and an SES v2 mailer, plus [`provision`]ing of those resources.
 //!
 //! This is the only crate that names `aws_sdk_*`; no SDK type or SDK error crosses a port.
+//! It reads no environment variable: configuration is typed ([`AwsSettings`],
+//! [`AwsResources`]) and passed in by the host.
+//!
+//! ## Wiring
+//! ```no_run
+//! # async fn wire(cipher: std::sync::Arc<dyn order_ports::FieldCipher>) -> Result<(), adapters_aws::ProvisionError> {
+//! use adapters_aws::{AwsAdapters, AwsClients, AwsSettings, ProvisionSpec, provision};
+//! let clients = AwsClients::connect(&AwsSettings::new("af-south-1")).await; // built once, shared
+//! let resources = provision(&clients, &ProvisionSpec::for_environment("dev", "orders@bbws.co.za")).await?;
+//! let adapters = AwsAdapters::new(&clients, &resources, cipher);
+//! let repository: std::sync::Arc<dyn order_ports::OrderRepository> = adapters.orders.clone();
+//! # Ok(()) }
+//! ```
+//!
+//! ## Layout
+//! - [`config`] — [`AwsSettings`] (region, endpoint, credentials, retries, timeouts),
+//!   [`AwsClients`] (the five SDK clients, built once), [`AwsResources`] (table, topic, queue,
+//!   bucket names and the sender), [`Processor`] and [`PerProcessor`].
+//! - [`provision`](provision()) — creates every resource and returns [`AwsResources`].
+//! - [`DynamoOrderRepository`] (`OrderRepository` + `CartClaims`), [`DynamoEffectLog`],
+//!   [`DynamoInvoiceNumbers`] — the orders table; [`DynamoTenantDirectory`] — the tenants table.
+//! - [`SnsEventPublisher`], [`SqsEventQueue`] — the topic and the processor queues.
+//! - [`S3DocumentStore`], [`S3TemplateSource`], [`SesMailer`].
+//! - [`AwsAdapters`] — all of the above wired from one set of clients.
+//!
+//! ## The orders table
+//! One table, `PK`/`SK` strings, on-demand, three GSIs with `ALL` projection. Timestamps in keys
+//! are fixed-width RFC 3339 with nanoseconds (`2026-11-25T10:00:00.000000000Z`), so string
+//! order is time order.
+//!
+//! | item | PK | SK | GSI1PK / GSI1SK | GSI2PK | other attributes |
+//! |---|---|---|---|---|---|
+//! | order | `TENANT#{tenantId}` | `ORDER#{orderId}` | `TENANT#{tenantId}` / `{createdAt}#{orderId}` | `ORDER#{orderId}` | `GSI3PK` = `OPEN#{status}`, `GSI3SK` = `{statusSince}#{orderId}` while the status is not terminal; `status`, `version` (N), `createdAt`, `updatedAt`, `body` (the order's JSON without the address), `billingAddress` (B, sealed by the `FieldCipher` with the order id as context) |
+//! | outbox entry | `TENANT#{tenantId}` | `OUTBOX#{orderId}#{messageId}` | `OUTBOX` / `{eventTimestamp}#{messageId}` | – | `tenantId`, `orderId`, `event` (JSON) |
+//! | payment record | `PAYMENT#{paymentId}` | `ITEM` | – | – | `orderId`, `tenantId`, `payment` (JSON) |
+//! | cart claim | `CART#{cartId}` | `ITEM` | `CLAIMS#UNRECORDED` / `{claimedAt}#{cartId}` while unrecorded | – | `orderId`, `idempotencyKey`, `requestHash`, `event` (JSON), `claimedAt`, `recorded` (BOOL) |
+//! | idempotency key | `IDEMPOTENCY#{key}` | `ITEM` | – | – | `cartId`, `orderId`, `claimedAt` |
+//! | effect record | `EFFECT#{key}` | `ITEM` | – | – | `state` (`RUNNING`/`DONE`), `leaseUntil` (N, epoch ms) |
+//! | invoice counter | `SUPPLIER#{supplier}` | `INVOICE_COUNTER` | – | – | `last` (N) |
+//! | invoice number | `SUPPLIER#{supplier}` | `INVOICE#{orderId}` | – | – | `number` (N), `orderId` |
+//!
+//! GSI1 serves three feeds: a tenant's orders newest first, the outbox oldest first, and the
+//! unrecorded claims oldest first. The last two are sparse: an outbox entry leaves the index
+//! when it is deleted, a claim when it is marked recorded (its GSI1 attributes are removed).
+//! Each is one partition; at high volume they can be sharded by a suffix without changing a
+//! port. GSI3 is sparse too: it holds open orders by status and the time they entered it, for
+//! the expiry sweep (`stale`). GSI2 holds only orders. GSI2's key carries no tenant: `get_by_id` is for staff and
+//! services, and callers check the tenant.
+//!
+//! **Outbox choice.** Outbox entries are separate items written in the same
+//! `TransactWriteItems` as the version-conditioned order put (not a list on the order item):
+//! clearing one entry is a plain `DeleteItem`, and `pending_outbox` is one `Query` of the sparse
+//! `OUTBOX` feed rather than a scan of orders.
+//!
+//! ## The tenants table
+//! `PK`/`SK`: the tenant (`TENANT#{tenantId}` / `TENANT`) and its email-uniqueness item
+//! (`EMAIL#{email}` / `EMAIL`, with `tenantId` and `status`), written in one transaction.
+//!
+//! ## AWS calls per operation
+//! | operation | calls |
+//! |---|---|
+//! | `OrderRepository::insert` | 1 `TransactWriteItems` (order put if absent + claim marked recorded); +1 `PutItem` when the cart has no claim for the order |
+//! | `get` | 1 `GetItem` (consistent) |
+//! | `get_by_id` | 1 `Query` (GSI2) |
+//! | `list` | 1 `Query` (GSI1, `Limit = limit + 1`); more only when a status filter leaves the page short |
+//! | `update` | 1 `TransactWriteItems` (order + payment record + outbox entries); on a failed version check +1 consistent `GetItem` only if the old item is not returned |
+//! | `stale` | 1 `Query` (GSI3) per 1 MB page |
+//! | `pending_outbox` / `clear_outbox` | 1 `Query` / 1 `DeleteItem` |
+//! | `CartClaims::claim` | 1 `PutItem` (no key) or 1 `TransactWriteItems` (with key); an existing claim comes back with the failed condition, else 1–2 `GetItem` |
+//! | `find` / `unrecorded` | 1 `GetItem` / 1 `Query` (GSI1) |
+//! | `EffectLog::begin` / `complete` / `abandon` | 1 `UpdateItem` / 1 `UpdateItem` / 1 `DeleteItem` |
+//! | `InvoiceNumbers::number_for` | 1 `TransactGetItems` when numbered, else + 1 `TransactWriteItems` (repeated on contention) |
+//! | `TenantDirectory::find_by_email` / `create_unvalidated` | 1 `GetItem` (consistent) / 1 `TransactWriteItems` |
+//! | `EventPublisher::publish` | 1 `Publish` |
+//! | `EventQueue::receive` / `ack` / `release` | 1 `ReceiveMessage` / 1 `DeleteMessage` / 1 `ChangeMessageVisibility` |
+//! | `dead_letters(n)` | ⌈n/10⌉+1 `ReceiveMessage` + ⌈n/10⌉ `ChangeMessageVisibilityBatch` |
+//! | `redrive(n)` | per 10 messages: `ReceiveMessage` + `SendMessageBatch` + `DeleteMessageBatch` |
+//! | `DocumentStore::put` / `get`, `TemplateSource::get` | 1 `PutObject` / 1 `GetObject`, 1 `GetObject` |
+//! | `Mailer::send` | 1 `SendEmail` |
+//!
+//! A create therefore costs the API one conditional `PutItem` (the claim) and one `Publish`.
+//!
+//! ## Errors
+//! Every SDK error is classified here: a failed condition becomes what the port contract names
+//! (`Conflict`, `AlreadyExists`, or an outcome such as `ClaimOutcome::AlreadyClaimed`), a
+//! missing item or object `NotFound`; throttling, 5xx answers, timeouts and connection failures
+//! a retryable `Unavailable`; anything else a non-retryable `Unavailable`. The SDK's own retries
+//! ([`AwsSettings::max_attempts`]) run first. Causes are logged with `DisplayErrorContext`.
+
+mod adapters;
+pub mod config;
+mod dynamo;
+mod error;
+mod messaging;
+mod provision;
+mod s3;
+mod ses;
+
+pub use adapters::AwsAdapters;
+pub use config::{AwsClients, AwsResources, AwsSettings, CredentialsSource, PerProcessor, Processor, QueueConfig};
+pub use dynamo::effects::DynamoEffectLog;
+pub use dynamo::invoices::DynamoInvoiceNumbers;
+pub use dynamo::orders::DynamoOrderRepository;
+pub use dynamo::tenants::DynamoTenantDirectory;
+pub use error::ProvisionError;
+pub use messaging::{SnsEventPublisher, SqsEventQueue};
+pub use provision::{ProvisionSpec, provision};
+pub use s3::{S3DocumentStore, S3TemplateSource};
+pub use ses::SesMailer;
