@@ -1,7 +1,5 @@
 //! The PDF invoice and receipt renderer, checked by parsing what it writes.
 
-use std::time::Instant;
-
 use adapters_documents::PdfRenderer;
 use order_domain::testing::{line, new_order};
 use order_domain::{ActorKind, CartId, CartSnapshot, Order, PricingRules};
@@ -288,23 +286,4 @@ fn odd_supplier_text_renders_too() {
     let pdf = PdfRenderer::new().unwrap().render(&request(DocumentKind::Invoice, &order, &supplier)).unwrap();
     let text = parse_pdf(&pdf.bytes).text();
     assert_contains_all(&text, &["Tab and", "newline Ltd ?", "??? street"]);
-}
-
-#[test]
-fn prints_render_time_and_size() {
-    let renderer = PdfRenderer::new().unwrap();
-    let supplier = supplier();
-    for lines in [10, 100] {
-        let order = order_with_lines(lines);
-        let request = request(DocumentKind::Invoice, &order, &supplier);
-        let runs: u32 = 20;
-        let started = Instant::now();
-        let mut size = 0;
-        for _ in 0..runs {
-            size = renderer.render(&request).unwrap().bytes.len();
-        }
-        let each = started.elapsed() / runs;
-        println!("{lines}-line invoice: {each:?} per render, {size} bytes ({} KiB)", size / 1024);
-        assert!(size > 0);
-    }
 }

@@ -15,10 +15,10 @@ use adapters_memory::SystemClock;
 use bbws_examples::stack::{InMemoryStack, StackOptions};
 use chrono::TimeDelta;
 use order_app::{CreateOrderRequest, Principal, Service, StatusChange};
-use order_domain::testing::{address, line};
+use order_domain::testing::address;
 use order_domain::{
-    Campaign, CampaignCode, CartId, CartSnapshot, Discount, Email, OrderId, Payment, PaymentId, PaymentMethod,
-    Percentage, TenantId,
+    Campaign, CampaignCode, CartId, CartSnapshot, Currency, Description, Discount, Email, Money, OrderId, OrderLine,
+    Payment, PaymentId, PaymentMethod, Percentage, Quantity, Sku, TenantId,
 };
 use order_ports::{Clock, DocumentKey, DocumentKind, DocumentStore};
 use rust_decimal::Decimal;
@@ -46,7 +46,11 @@ async fn main() -> Result<()> {
         &stack,
         "cart_acme_1",
         "thandi@acme.co.za",
-        &[("HOSTING-PRO", "575.00", 2), ("DOMAIN-COZA", "199.00", 1), ("SSL-BASIC", "349.99", 1)],
+        &[
+            ("HOSTING-PRO", "Pro hosting, 12 months", "575.00", 2),
+            ("DOMAIN-COZA", "Domain registration acme.co.za, 1 year", "199.00", 1),
+            ("SSL-BASIC", "SSL certificate, basic", "349.99", 1),
+        ],
     )?;
     tenant_request.campaign_code = Some(CampaignCode::parse("summer2026")?);
     let tenant_order =
@@ -56,8 +60,12 @@ async fn main() -> Result<()> {
         "  tenant order {tenant_order} accepted (202); a double click returns the same id: {}",
         replay.order_id == tenant_order
     );
-    let guest_request =
-        request(&stack, "cart_guest_1", "Sipho.Dlamini@Example.com", &[("WEBSITE-STARTER", "1499.00", 1)])?;
+    let guest_request = request(
+        &stack,
+        "cart_guest_1",
+        "Sipho.Dlamini@Example.com",
+        &[("WEBSITE-STARTER", "Starter website with 5 pages", "1499.00", 1)],
+    )?;
     let guest_order = stack.app.create_guest(&Principal::Guest, guest_request, None).await?.order_id;
     println!("  guest order  {guest_order} accepted (202)");
     drain(&stack).await?;
@@ -76,7 +84,9 @@ async fn main() -> Result<()> {
     stack.app.confirm_payment(&payments, guest_order, payment("pf_1000002", guest.totals().total)?).await?;
 
     section("4. Cancel an order; its payment arrives too late and is flagged for refund");
-    let cancelled = create(&stack, &owner, &acme, "cart_acme_2", &[("EMAIL-PRO", "89.00", 5)]).await?;
+    let cancelled =
+        create(&stack, &owner, &acme, "cart_acme_2", &[("EMAIL-PRO", "Professional email mailbox", "89.00", 5)])
+            .await?;
     drain(&stack).await?;
     let reason = order_domain::Reason::parse("Ordered the wrong plan")?;
     let order = stack.app.update(&owner, cancelled, StatusChange::Cancel(Some(reason)), None).await?;
@@ -87,7 +97,8 @@ async fn main() -> Result<()> {
     }
 
     section("5. Leave an order unpaid for a day; the sweep expires it");
-    let expiring = create(&stack, &owner, &acme, "cart_acme_3", &[("BACKUP-DAILY", "49.00", 1)]).await?;
+    let expiring =
+        create(&stack, &owner, &acme, "cart_acme_3", &[("BACKUP-DAILY", "Daily backups", "49.00", 1)]).await?;
     drain(&stack).await?;
     stack.clock.advance(TimeDelta::hours(24));
     let swept = stack.app.expire_stale(100).await?;
@@ -150,9 +161,25 @@ fn section(title: &str) {
     println!("\n== {title}");
 }
 
-fn request(stack: &InMemoryStack, cart: &str, email: &str, lines: &[(&str, &str, u32)]) -> Result<CreateOrderRequest> {
+fn request(
+    stack: &InMemoryStack,
+    cart: &str,
+    email: &str,
+    lines: &[(&str, &str, &str, u32)],
+) -> Result<CreateOrderRequest> {
     let cart_id = CartId::parse(cart)?;
-    let lines = lines.iter().map(|(sku, price, quantity)| line(sku, price, *quantity)).collect();
+    let lines = lines
+        .iter()
+        .map(|(sku, description, price, quantity)| {
+            OrderLine::new(
+                Sku::parse(sku)?,
+                Description::parse(description)?,
+                Quantity::new(*quantity)?,
+                Money::parse(price, Currency::ZAR)?,
+            )
+            .map_err(Into::into)
+        })
+        .collect::<Result<Vec<_>>>()?;
     stack.carts.add_cart(CartSnapshot::new(cart_id.clone(), lines)?);
     Ok(CreateOrderRequest {
         cart_id,
@@ -169,7 +196,7 @@ async fn create(
     owner: &Principal,
     tenant: &TenantId,
     cart: &str,
-    lines: &[(&str, &str, u32)],
+    lines: &[(&str, &str, &str, u32)],
 ) -> Result<OrderId> {
     let request = request(stack, cart, "thandi@acme.co.za", lines)?;
     Ok(stack.app.create_for_tenant(owner, tenant, request, None).await?.order_id)
