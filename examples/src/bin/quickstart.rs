@@ -202,7 +202,7 @@ async fn create(
     Ok(stack.app.create_for_tenant(owner, tenant, request, None).await?.order_id)
 }
 
-fn payment(id: &str, amount: order_domain::Money) -> Result<Payment> {
+fn payment(id: &str, amount: Money) -> Result<Payment> {
     Ok(Payment {
         payment_id: PaymentId::parse(id)?,
         amount,
