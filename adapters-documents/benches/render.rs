@@ -70,7 +70,7 @@ fn pdf(c: &mut Criterion) {
             issued_at: order.created_at(),
         };
         let size = renderer.render(&request).unwrap().bytes.len();
-        println!("pdf_invoice/{lines}_lines: {size} bytes ({:.1} KB)", size as f64 / 1000.0);
+        println!("pdf_invoice/{lines}_lines: {size} bytes ({} KB)", size.div_ceil(1000));
         group.bench_function(format!("{lines}_lines"), |b| b.iter(|| renderer.render(black_box(&request)).unwrap()));
     }
     group.finish();
