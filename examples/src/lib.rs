@@ -3,5 +3,8 @@
 //! - [`stack`]: the whole application on in-memory adapters — what the quickstart runs and
 //!   what the whole-pipeline tests drive.
 //! - `src/bin/quickstart.rs`: an order's whole life in one process.
+//! - [`http`]: the HTTP host (axum): the six order endpoints, authentication, OpenAPI;
+//!   `src/bin/server.rs` serves it.
 
+pub mod http;
 pub mod stack;

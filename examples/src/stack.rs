@@ -7,7 +7,7 @@ use adapters_documents::{PdfRenderer, TemplateRenderer};
 use adapters_memory::{
     AesGcmCipher, CipherKey, ManualClock, MemoryCampaignCatalog, MemoryCartGateway, MemoryDocumentStore,
     MemoryEffectLog, MemoryEventBus, MemoryInvoiceNumbers, MemoryMailbox, MemoryQueue, MemoryStore,
-    MemoryTemplateSource, MemoryTenantDirectory, QueueConfig, SequentialIds,
+    MemoryTemplateSource, MemoryTenantDirectory, QueueConfig, SequentialIds, SystemClock,
 };
 use chrono::{DateTime, Utc};
 use order_app::{
@@ -15,7 +15,7 @@ use order_app::{
     Runner, Subscription,
 };
 use order_domain::{Email, ExpiryPolicy, PricingRules, VatNumber};
-use order_ports::{PortError, Supplier};
+use order_ports::{Clock, PortError, Supplier};
 
 /// The four processors' queue names, in fan-out order.
 pub const QUEUES: [&str; 4] = ["record-writer", "invoice-writer", "internal-notifier", "customer-notifier"];
@@ -29,13 +29,21 @@ pub struct StackOptions {
     pub max_receive_count: u32,
     /// Events handled at once per processor.
     pub concurrency: usize,
+    /// When set, the application reads the system clock (a long-running server) and the
+    /// stack's manual clock is not consulted.
+    pub wall_clock: bool,
 }
 
 impl StackOptions {
     /// A stack whose clock starts at `start`, with 4 receives per message and 8 events at once
     /// per processor.
     pub fn starting_at(start: DateTime<Utc>) -> Self {
-        Self { start, max_receive_count: 4, concurrency: 8 }
+        Self { start, max_receive_count: 4, concurrency: 8, wall_clock: false }
+    }
+
+    /// A stack on the system clock, for a server that runs for real.
+    pub fn wall_clock() -> Self {
+        Self { wall_clock: true, ..Self::starting_at(SystemClock.now()) }
     }
 }
 
@@ -130,7 +138,7 @@ impl InMemoryStack {
             mailer: mailbox.clone(),
             emails: Arc::new(TemplateRenderer::new(templates.clone())?),
             effects: Arc::new(MemoryEffectLog::new()),
-            clock: clock.clone(),
+            clock: if options.wall_clock { Arc::new(SystemClock) } else { clock.clone() },
             ids: Arc::new(SequentialIds::new()),
         };
         let app = OrderApp::new(ports, demo_config()?);

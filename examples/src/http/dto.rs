@@ -1,0 +1,488 @@
+//! Transport shapes: what travels over HTTP, converted into order-app and domain types at the
+//! edge. Request bodies refuse unknown fields; nothing here is a domain type.
+
+use chrono::{DateTime, Utc};
+use order_app::{CreateOrderRequest, StatusChange};
+use order_domain::{
+    BillingAddress, BillingAddressInput, CampaignCode, CartId, Currency, Description, Email, InvalidValue, Money,
+    Order, OrderLine, OrderStatus, PaymentMethod, Quantity, Reason, Sku,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::problem::Problem;
+use axum::http::StatusCode;
+
+/// An amount of money: a plain decimal string and an ISO 4217 code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoneyDto {
+    /// A plain decimal, e.g. `"199.00"`.
+    #[schema(example = "199.00")]
+    pub amount: String,
+    /// ISO 4217 code, e.g. `ZAR`.
+    #[schema(example = "ZAR")]
+    pub currency: String,
+}
+
+impl MoneyDto {
+    fn parse(&self, field: &str) -> Result<Money, Problem> {
+        let currency = Currency::parse(&self.currency).map_err(|e| invalid_money(field, &e))?;
+        Money::parse(&self.amount, currency).map_err(|e| invalid_money(field, &e))
+    }
+}
+
+impl From<Money> for MoneyDto {
+    fn from(money: Money) -> Self {
+        Self { amount: money.amount().to_string(), currency: money.currency().code().to_owned() }
+    }
+}
+
+fn invalid_money(field: &str, error: &dyn std::fmt::Display) -> Problem {
+    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-value", "Invalid value", format!("{field}: {error}"))
+}
+
+fn invalid(error: &InvalidValue) -> Problem {
+    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-value", "Invalid value", error.to_string())
+}
+
+/// Who is billed.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BillingAddressBody {
+    /// Person or company to bill.
+    pub name: String,
+    /// Company name.
+    #[serde(default)]
+    pub company: Option<String>,
+    /// South African VAT number (10 digits starting with 4), for a full tax invoice.
+    #[serde(default)]
+    pub vat_number: Option<String>,
+    /// Street line.
+    pub line1: String,
+    /// Second line.
+    #[serde(default)]
+    pub line2: Option<String>,
+    /// City.
+    pub city: String,
+    /// Province.
+    #[serde(default)]
+    pub province: Option<String>,
+    /// Postal code.
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2; `ZA` when absent.
+    #[serde(default)]
+    pub country: Option<String>,
+}
+
+impl BillingAddressBody {
+    fn parse(self) -> Result<BillingAddress, Problem> {
+        let input = BillingAddressInput {
+            name: self.name,
+            company: self.company,
+            vat_number: self.vat_number,
+            line1: self.line1,
+            line2: self.line2,
+            city: self.city,
+            province: self.province,
+            postal_code: self.postal_code,
+            country: self.country.unwrap_or_default(),
+        };
+        BillingAddress::parse(&input).map_err(|e| invalid(&e))
+    }
+}
+
+/// A priced line, accepted only from the cart service (it owns prices).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderLineBody {
+    /// Stock-keeping unit.
+    pub sku: String,
+    /// What it is.
+    pub description: String,
+    /// How many: 1 to 10 000.
+    pub quantity: u64,
+    /// VAT-inclusive unit price.
+    pub unit_price: MoneyDto,
+}
+
+impl OrderLineBody {
+    fn parse(self) -> Result<OrderLine, Problem> {
+        let quantity = u32::try_from(self.quantity)
+            .map_err(|_| InvalidValue::Format { field: "quantity", expected: "must be from 1 to 10000" })
+            .and_then(Quantity::new)
+            .map_err(|e| invalid(&e))?;
+        let sku = Sku::parse(&self.sku).map_err(|e| invalid(&e))?;
+        let description = Description::parse(&self.description).map_err(|e| invalid(&e))?;
+        let unit_price = self.unit_price.parse("unitPrice")?;
+        OrderLine::new(sku, description, quantity, unit_price).map_err(|e| {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "pricing", "Cannot price the order", e.to_string())
+        })
+    }
+}
+
+/// A request to turn a cart into an order.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateOrderBody {
+    /// The cart.
+    #[schema(example = "cart_demo_1")]
+    pub cart_id: String,
+    /// The customer's email.
+    #[schema(example = "thandi@acme.co.za")]
+    pub customer_email: String,
+    /// A campaign code.
+    #[serde(default)]
+    pub campaign_code: Option<String>,
+    /// Who is billed.
+    pub billing_address: BillingAddressBody,
+    /// `payfast` (the default and only method).
+    #[serde(default)]
+    pub payment_method: Option<String>,
+    /// Priced lines; only the cart service may send them, anyone else's are ignored.
+    #[serde(default)]
+    pub items: Option<Vec<OrderLineBody>>,
+}
+
+impl CreateOrderBody {
+    /// Converts into the application's request.
+    ///
+    /// # Errors
+    /// A 422 problem naming the first invalid field.
+    pub fn try_into_request(self) -> Result<CreateOrderRequest, Problem> {
+        let cart_id = CartId::parse(&self.cart_id).map_err(|e| invalid(&e))?;
+        let customer_email = Email::parse(&self.customer_email).map_err(|e| invalid(&e))?;
+        let campaign_code = self
+            .campaign_code
+            .filter(|code| !code.trim().is_empty())
+            .map(|code| CampaignCode::parse(code).map_err(|e| invalid(&e)))
+            .transpose()?;
+        let billing_address = self.billing_address.parse()?;
+        let payment_method = match self.payment_method.as_deref().map(str::trim) {
+            None | Some("payfast" | "PAYFAST") => PaymentMethod::Payfast,
+            Some(_) => {
+                return Err(invalid(&InvalidValue::Format { field: "paymentMethod", expected: "must be \"payfast\"" }));
+            }
+        };
+        let items = self.items.map(|items| items.into_iter().map(OrderLineBody::parse).collect()).transpose()?;
+        Ok(CreateOrderRequest { cart_id, customer_email, campaign_code, billing_address, payment_method, items })
+    }
+}
+
+/// What a create answers.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderAccepted {
+    /// The order the cart became.
+    pub order_id: String,
+    /// Where to read it.
+    pub location: String,
+}
+
+/// The target status of an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TargetStatus {
+    /// Hand the order to payment (owner or payment service).
+    PaymentPending,
+    /// Cancel it (owner or staff).
+    Cancelled,
+    /// Start provisioning (provisioning service or staff).
+    Processing,
+    /// Provisioning finished (provisioning service or staff).
+    Completed,
+    /// Refund it (payment service or staff).
+    Refunded,
+}
+
+/// A requested change of an order.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateOrderBody {
+    /// Where the order should move.
+    pub status: TargetStatus,
+    /// Why (cancellations and refunds).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl UpdateOrderBody {
+    /// Converts into the application's status change.
+    ///
+    /// # Errors
+    /// A 422 problem when the reason is invalid.
+    pub fn try_into_change(self) -> Result<StatusChange, Problem> {
+        let reason = self
+            .reason
+            .filter(|reason| !reason.trim().is_empty())
+            .map(|reason| Reason::parse(reason).map_err(|e| invalid(&e)))
+            .transpose()?;
+        Ok(match self.status {
+            TargetStatus::PaymentPending => StatusChange::RequestPayment,
+            TargetStatus::Cancelled => StatusChange::Cancel(reason),
+            TargetStatus::Processing => StatusChange::StartProcessing,
+            TargetStatus::Completed => StatusChange::Complete,
+            TargetStatus::Refunded => StatusChange::Refund(reason),
+        })
+    }
+}
+
+/// The payment service's confirmation.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PaymentConfirmationBody {
+    /// The provider's payment id; repeating it is recognised as the same payment.
+    pub payment_id: String,
+    /// The amount paid; must equal the order total to the cent.
+    pub amount: MoneyDto,
+    /// When it was paid (RFC 3339); now when absent.
+    #[serde(default)]
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+impl PaymentConfirmationBody {
+    /// Converts into a domain payment.
+    ///
+    /// # Errors
+    /// A 422 problem when the id or amount is invalid.
+    pub fn try_into_payment(self, now: DateTime<Utc>) -> Result<order_domain::Payment, Problem> {
+        Ok(order_domain::Payment {
+            payment_id: order_domain::PaymentId::parse(&self.payment_id).map_err(|e| invalid(&e))?,
+            amount: self.amount.parse("amount")?,
+            method: PaymentMethod::Payfast,
+            paid_at: self.paid_at.unwrap_or(now),
+        })
+    }
+}
+
+/// What a payment confirmation answers.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentAcknowledged {
+    /// The order.
+    pub order_id: String,
+    /// Its status now.
+    pub status: String,
+    /// Its version now.
+    pub version: u64,
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderLineView {
+    /// Stock-keeping unit.
+    pub sku: String,
+    /// What it is.
+    pub description: String,
+    /// How many.
+    pub quantity: u32,
+    /// VAT-inclusive unit price.
+    pub unit_price: MoneyDto,
+    /// Quantity × unit price.
+    pub line_total: MoneyDto,
+}
+
+/// An order's totals, VAT-inclusive.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TotalsView {
+    /// Sum of the lines.
+    pub subtotal: MoneyDto,
+    /// What the campaign took off.
+    pub discount: MoneyDto,
+    /// VAT contained in the total.
+    pub vat: MoneyDto,
+    /// What the customer pays.
+    pub total: MoneyDto,
+    /// VAT rate as a fraction, e.g. `"0.15"`.
+    pub vat_rate: String,
+}
+
+/// One step of an order's history.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusChangeView {
+    /// Status before.
+    pub from: String,
+    /// Status after.
+    pub to: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// Why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The payment on record.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentView {
+    /// The provider's payment id.
+    pub payment_id: String,
+    /// The amount.
+    pub amount: MoneyDto,
+    /// When.
+    pub paid_at: DateTime<Utc>,
+}
+
+/// An order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderView {
+    /// The order id.
+    pub order_id: String,
+    /// Its tenant (absent only while a guest order's tenant is being resolved).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// Its status, e.g. `PENDING`.
+    pub status: String,
+    /// Its version (also the `ETag`).
+    pub version: u64,
+    /// The customer's email.
+    pub customer_email: String,
+    /// The cart it came from.
+    pub cart_id: String,
+    /// The campaign applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign_code: Option<String>,
+    /// The lines.
+    pub items: Vec<OrderLineView>,
+    /// The totals.
+    pub totals: TotalsView,
+    /// How it is paid.
+    pub payment_method: String,
+    /// The payment, once paid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentView>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// How it got here.
+    pub history: Vec<StatusChangeView>,
+}
+
+impl From<&Order> for OrderView {
+    fn from(order: &Order) -> Self {
+        let totals = order.totals();
+        Self {
+            order_id: order.id().to_string(),
+            tenant_id: order.tenant_id().map(ToString::to_string),
+            status: order.status().as_str().to_owned(),
+            version: order.version(),
+            customer_email: order.customer_email().to_string(),
+            cart_id: order.cart_id().to_string(),
+            campaign_code: order.campaign_code().map(ToString::to_string),
+            items: order
+                .items()
+                .iter()
+                .map(|line| OrderLineView {
+                    sku: line.sku().to_string(),
+                    description: line.description().to_string(),
+                    quantity: line.quantity().get(),
+                    unit_price: line.unit_price().into(),
+                    line_total: line.line_total().into(),
+                })
+                .collect(),
+            totals: TotalsView {
+                subtotal: totals.subtotal.into(),
+                discount: totals.discount.into(),
+                vat: totals.vat.into(),
+                total: totals.total.into(),
+                vat_rate: totals.vat_rate.fraction().to_string(),
+            },
+            payment_method: "payfast".to_owned(),
+            payment: order.payment().map(|payment| PaymentView {
+                payment_id: payment.payment_id.to_string(),
+                amount: payment.amount.into(),
+                paid_at: payment.paid_at,
+            }),
+            created_at: order.created_at(),
+            updated_at: order.updated_at(),
+            history: order
+                .history()
+                .iter()
+                .map(|change| StatusChangeView {
+                    from: change.from.as_str().to_owned(),
+                    to: change.to.as_str().to_owned(),
+                    at: change.at,
+                    actor: change.actor.to_string(),
+                    reason: change.reason.as_ref().map(ToString::to_string),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One page of a tenant's orders.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderPageView {
+    /// Newest first.
+    pub orders: Vec<OrderView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Filters and paging of a listing.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Page size, 1 to 100 (default 20).
+    pub limit: Option<u32>,
+    /// Only orders in this status, e.g. `PAID`.
+    pub status: Option<String>,
+    /// Only orders created at or after this instant (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Only orders created before this instant (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl ListParams {
+    /// The status filter, parsed.
+    ///
+    /// # Errors
+    /// A 400 problem for an unknown status.
+    pub fn status(&self) -> Result<Option<OrderStatus>, Problem> {
+        self.status
+            .as_deref()
+            .map(|text| {
+                OrderStatus::parse(text).ok_or_else(|| {
+                    Problem::bad_request("invalid-query", format!("status {text:?} is not an order status"))
+                })
+            })
+            .transpose()
+    }
+}
+
+/// Health of the server.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+}
+
+/// A PayFast Instant Transaction Notification (form fields; only those read are listed, all
+/// are signed). Documented for the OpenAPI document; the handler reads the fields in order.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct PayfastItnForm {
+    /// Our order id.
+    pub m_payment_id: String,
+    /// PayFast's payment id.
+    pub pf_payment_id: String,
+    /// `COMPLETE` for a completed payment.
+    pub payment_status: String,
+    /// The amount paid, e.g. `1349.00`.
+    pub amount_gross: String,
+    /// Our merchant id.
+    pub merchant_id: String,
+    /// MD5 signature over the other fields in order, with the passphrase.
+    pub signature: String,
+}

@@ -1,0 +1,326 @@
+//! Creates, reads and updates: status codes, headers, idempotency, If-Match, strict bodies.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use order_app::OrderApp;
+use order_domain::{CartId, CartSnapshot};
+use order_ports::{CartGateway, PortResult};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+use crate::{Options, create_body, customer, mint, problem, seed_cart, server, server_with};
+
+#[tokio::test]
+async fn a_tenant_order_is_accepted_read_and_changed() {
+    let server = server().await;
+    seed_cart(&server, "cart_1");
+    let owner = customer("tenant_acme");
+    let response = server
+        .post_json("/v1.0/tenants/tenant_acme/orders", Some(&owner), &create_body("cart_1", "thandi@acme.co.za"))
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let location = response.headers().get("location").unwrap().to_str().unwrap().to_owned();
+    assert!(response.headers().get("idempotent-replayed").is_none());
+    let accepted: Value = response.json().await.unwrap();
+    let id = accepted["orderId"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("order_"));
+    assert_eq!(location, format!("/v1.0/orders/{id}"));
+    assert_eq!(accepted["location"], location);
+
+    // Before the record writer has run: 404 "not recorded yet", with Retry-After.
+    let early = server.get(&location, &owner).await;
+    assert_eq!(early.headers().get("retry-after").unwrap(), "1");
+    problem(early, StatusCode::NOT_FOUND, "not-recorded-yet").await;
+
+    server.stack.drain().await.unwrap();
+    let read = server.get(&location, &owner).await;
+    assert_eq!(read.status(), StatusCode::OK);
+    assert_eq!(read.headers().get("etag").unwrap(), "\"1\"");
+    let order: Value = read.json().await.unwrap();
+    assert_eq!(order["orderId"], id);
+    assert_eq!(order["tenantId"], "tenant_acme");
+    assert_eq!(order["status"], "PENDING");
+    assert_eq!(order["totals"]["total"], json!({"amount": "1349.00", "currency": "ZAR"}));
+    assert_eq!(order["totals"]["vat"], json!({"amount": "175.96", "currency": "ZAR"}));
+    assert_eq!(order["items"].as_array().unwrap().len(), 2);
+
+    // The owner hands it to payment, conditionally on the version read.
+    let moved = server.put_json(&location, &owner, Some("\"1\""), &json!({"status": "PAYMENT_PENDING"})).await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    assert_eq!(moved.headers().get("etag").unwrap(), "\"2\"");
+    assert_eq!(moved.json::<Value>().await.unwrap()["status"], "PAYMENT_PENDING");
+
+    // A stale If-Match is 412 and changes nothing.
+    let stale = server.put_json(&location, &owner, Some("\"1\""), &json!({"status": "CANCELLED"})).await;
+    problem(stale, StatusCode::PRECONDITION_FAILED, "stale-version").await;
+    let foreign_tag = server.put_json(&location, &owner, Some("\"abc\""), &json!({"status": "CANCELLED"})).await;
+    problem(foreign_tag, StatusCode::PRECONDITION_FAILED, "stale-version").await;
+    assert_eq!(server.order(&id).await["status"], "PAYMENT_PENDING");
+
+    // Provisioning cannot start before payment: the transition table says so, the host says 409.
+    let refused = server.put_json(&location, &owner, None, &json!({"status": "PROCESSING"})).await;
+    problem(refused, StatusCode::CONFLICT, "illegal-transition").await;
+
+    // The owner cancels with a reason; cancelling again repeats nothing and succeeds.
+    let cancelled =
+        server.put_json(&location, &owner, Some("*"), &json!({"status": "CANCELLED", "reason": "Wrong plan"})).await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    let cancelled: Value = cancelled.json().await.unwrap();
+    assert_eq!(cancelled["status"], "CANCELLED");
+    assert_eq!(cancelled["history"][1]["reason"], "Wrong plan");
+    let again = server.put_json(&location, &owner, None, &json!({"status": "CANCELLED"})).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.headers().get("etag").unwrap(), "\"3\"");
+
+    // A cancelled order cannot be handed to payment again: 409 from the transition table.
+    let illegal = server.put_json(&location, &owner, None, &json!({"status": "PAYMENT_PENDING"})).await;
+    problem(illegal, StatusCode::CONFLICT, "illegal-transition").await;
+}
+
+#[tokio::test]
+async fn status_moves_by_service_principals() {
+    let server = server().await;
+    let id = server.recorded_order("tenant_acme", "cart_svc").await;
+    let path = format!("/v1.0/orders/{id}");
+    let paid = server
+        .post_json(
+            &format!("{path}/paymentconfirmation"),
+            Some(&mint("payment", None)),
+            &json!({"paymentId": "pay_1", "amount": {"amount": "1349.00", "currency": "ZAR"}}),
+        )
+        .await;
+    assert_eq!(paid.status(), StatusCode::OK);
+    let provisioning = mint("provisioning", None);
+    let processing = server.put_json(&path, &provisioning, None, &json!({"status": "PROCESSING"})).await;
+    assert_eq!(processing.json::<Value>().await.unwrap()["status"], "PROCESSING");
+    // The cart service may not refund.
+    let refused = server.put_json(&path, &mint("cart", None), None, &json!({"status": "REFUNDED"})).await;
+    problem(refused, StatusCode::FORBIDDEN, "not-permitted").await;
+    let completed = server.put_json(&path, &provisioning, None, &json!({"status": "COMPLETED"})).await;
+    assert_eq!(completed.json::<Value>().await.unwrap()["status"], "COMPLETED");
+}
+
+#[tokio::test]
+async fn a_guest_order_needs_no_token_and_the_cart_service_may_send_items() {
+    let server = server().await;
+    seed_cart(&server, "cart_guest");
+    let response = server.post_json("/v1.0/orders", None, &create_body("cart_guest", "Sipho@Example.com")).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let id = response.json::<Value>().await.unwrap()["orderId"].as_str().unwrap().to_owned();
+    server.stack.drain().await.unwrap();
+    let order = server.order(&id).await;
+    assert!(order["tenantId"].as_str().unwrap().starts_with("tenant_"), "the guest's tenant was resolved");
+    assert_eq!(order["customerEmail"], "sipho@example.com");
+
+    // The cart service hands over a cart with its priced items.
+    let mut body = create_body("cart_from_service", "lindi@example.com");
+    body["items"] = json!([{"sku": "SSL-BASIC", "description": "Basic SSL", "quantity": 2,
+                            "unitPrice": {"amount": "349.99", "currency": "ZAR"}}]);
+    let response = server.post_json("/v1.0/tenants/tenant_acme/orders", Some(&mint("cart", None)), &body).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let id = response.json::<Value>().await.unwrap()["orderId"].as_str().unwrap().to_owned();
+    server.stack.drain().await.unwrap();
+    assert_eq!(server.order(&id).await["totals"]["total"]["amount"], "699.98");
+
+    // An invalid token on the guest route is refused rather than ignored.
+    let response = server
+        .client
+        .post(server.url("/v1.0/orders"))
+        .bearer_auth("not.a.token")
+        .json(&create_body("cart_guest", "sipho@example.com"))
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn another_tenants_order_is_not_found_for_reads_and_updates() {
+    let server = server().await;
+    let id = server.recorded_order("tenant_acme", "cart_x").await;
+    let intruder = customer("tenant_other");
+    let path = format!("/v1.0/orders/{id}");
+    problem(server.get(&path, &intruder).await, StatusCode::NOT_FOUND, "not-found").await;
+    let update = server.put_json(&path, &intruder, None, &json!({"status": "CANCELLED"})).await;
+    problem(update, StatusCode::NOT_FOUND, "not-found").await;
+    problem(server.get("/v1.0/tenants/tenant_acme/orders", &intruder).await, StatusCode::NOT_FOUND, "not-found").await;
+    let create = server
+        .post_json("/v1.0/tenants/tenant_acme/orders", Some(&intruder), &create_body("cart_y", "a@example.com"))
+        .await;
+    problem(create, StatusCode::NOT_FOUND, "not-found").await;
+    assert_eq!(server.order(&id).await["status"], "PENDING", "nothing changed");
+    // Staff read across tenants.
+    assert_eq!(server.get(&path, &mint("staff", None)).await.status(), StatusCode::OK);
+    // A malformed id is simply not found.
+    problem(server.get("/v1.0/orders/not-an-id", &intruder).await, StatusCode::NOT_FOUND, "not-found").await;
+}
+
+#[tokio::test]
+async fn bad_bodies_are_4xx_problems() {
+    let server = server_with(Options { body_limit: 4 * 1024, ..Options::default() }).await;
+    seed_cart(&server, "cart_b");
+    let token = customer("tenant_acme");
+    let path = "/v1.0/tenants/tenant_acme/orders";
+    let send = |body: String, content_type: &'static str| {
+        server.client.post(server.url(path)).bearer_auth(&token).header("content-type", content_type).body(body).send()
+    };
+
+    problem(send("{\"cartId\": ".into(), "application/json").await.unwrap(), StatusCode::BAD_REQUEST, "malformed-json")
+        .await;
+    let mut unknown = create_body("cart_b", "thandi@acme.co.za");
+    unknown["price"] = json!("0.01");
+    let body = problem(
+        send(unknown.to_string(), "application/json").await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-body",
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("price"), "{body}");
+    let mut nested = create_body("cart_b", "thandi@acme.co.za");
+    nested["billingAddress"]["floor"] = json!(3);
+    problem(
+        send(nested.to_string(), "application/json").await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-body",
+    )
+    .await;
+    let huge = json!({"cartId": "cart_b", "customerEmail": "a@b.co", "padding": "x".repeat(8 * 1024)});
+    problem(
+        send(huge.to_string(), "application/json").await.unwrap(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+    )
+    .await;
+    let create = create_body("cart_b", "thandi@acme.co.za").to_string();
+    problem(send(create, "text/plain").await.unwrap(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
+        .await;
+
+    for email in ["not-an-email", "a@", "thandi@acme..co.za", ""] {
+        let body = problem(
+            send(create_body("cart_b", email).to_string(), "application/json").await.unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-value",
+        )
+        .await;
+        assert!(body["detail"].as_str().unwrap().contains("email"), "{body}");
+    }
+
+    let cart_service = mint("cart", None);
+    for quantity in [json!(0), json!(10_001), json!(4_294_967_296_u64)] {
+        let mut body = create_body("cart_q", "a@example.com");
+        body["items"] = json!([{"sku": "X", "description": "X", "quantity": quantity,
+                                "unitPrice": {"amount": "1.00", "currency": "ZAR"}}]);
+        let response = server.post_json(path, Some(&cart_service), &body).await;
+        let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-value").await;
+        assert!(body["detail"].as_str().unwrap().contains("quantity"), "{body}");
+    }
+    let mut negative = create_body("cart_q", "a@example.com");
+    negative["items"] = json!([{"sku": "X", "description": "X", "quantity": -1,
+                                "unitPrice": {"amount": "1.00", "currency": "ZAR"}}]);
+    problem(
+        server.post_json(path, Some(&cart_service), &negative).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-body",
+    )
+    .await;
+
+    let unknown_cart = server.post_json(path, Some(&token), &create_body("cart_nobody", "a@example.com")).await;
+    problem(unknown_cart, StatusCode::UNPROCESSABLE_ENTITY, "cart-not-found").await;
+    let bad_status = server
+        .put_json("/v1.0/orders/order_01JDQ2Z7Y8E6T3VY0M5K9C4B2A", &token, None, &json!({"status": "PAID"}))
+        .await;
+    problem(bad_status, StatusCode::UNPROCESSABLE_ENTITY, "invalid-body").await;
+    assert_eq!(server.stack.store.order_count(), 0, "nothing was recorded");
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_refuse_reuse_and_guard_in_flight_requests() {
+    let server = server().await;
+    seed_cart(&server, "cart_i1");
+    seed_cart(&server, "cart_i2");
+    let token = customer("tenant_acme");
+    let path = "/v1.0/tenants/tenant_acme/orders";
+    let send = |key: &'static str, body: Value| {
+        server.client.post(server.url(path)).bearer_auth(&token).header("idempotency-key", key).json(&body).send()
+    };
+    let first = send("key-1", create_body("cart_i1", "thandi@acme.co.za")).await.unwrap();
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let first_id = first.json::<Value>().await.unwrap()["orderId"].clone();
+
+    let replay = send("key-1", create_body("cart_i1", "thandi@acme.co.za")).await.unwrap();
+    assert_eq!(replay.status(), StatusCode::ACCEPTED);
+    assert_eq!(replay.headers().get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(replay.json::<Value>().await.unwrap()["orderId"], first_id);
+
+    // Same key, different body: for the same cart (the claim says so) and for another cart.
+    let same_cart = send("key-1", create_body("cart_i1", "someone.else@acme.co.za")).await.unwrap();
+    problem(same_cart, StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused").await;
+    let other_cart = send("key-1", create_body("cart_i2", "thandi@acme.co.za")).await.unwrap();
+    problem(other_cart, StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused").await;
+
+    // The same cart again without a key is also answered with the first order.
+    let retry = server.post_json(path, Some(&token), &create_body("cart_i1", "thandi@acme.co.za")).await;
+    assert_eq!(retry.json::<Value>().await.unwrap()["orderId"], first_id);
+    server.stack.drain().await.unwrap();
+    assert_eq!(server.stack.store.order_count(), 1, "one cart, one order");
+}
+
+/// A cart service that holds every snapshot until the test lets it go.
+struct GatedCarts {
+    inner: Arc<dyn CartGateway>,
+    entered: Arc<Semaphore>,
+    release: Arc<Semaphore>,
+}
+
+#[async_trait]
+impl CartGateway for GatedCarts {
+    async fn snapshot(&self, cart: &CartId) -> PortResult<CartSnapshot> {
+        self.entered.add_permits(1);
+        self.release.acquire().await.unwrap().forget();
+        self.inner.snapshot(cart).await
+    }
+
+    async fn mark_inactive(&self, cart: &CartId) -> PortResult<()> {
+        self.inner.mark_inactive(cart).await
+    }
+}
+
+#[tokio::test]
+async fn a_request_still_in_flight_with_the_same_key_is_409() {
+    let entered = Arc::new(Semaphore::new(0));
+    let release = Arc::new(Semaphore::new(0));
+    let (entered2, release2) = (entered.clone(), release.clone());
+    let server = server_with(Options {
+        app: Some(Box::new(move |stack| {
+            let mut ports = stack.app.ports().clone();
+            ports.carts = Arc::new(GatedCarts { inner: stack.carts.clone(), entered: entered2, release: release2 });
+            OrderApp::new(ports, stack.app.config().clone())
+        })),
+        ..Options::default()
+    })
+    .await;
+    seed_cart(&server, "cart_slow");
+    let token = customer("tenant_acme");
+    let request = server
+        .client
+        .post(server.url("/v1.0/tenants/tenant_acme/orders"))
+        .bearer_auth(&token)
+        .header("idempotency-key", "slow-key")
+        .json(&create_body("cart_slow", "thandi@acme.co.za"));
+    let first = tokio::spawn(request.try_clone().unwrap().send());
+    tokio::time::timeout(Duration::from_secs(10), entered.acquire()).await.unwrap().unwrap().forget();
+
+    let second = request.try_clone().unwrap().send().await.unwrap();
+    assert_eq!(second.headers().get("retry-after").unwrap(), "1");
+    problem(second, StatusCode::CONFLICT, "idempotency-key-in-flight").await;
+
+    release.add_permits(10);
+    let first = first.await.unwrap().unwrap();
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let third = request.send().await.unwrap();
+    assert_eq!(third.status(), StatusCode::ACCEPTED, "released once the first finished");
+    assert_eq!(third.headers().get("idempotent-replayed").unwrap(), "true");
+}
