@@ -38,13 +38,17 @@
 //! | item | PK | SK | GSI1PK / GSI1SK | GSI2PK | other attributes |
 //! |---|---|---|---|---|---|
 //! | order | `TENANT#{tenantId}` | `ORDER#{orderId}` | `TENANT#{tenantId}` / `{createdAt}#{orderId}` | `ORDER#{orderId}` | `GSI3PK` = `OPEN#{status}`, `GSI3SK` = `{statusSince}#{orderId}` while the status is not terminal; `status`, `version` (N), `createdAt`, `updatedAt`, `body` (the order's JSON without the address), `billingAddress` (B, sealed by the `FieldCipher` with the order id as context) |
-//! | outbox entry | `TENANT#{tenantId}` | `OUTBOX#{orderId}#{messageId}` | `OUTBOX` / `{eventTimestamp}#{messageId}` | – | `tenantId`, `orderId`, `event` (JSON) |
+//! | outbox entry | `TENANT#{tenantId}` | `OUTBOX#{orderId}#{messageId}` | `OUTBOX` / `{eventTimestamp}#{messageId}` | – | `tenantId`, `orderId`, `event` (B: the event's JSON sealed by the `FieldCipher`, the SK as context) |
 //! | payment record | `PAYMENT#{paymentId}` | `ITEM` | – | – | `orderId`, `tenantId`, `payment` (JSON) |
-//! | cart claim | `CART#{cartId}` | `ITEM` | `CLAIMS#UNRECORDED` / `{claimedAt}#{cartId}` while unrecorded | – | `orderId`, `idempotencyKey`, `requestHash`, `event` (JSON), `claimedAt`, `recorded` (BOOL) |
+//! | cart claim | `CART#{cartId}` | `ITEM` | `CLAIMS#UNRECORDED` / `{claimedAt}#{cartId}` while unrecorded | – | `orderId`, `idempotencyKey`, `requestHash`, `event` (B: the event's JSON sealed by the `FieldCipher`, the PK as context), `claimedAt`, `recorded` (BOOL) |
 //! | idempotency key | `IDEMPOTENCY#{key}` | `ITEM` | – | – | `cartId`, `orderId`, `claimedAt` |
 //! | effect record | `EFFECT#{key}` | `ITEM` | – | – | `state` (`RUNNING`/`DONE`), `leaseUntil` (N, epoch ms) |
 //! | invoice counter | `SUPPLIER#{supplier}` | `INVOICE_COUNTER` | – | – | `last` (N) |
 //! | invoice number | `SUPPLIER#{supplier}` | `INVOICE#{orderId}` | – | – | `number` (N), `orderId` |
+//!
+//! Events carry the order's snapshot, billing address included, so wherever one is stored (an
+//! outbox entry, a cart claim) it is sealed whole, like the order's address: no item holds the
+//! address in plain text.
 //!
 //! GSI1 serves three feeds: a tenant's orders newest first, the outbox oldest first, and the
 //! unrecorded claims oldest first. The last two are sparse: an outbox entry leaves the index

@@ -2,9 +2,13 @@
 //!
 //! - [`stack`]: the whole application on in-memory adapters — what the quickstart runs and
 //!   what the whole-pipeline tests drive.
+//! - `aws_stack` (feature `aws`): the same application on DynamoDB, SNS/SQS, S3 and SES.
 //! - `src/bin/quickstart.rs`: an order's whole life in one process.
 //! - [`http`]: the HTTP host (axum): the six order endpoints, authentication, OpenAPI;
 //!   `src/bin/server.rs` serves it.
 
 pub mod http;
 pub mod stack;
+
+#[cfg(feature = "aws")]
+pub mod aws_stack;

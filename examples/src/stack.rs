@@ -15,7 +15,7 @@ use order_app::{
     Runner, Subscription,
 };
 use order_domain::{Email, ExpiryPolicy, PricingRules, VatNumber};
-use order_ports::{Clock, PortError, Supplier};
+use order_ports::{Clock, EventQueue, PortError, Supplier};
 
 /// The four processors' queue names, in fan-out order.
 pub const QUEUES: [&str; 4] = ["record-writer", "invoice-writer", "internal-notifier", "customer-notifier"];
@@ -106,6 +106,32 @@ pub fn demo_config() -> Result<AppConfig, PortError> {
     })
 }
 
+/// The four processors on `app`, in the order of [`QUEUES`]: the same for every family of
+/// adapters behind the application.
+pub fn processors(app: &Arc<OrderApp>) -> Vec<Arc<dyn Processor>> {
+    vec![
+        Arc::new(RecordWriter::new(app.clone())),
+        Arc::new(InvoiceWriter::new(app.clone())),
+        Arc::new(InternalNotifier::new(app.clone())),
+        Arc::new(CustomerNotifier::new(app.clone())),
+    ]
+}
+
+/// Subscribes each processor to its queue, pairing them in order (both in the order of
+/// [`QUEUES`]), each handling up to `concurrency` events at once. A processor without a queue
+/// (or a queue without a processor) is left out.
+pub fn subscriptions<Q: EventQueue + 'static>(
+    processors: Vec<Arc<dyn Processor>>,
+    queues: impl IntoIterator<Item = Arc<Q>>,
+    concurrency: usize,
+) -> Vec<Subscription> {
+    processors
+        .into_iter()
+        .zip(queues)
+        .map(|(processor, queue)| Subscription { processor, queue: queue as Arc<dyn EventQueue>, concurrency })
+        .collect()
+}
+
 impl InMemoryStack {
     /// Wires the application to fresh in-memory adapters.
     ///
@@ -147,26 +173,12 @@ impl InMemoryStack {
 
     /// The four processors, in the order of [`QUEUES`].
     pub fn processors(&self) -> Vec<Arc<dyn Processor>> {
-        vec![
-            Arc::new(RecordWriter::new(self.app.clone())),
-            Arc::new(InvoiceWriter::new(self.app.clone())),
-            Arc::new(InternalNotifier::new(self.app.clone())),
-            Arc::new(CustomerNotifier::new(self.app.clone())),
-        ]
+        processors(&self.app)
     }
 
     /// A runner over the given processors (one per queue, in the order of [`QUEUES`]).
     pub fn runner_with(&self, processors: Vec<Arc<dyn Processor>>) -> Runner {
-        let subscriptions = processors
-            .into_iter()
-            .zip(&self.queues)
-            .map(|(processor, queue)| Subscription {
-                processor,
-                queue: queue.clone(),
-                concurrency: self.options.concurrency,
-            })
-            .collect();
-        Runner::new(subscriptions)
+        Runner::new(subscriptions(processors, self.queues.iter().cloned(), self.options.concurrency))
     }
 
     /// Runs the four processors until every queue is empty.

@@ -19,18 +19,18 @@ fn idempotency_pk(key: &str) -> String {
     format!("IDEMPOTENCY#{key}")
 }
 
-fn encode_claim(claim: &CartClaim) -> PortResult<Item> {
-    let event =
-        serde_json::to_string(&claim.event).map_err(|e| invalid(format!("claim event does not serialize: {e}")))?;
+fn encode_claim(repo: &DynamoOrderRepository, claim: &CartClaim) -> PortResult<Item> {
+    let pk = cart_pk(&claim.cart_id);
+    let event = repo.seal_event(&claim.event, &pk)?;
     let claimed_at = sortable_time(claim.claimed_at);
     let mut item = Item::from([
-        (PK.into(), s(cart_pk(&claim.cart_id))),
+        (PK.into(), s(pk)),
         (SK.into(), s(ITEM)),
         ("entity".into(), s("CART_CLAIM")),
         ("cartId".into(), s(claim.cart_id.as_str())),
         ("orderId".into(), s(claim.order_id.to_string())),
         ("requestHash".into(), s(claim.request_hash.clone())),
-        ("event".into(), s(event)),
+        ("event".into(), event),
         ("claimedAt".into(), s(claimed_at.clone())),
         ("recorded".into(), AttributeValue::Bool(claim.recorded)),
     ]);
@@ -45,11 +45,10 @@ fn encode_claim(claim: &CartClaim) -> PortResult<Item> {
     Ok(item)
 }
 
-fn decode_claim(item: &Item) -> PortResult<CartClaim> {
+fn decode_claim(repo: &DynamoOrderRepository, item: &Item) -> PortResult<CartClaim> {
     let cart_id = CartId::parse(get_s(item, "cartId")?).map_err(|e| invalid(e.to_string()))?;
     let order_id = OrderId::parse(get_s(item, "orderId")?).map_err(|e| invalid(e.to_string()))?;
-    let event = serde_json::from_str(get_s(item, "event")?)
-        .map_err(|e| invalid(format!("claim event of cart {cart_id} does not decode: {e}")))?;
+    let event = repo.open_event(item, &cart_pk(&cart_id))?;
     Ok(CartClaim {
         cart_id,
         order_id,
@@ -89,7 +88,7 @@ impl DynamoOrderRepository {
             .get_item(cart_pk(&cart), "GetItem(cart claim)")
             .await?
             .ok_or_else(|| invalid(format!("idempotency key {key} points at cart {cart}, which has no claim")))?;
-        decode_claim(&item)
+        decode_claim(self, &item)
     }
 }
 
@@ -100,7 +99,7 @@ impl CartClaims for DynamoOrderRepository {
     /// cancelled, the existing claim comes from the cancellation reasons or, if the service
     /// omits the old items, from one or two consistent `GetItem`s.
     async fn claim(&self, claim: &CartClaim) -> PortResult<ClaimOutcome> {
-        let item = encode_claim(claim)?;
+        let item = encode_claim(self, claim)?;
         let Some(idempotency_key) = &claim.idempotency_key else {
             let result = self
                 .client
@@ -124,7 +123,7 @@ impl CartClaims for DynamoOrderRepository {
                             .await?
                             .ok_or_else(|| invalid(format!("claim on cart {} vanished", claim.cart_id)))?,
                     };
-                    Ok(ClaimOutcome::AlreadyClaimed(Box::new(decode_claim(&old)?)))
+                    Ok(ClaimOutcome::AlreadyClaimed(Box::new(decode_claim(self, &old)?)))
                 }
             };
         };
@@ -153,8 +152,9 @@ impl CartClaims for DynamoOrderRepository {
             Transacted::ConditionFailed(reasons) => {
                 let existing = if condition_failed(&reasons, 0) {
                     match reasons.first().and_then(|r| r.item().cloned()) {
-                        Some(old) => decode_claim(&old)?,
+                        Some(old) => decode_claim(self, &old)?,
                         None => decode_claim(
+                            self,
                             &self
                                 .get_item(cart_pk(&claim.cart_id), "GetItem(cart claim)")
                                 .await?
@@ -171,12 +171,20 @@ impl CartClaims for DynamoOrderRepository {
 
     /// One strongly consistent `GetItem`.
     async fn find(&self, cart: &CartId) -> PortResult<Option<CartClaim>> {
-        self.get_item(cart_pk(cart), "GetItem(cart claim)").await?.as_ref().map(decode_claim).transpose()
+        self.get_item(cart_pk(cart), "GetItem(cart claim)")
+            .await?
+            .as_ref()
+            .map(|item| decode_claim(self, item))
+            .transpose()
     }
 
     /// One `Query` on GSI1's sparse `CLAIMS#UNRECORDED` partition, ascending by claim time.
     async fn unrecorded(&self, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<CartClaim>> {
         let bound = sortable_time(before);
-        self.feed(UNRECORDED_CLAIMS_FEED, Some(&bound), limit).await?.iter().map(decode_claim).collect()
+        self.feed(UNRECORDED_CLAIMS_FEED, Some(&bound), limit)
+            .await?
+            .iter()
+            .map(|item| decode_claim(self, item))
+            .collect()
     }
 }

@@ -165,25 +165,37 @@ impl DynamoOrderRepository {
         out.item.map(|item| super::get_n(&item, "version")).transpose()
     }
 
-    fn outbox_item(tenant: &TenantId, order: OrderId, event: &EventEnvelope) -> PortResult<Item> {
-        let json = serde_json::to_string(event).map_err(|e| invalid(format!("event does not serialize: {e}")))?;
+    /// An event's JSON sealed by the field cipher, bound to `context` (the item's key). Events
+    /// carry the order's snapshot, billing address included, which is never stored in plain text.
+    pub(crate) fn seal_event(&self, event: &EventEnvelope, context: &str) -> PortResult<AttributeValue> {
+        let json = serde_json::to_vec(event).map_err(|e| invalid(format!("event does not serialize: {e}")))?;
+        Ok(b(self.cipher.seal(&json, context.as_bytes())?))
+    }
+
+    /// Opens what [`seal_event`](Self::seal_event) stored in the item's `event` attribute.
+    pub(crate) fn open_event(&self, item: &Item, context: &str) -> PortResult<EventEnvelope> {
+        let json = self.cipher.open(get_b(item, "event")?, context.as_bytes())?;
+        serde_json::from_slice(&json).map_err(|e| invalid(format!("stored event of {context} does not decode: {e}")))
+    }
+
+    fn outbox_item(&self, tenant: &TenantId, order: OrderId, event: &EventEnvelope) -> PortResult<Item> {
+        let sk = outbox_sk(order, event);
         Ok(Item::from([
             (PK.into(), s(tenant_pk(tenant))),
-            (SK.into(), s(outbox_sk(order, event))),
+            ("event".into(), self.seal_event(event, &sk)?),
+            (SK.into(), s(sk)),
             (GSI1PK.into(), s(OUTBOX_FEED)),
             (GSI1SK.into(), s(format!("{}#{}", sortable_time(event.timestamp), event.message_id))),
             ("entity".into(), s("OUTBOX")),
             ("tenantId".into(), s(tenant.as_str())),
             ("orderId".into(), s(order.to_string())),
-            ("event".into(), s(json)),
         ]))
     }
 
-    fn decode_outbox(item: &Item) -> PortResult<OutboxEntry> {
+    fn decode_outbox(&self, item: &Item) -> PortResult<OutboxEntry> {
         let tenant_id = TenantId::parse(get_s(item, "tenantId")?).map_err(|e| invalid(e.to_string()))?;
         let order_id = OrderId::parse(get_s(item, "orderId")?).map_err(|e| invalid(e.to_string()))?;
-        let event = serde_json::from_str(get_s(item, "event")?)
-            .map_err(|e| invalid(format!("outbox event of {order_id} does not decode: {e}")))?;
+        let event = self.open_event(item, get_s(item, SK)?)?;
         Ok(OutboxEntry { tenant_id, order_id, event })
     }
 
@@ -508,7 +520,7 @@ impl OrderRepository for DynamoOrderRepository {
             let put = built(
                 Put::builder()
                     .table_name(&self.table)
-                    .set_item(Some(Self::outbox_item(tenant, order.id(), event)?))
+                    .set_item(Some(self.outbox_item(tenant, order.id(), event)?))
                     .build(),
             )?;
             items.push(TransactWriteItem::builder().put(put).build());
@@ -546,7 +558,7 @@ impl OrderRepository for DynamoOrderRepository {
 
     /// One `Query` on GSI1's `OUTBOX` partition, ascending.
     async fn pending_outbox(&self, limit: usize) -> PortResult<Vec<OutboxEntry>> {
-        self.feed(OUTBOX_FEED, None, limit).await?.iter().map(Self::decode_outbox).collect()
+        self.feed(OUTBOX_FEED, None, limit).await?.iter().map(|item| self.decode_outbox(item)).collect()
     }
 
     /// One `DeleteItem` (deleting a missing item succeeds).
