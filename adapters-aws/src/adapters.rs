@@ -5,6 +5,7 @@ use std::sync::Arc;
 use order_ports::FieldCipher;
 
 use crate::config::{AwsClients, AwsResources, PerProcessor};
+use crate::dynamo::campaigns::DynamoCampaignCatalog;
 use crate::dynamo::effects::DynamoEffectLog;
 use crate::dynamo::invoices::DynamoInvoiceNumbers;
 use crate::dynamo::orders::DynamoOrderRepository;
@@ -22,6 +23,8 @@ pub struct AwsAdapters {
     pub orders: Arc<DynamoOrderRepository>,
     /// Effect records ([`order_ports::EffectLog`]).
     pub effects: Arc<DynamoEffectLog>,
+    /// Campaign rules ([`order_ports::CampaignCatalog`]).
+    pub campaigns: Arc<DynamoCampaignCatalog>,
     /// Invoice serials ([`order_ports::InvoiceNumbers`]).
     pub invoice_numbers: Arc<DynamoInvoiceNumbers>,
     /// Tenants by email ([`order_ports::TenantDirectory`]).
@@ -45,6 +48,7 @@ impl AwsAdapters {
         Self {
             orders: Arc::new(DynamoOrderRepository::new(clients.dynamodb.clone(), &resources.orders_table, cipher)),
             effects: Arc::new(DynamoEffectLog::new(clients.dynamodb.clone(), &resources.orders_table)),
+            campaigns: Arc::new(DynamoCampaignCatalog::new(clients.dynamodb.clone(), &resources.orders_table)),
             invoice_numbers: Arc::new(DynamoInvoiceNumbers::new(clients.dynamodb.clone(), &resources.orders_table)),
             tenants: Arc::new(DynamoTenantDirectory::new(clients.dynamodb.clone(), &resources.tenants_table)),
             publisher: Arc::new(SnsEventPublisher::new(clients.sns.clone(), &resources.topic_arn)),

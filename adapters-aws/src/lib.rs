@@ -42,6 +42,7 @@
 //! | payment record | `PAYMENT#{paymentId}` | `ITEM` | – | – | `orderId`, `tenantId`, `payment` (JSON) |
 //! | cart claim | `CART#{cartId}` | `ITEM` | `CLAIMS#UNRECORDED` / `{claimedAt}#{cartId}` while unrecorded | – | `orderId`, `idempotencyKey`, `requestHash`, `event` (B: the event's JSON sealed by the `FieldCipher`, the PK as context), `claimedAt`, `recorded` (BOOL) |
 //! | idempotency key | `IDEMPOTENCY#{key}` | `ITEM` | – | – | `cartId`, `orderId`, `claimedAt` |
+//! | campaign | `CAMPAIGN#{code}` | `ITEM` | – | – | `campaign` (JSON: code, discount, validity window) |
 //! | effect record | `EFFECT#{key}` | `ITEM` | – | – | `state` (`RUNNING`/`DONE`), `leaseUntil` (N, epoch ms) |
 //! | invoice counter | `SUPPLIER#{supplier}` | `INVOICE_COUNTER` | – | – | `last` (N) |
 //! | invoice number | `SUPPLIER#{supplier}` | `INVOICE#{orderId}` | – | – | `number` (N), `orderId` |
@@ -109,6 +110,7 @@ mod ses;
 
 pub use adapters::AwsAdapters;
 pub use config::{AwsClients, AwsResources, AwsSettings, CredentialsSource, PerProcessor, Processor, QueueConfig};
+pub use dynamo::campaigns::DynamoCampaignCatalog;
 pub use dynamo::effects::DynamoEffectLog;
 pub use dynamo::invoices::DynamoInvoiceNumbers;
 pub use dynamo::orders::DynamoOrderRepository;

@@ -11,7 +11,8 @@
 //! | email | SES v2 |
 //! | PDF and email rendering | `adapters-documents` |
 //! | billing addresses at rest | AES-256-GCM ([`AesGcmCipher`]) under a key from the host |
-//! | cart service, campaigns | in memory (no AWS service stands in for them) |
+//! | campaign catalog | `DynamoCampaignCatalog` (`CAMPAIGN#{code}` items in the orders table) |
+//! | cart service | in memory (the cart service is another team's HTTP API) |
 //!
 //! A host builds [`AwsClients`] once from its settings, gets [`AwsResources`] from
 //! [`provision`](adapters_aws::provision) or its deployment outputs, and wires:
@@ -34,9 +35,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters_aws::{AwsAdapters, AwsClients, AwsResources, SqsEventQueue};
+use adapters_aws::{AwsAdapters, AwsClients, AwsResources, DynamoCampaignCatalog, SqsEventQueue};
 use adapters_documents::{PdfRenderer, TemplateRenderer};
-use adapters_memory::{AesGcmCipher, CipherKey, MemoryCampaignCatalog, MemoryCartGateway, RandomIds, SystemClock};
+use adapters_memory::{AesGcmCipher, CipherKey, MemoryCartGateway, RandomIds, SystemClock};
 use order_app::{AppConfig, OrderApp, Ports, Processor, RunReport, Runner};
 use order_ports::{Clock, IdGenerator, PortError};
 
@@ -120,8 +121,8 @@ pub struct AwsStack {
     pub resources: AwsResources,
     /// The cart service.
     pub carts: Arc<MemoryCartGateway>,
-    /// Campaign rules.
-    pub campaigns: Arc<MemoryCampaignCatalog>,
+    /// Campaign rules (in the orders table; `put` seeds them).
+    pub campaigns: Arc<DynamoCampaignCatalog>,
     concurrency: usize,
     poll_wait: Duration,
     retry_delay: Duration,
@@ -137,7 +138,7 @@ impl AwsStack {
         let cipher = Arc::new(AesGcmCipher::new(&options.cipher_key));
         let adapters = AwsAdapters::new(clients, resources, cipher);
         let carts = Arc::new(MemoryCartGateway::new());
-        let campaigns = Arc::new(MemoryCampaignCatalog::new());
+        let campaigns = adapters.campaigns.clone();
         let ports = Ports {
             orders: adapters.orders.clone(),
             claims: adapters.orders.clone(),

@@ -15,6 +15,7 @@ use order_ports::{PortError, PortResult};
 
 use crate::error::{classify, invalid};
 
+pub(crate) mod campaigns;
 pub(crate) mod claims;
 pub(crate) mod effects;
 pub(crate) mod invoices;

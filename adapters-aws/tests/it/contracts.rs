@@ -140,3 +140,31 @@ mod effects {
     use super::Aws;
     order_ports::effect_log_contract_tests!(Aws);
 }
+
+/// The campaign catalog's contract; the AWS family has no cart gateway (the cart service is an
+/// HTTP API of its own), so only the campaign half of the upstream suite applies.
+struct AwsCampaigns;
+
+#[async_trait]
+impl order_ports::testkit::upstream::UpstreamFixture for AwsCampaigns {
+    async fn cart_gateway(
+        &self,
+        _active: &[order_domain::CartSnapshot],
+        _inactive: &[order_domain::CartSnapshot],
+    ) -> Arc<dyn order_ports::CartGateway> {
+        unreachable!("the campaign contract uses no cart gateway")
+    }
+
+    async fn campaign_catalog(&self, campaigns: &[order_domain::Campaign]) -> Arc<dyn order_ports::CampaignCatalog> {
+        let catalog = fresh().await.adapters.campaigns;
+        for campaign in campaigns {
+            catalog.put(campaign).await.unwrap();
+        }
+        catalog
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn campaign_catalog_keeps_the_upstream_contract() {
+    order_ports::testkit::upstream::campaigns_are_found_by_code_whatever_their_window(&AwsCampaigns).await;
+}
