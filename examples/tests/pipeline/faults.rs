@@ -68,17 +68,7 @@ async fn a_processor_that_fails_twice_then_succeeds_completes_once() {
     let mut processors = stack.processors();
     let customer_notifier = flaky(processors.remove(3), 2);
     processors.push(customer_notifier.clone());
-    let id = stack
-        .app
-        .create_for_tenant(
-            &customer("tenant_acme"),
-            &tenant("tenant_acme"),
-            request(&stack, "cart_1", "thandi@example.co.za"),
-            None,
-        )
-        .await
-        .unwrap()
-        .order_id;
+    let id = accepted_order(&stack, "tenant_acme", "cart_1").await;
     let report = stack.runner_with(processors).run_until_drained().await.unwrap();
 
     assert_eq!(customer_notifier.calls.load(Ordering::SeqCst), 3);
@@ -95,17 +85,7 @@ async fn a_processor_that_always_fails_dead_letters_and_harms_nothing_else() {
     let stack = stack();
     let mut processors = stack.processors();
     processors[1] = flaky(processors[1].clone(), u32::MAX);
-    let id = stack
-        .app
-        .create_for_tenant(
-            &customer("tenant_acme"),
-            &tenant("tenant_acme"),
-            request(&stack, "cart_1", "thandi@example.co.za"),
-            None,
-        )
-        .await
-        .unwrap()
-        .order_id;
+    let id = accepted_order(&stack, "tenant_acme", "cart_1").await;
     let report = stack.runner_with(processors).run_until_drained().await.unwrap();
 
     let invoices = stack.queue("invoice-writer").unwrap();

@@ -60,15 +60,17 @@ pub(crate) fn payment(id: &str, amount: &str) -> Payment {
     }
 }
 
+/// Creates a tenant order for `cart` (customer thandi@example.co.za) without running the fan-out.
+pub(crate) async fn accepted_order(stack: &InMemoryStack, tenant_id: &str, cart: &str) -> OrderId {
+    let request = request(stack, cart, "thandi@example.co.za");
+    stack.app.create_for_tenant(&customer(tenant_id), &tenant(tenant_id), request, None).await.unwrap().order_id
+}
+
 /// Creates a tenant order for `cart` and runs the fan-out.
 pub(crate) async fn recorded_order(stack: &InMemoryStack, tenant_id: &str, cart: &str) -> OrderId {
-    let outcome = stack
-        .app
-        .create_for_tenant(&customer(tenant_id), &tenant(tenant_id), request(stack, cart, "thandi@example.co.za"), None)
-        .await
-        .unwrap();
+    let id = accepted_order(stack, tenant_id, cart).await;
     stack.drain().await.unwrap();
-    outcome.order_id
+    id
 }
 
 /// Events seen by a spy queue subscribed to the topic, in publication order.
