@@ -102,7 +102,7 @@ pub fn demo_config() -> Result<AppConfig, PortError> {
         staff_console_url: "https://staff.bbws.example".into(),
         staff_emails: vec![Email::parse("orders@bbws.example").map_err(|e| PortError::InvalidData(e.to_string()))?],
         recording_grace: Duration::from_secs(30),
-        effect_lease: Duration::from_secs(60),
+        effect_lease: Duration::from_mins(1),
     })
 }
 

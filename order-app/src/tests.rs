@@ -67,7 +67,7 @@ fn config() -> AppConfig {
         staff_console_url: "https://staff.example".into(),
         staff_emails: vec![],
         recording_grace: Duration::from_secs(30),
-        effect_lease: Duration::from_secs(60),
+        effect_lease: Duration::from_mins(1),
     }
 }
 

@@ -142,7 +142,7 @@ async fn keys_are_refetched_from_the_jwks_on_an_unknown_kid_at_most_once_per_int
     let new_token = rotated.sign(&claims()).unwrap();
 
     let mut config: AuthConfig = ISSUER.auth_config();
-    config.refetch_interval = Duration::from_secs(3600);
+    config.refetch_interval = Duration::from_hours(1);
     let slow = Authenticator::new(config.clone(), JwksSource::File(file.clone()));
     assert!(slow.authenticate(&ISSUER.sign(&claims()).unwrap()).await.is_ok());
     assert!(slow.authenticate(&new_token).await.is_err(), "the new key is not published yet");

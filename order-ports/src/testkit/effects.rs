@@ -35,7 +35,7 @@ macro_rules! effect_log_contract_tests {
     };
 }
 
-const LEASE: Duration = Duration::from_secs(60);
+const LEASE: Duration = Duration::from_mins(1);
 
 /// begin → `Proceed`; begin while leased → `InProgress`; after complete → `AlreadyDone`, for
 /// good (abandoning a done key changes nothing).
