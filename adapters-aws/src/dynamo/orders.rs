@@ -263,6 +263,23 @@ impl DynamoOrderRepository {
         Ok((sort_key.to_owned(), id))
     }
 
+    /// A `Query` on `index` for the partition `pk_name = pk`, oldest first or newest first.
+    fn index_query(
+        &self,
+        index: &str,
+        pk_name: &str,
+        pk: String,
+        oldest_first: bool,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .scan_index_forward(oldest_first)
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_values(":pk", s(pk))
+    }
+
     async fn query_all(
         &self,
         query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
@@ -296,14 +313,7 @@ impl DynamoOrderRepository {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .scan_index_forward(true)
-            .expression_attribute_names("#pk", GSI1PK)
-            .expression_attribute_values(":pk", s(feed));
+        let mut query = self.index_query(GSI1, GSI1PK, feed.to_owned(), true);
         query = match before {
             Some(bound) => query
                 .key_condition_expression("#pk = :pk AND #sk < :before")
@@ -423,14 +433,7 @@ impl OrderRepository for DynamoOrderRepository {
             }
             None => None,
         };
-        let mut request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .scan_index_forward(false)
-            .expression_attribute_names("#pk", GSI1PK)
-            .expression_attribute_values(":pk", s(pk));
+        let mut request = self.index_query(GSI1, GSI1PK, pk, false);
         request = match (from, before) {
             (None, None) => request.key_condition_expression("#pk = :pk"),
             (Some(from), None) => request
@@ -542,15 +545,9 @@ impl OrderRepository for DynamoOrderRepository {
         }
         // `{before}#~` sorts after every `{before}#order_…` key: the bound is inclusive.
         let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI3)
-            .scan_index_forward(true)
+            .index_query(GSI3, GSI3PK, open_pk(status), true)
             .key_condition_expression("#pk = :pk AND #sk <= :before")
-            .expression_attribute_names("#pk", GSI3PK)
             .expression_attribute_names("#sk", GSI3SK)
-            .expression_attribute_values(":pk", s(open_pk(status)))
             .expression_attribute_values(":before", s(format!("{}#~", sortable_time(before))));
         let items = self.query_all(query, limit, "Query(GSI3 open orders)").await?;
         items.iter().map(|item| self.decode_order(item)).collect()
