@@ -7,6 +7,9 @@
 //! - `src/bin/quickstart.rs`: an order's whole life in one process.
 //! - [`http`]: the HTTP host (axum): the six order endpoints, authentication, OpenAPI;
 //!   `src/bin/server.rs` serves it.
+//! - `lambda` (feature `lambda`): the handlers of the Lambda bootstraps
+//!   `src/bin/lambda_processor.rs` (the four processors, on SQS) and `src/bin/lambda_sweep.rs`
+//!   (the scheduled relay and expiry sweep).
 
 pub mod http;
 pub mod stack;
@@ -15,3 +18,5 @@ pub mod stack;
 pub mod aws_host;
 #[cfg(feature = "aws")]
 pub mod aws_stack;
+#[cfg(feature = "lambda")]
+pub mod lambda;

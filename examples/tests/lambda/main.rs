@@ -1,0 +1,1 @@
+//! The Lambda handlers, invoked directly with recorded events.
