@@ -21,17 +21,17 @@ use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
 
 /// The text of a fixture under `tests/fixtures/lambda/`.
-pub fn fixture(name: &str) -> String {
+pub(crate) fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/lambda/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
 }
 
 /// A recorded SQS event, parsed as the runtime parses it.
-pub fn sqs_event(name: &str) -> SqsEvent {
+pub(crate) fn sqs_event(name: &str) -> SqsEvent {
     serde_json::from_str(&fixture(name)).unwrap()
 }
 
 /// A recorded EventBridge scheduled event, parsed as the runtime parses it.
-pub fn scheduled_event(name: &str) -> CloudWatchEvent {
+pub(crate) fn scheduled_event(name: &str) -> CloudWatchEvent {
     serde_json::from_str(&fixture(name)).unwrap()
 }
