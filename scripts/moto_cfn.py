@@ -26,6 +26,7 @@ from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models import dynamodb_backends
+from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.dynamodb.models.table import Table
 from moto.s3.models import FakeBucket, s3_backends
 from moto.sns.models import sns_backends
@@ -350,5 +351,43 @@ def _complete_table(create):
     return wrapped
 
 
+# moto enforces a bucket policy's Deny statements without evaluating their conditions, so the
+# template's TLS-only statement (Deny when aws:SecureTransport is false) would refuse every request.
+# The SDK reaches S3 only over TLS; the local plain-HTTP server stands in for that endpoint, so such
+# statements are left out of moto's evaluation. The stored policy is unchanged (GetBucketPolicy).
+
+
+def _denies_insecure_transport_only(statement):
+    """A Deny whose only condition is `"Bool": {"aws:SecureTransport": "false"}`."""
+    if statement.get("Effect") != "Deny":
+        return False
+    condition = statement.get("Condition") or {}
+    values = condition.get("Bool") or {}
+    return (
+        list(condition) == ["Bool"]
+        and list(values) == ["aws:SecureTransport"]
+        and str(values["aws:SecureTransport"]).lower() == "false"
+    )
+
+
+_moto_get_permission = FakeBucket.get_permission
+
+
+def _get_permission_over_tls(self, action, resource):
+    if self.policy is None:
+        return _moto_get_permission(self, action, resource)
+    policy = json.loads(self.policy)
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    kept = [statement for statement in statements if not _denies_insecure_transport_only(statement)]
+    if len(kept) == len(statements):
+        return _moto_get_permission(self, action, resource)
+    if not kept:
+        return PermissionResult.NEUTRAL
+    return IAMPolicy(json.dumps({**policy, "Statement": kept})).is_action_permitted(action, resource)
+
+
+FakeBucket.get_permission = _get_permission_over_tls
 FakeBucket.create_from_cloudformation_json = staticmethod(_complete_bucket(FakeBucket.create_from_cloudformation_json))
 Table.create_from_cloudformation_json = staticmethod(_complete_table(Table.create_from_cloudformation_json))

@@ -3,6 +3,8 @@
 //! - [`stack`]: the whole application on in-memory adapters — what the quickstart runs and
 //!   what the whole-pipeline tests drive.
 //! - `aws_stack` (feature `aws`): the same application on DynamoDB, SNS/SQS, S3 and SES.
+//! - `deploy_outputs` (feature `aws`): its resource names from the outputs of a stack deployed
+//!   from `deploy/template.yaml`.
 //! - `src/bin/quickstart.rs`: an order's whole life in one process.
 //! - [`http`]: the HTTP host (axum): the six order endpoints, authentication, OpenAPI;
 //!   `src/bin/server.rs` serves it.
@@ -12,3 +14,5 @@ pub mod stack;
 
 #[cfg(feature = "aws")]
 pub mod aws_stack;
+#[cfg(feature = "aws")]
+pub mod deploy_outputs;
