@@ -16,13 +16,19 @@ template is deployed unchanged, and what it asks for can then be read back throu
 APIs (GetSubscriptionAttributes, DescribeAlarms, GetAuthorizers, ...). Stack updates and deletes
 of these types are not modelled (the tests create stacks only; see deploy/README.md).
 
+Two more adjustments follow at the end: CloudFormation's event source mappings are recorded but
+not polled (the functions are placeholders; the tests drive the processors), and a Lambda
+function's Docker client, absent here, no longer breaks /moto-api/data.json for the whole server.
+
 Importing this module registers the classes: moto finds models as subclasses of
 CloudFormationModel. scripts/moto_server.py imports it before it serves its first request.
 """
 
 import json
 
+from docker.errors import DockerException
 from moto.apigatewayv2.models import apigatewayv2_backends
+from moto.awslambda.models import EventSourceMapping
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models import dynamodb_backends
@@ -31,6 +37,7 @@ from moto.dynamodb.models.table import Table
 from moto.s3.models import FakeBucket, s3_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
+from moto.utilities.docker_utilities import DockerModel
 
 
 # moto's model registry files every model class under the second part of its module name (it
@@ -391,3 +398,49 @@ def _get_permission_over_tls(self, action, resource):
 FakeBucket.get_permission = _get_permission_over_tls
 FakeBucket.create_from_cloudformation_json = staticmethod(_complete_bucket(FakeBucket.create_from_cloudformation_json))
 Table.create_from_cloudformation_json = staticmethod(_complete_table(Table.create_from_cloudformation_json))
+
+
+# --- /moto-api/data.json with Lambda functions on a machine without Docker ----------------------
+#
+# The template creates Lambda functions. moto's /moto-api/data.json (read by the aws_pipeline tests
+# on the same server for the emails SES "sent") serializes every attribute of every model, and a
+# Lambda function's `docker_client` property connects to Docker: without Docker it raises
+# DockerException, which data.json does not expect, and answers 500 for the whole server. Raised as
+# AttributeError instead, data.json skips the attribute as it skips any other it cannot read.
+
+_moto_docker_client = DockerModel.docker_client
+
+
+def _docker_client_or_absent(self):
+    try:
+        return _moto_docker_client.fget(self)
+    except DockerException as error:
+        raise AttributeError(f"docker_client: Docker is not available ({error})") from error
+
+
+DockerModel.docker_client = property(_docker_client_or_absent)
+
+
+# --- Event source mappings of placeholder functions --------------------------------------------
+#
+# moto runs a queue's mapped function for every message sent to it (receiving the messages, which
+# counts against the redrive policy, and invoking the function in Docker). The template's functions
+# are placeholder zips here, Docker is not available, and the tests drive the processors over the
+# queues themselves, as the functions would. So an event source mapping created by CloudFormation
+# is recorded (ListEventSourceMappings, GetEventSourceMapping) but not attached to its queue.
+
+
+def _recorded_not_polled(create):
+    def wrapped(resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        mapping = create(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        for queue in sqs_backends[account_id][region_name].queues.values():
+            if queue.queue_arn == mapping.event_source_arn:
+                queue.lambda_event_source_mappings.pop(mapping.function_arn, None)
+        return mapping
+
+    return wrapped
+
+
+EventSourceMapping.create_from_cloudformation_json = staticmethod(
+    _recorded_not_polled(EventSourceMapping.create_from_cloudformation_json)
+)
