@@ -9,6 +9,10 @@ This launcher runs moto's own WSGI application and request handler, unchanged, b
 taken only by DynamoDB requests (`X-Amz-Target: DynamoDB_20120810.*`); every other service, SQS
 long polls included, stays concurrent.
 
+It also registers, through scripts/moto_cfn.py, CloudFormation models for the resource types of
+deploy/template.yaml that moto's CloudFormation would otherwise skip (SNS subscriptions, queue and
+bucket policies, alarms, the HTTP API).
+
 Usage: .venv/bin/python scripts/moto_server.py [-H HOST] -p PORT
 """
 
@@ -17,6 +21,9 @@ import threading
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
+
+# CloudFormation models for the resource types of deploy/template.yaml that moto lacks (see that file).
+import moto_cfn  # noqa: F401  (imported for its side effect: registering the models)
 
 _DYNAMODB = threading.Lock()
 

@@ -4,6 +4,8 @@
 //!   what the whole-pipeline tests drive.
 //! - `aws_stack` (feature `aws`): the same application on DynamoDB, SNS/SQS, S3 and SES;
 //!   `aws_host`: its configuration from a host's environment (`BBWS_…` variables).
+//! - `deploy_outputs` (feature `aws`): its resource names from the outputs of a stack deployed
+//!   from `deploy/template.yaml`.
 //! - `src/bin/quickstart.rs`: an order's whole life in one process.
 //! - [`http`]: the HTTP host (axum): the six order endpoints, authentication, OpenAPI;
 //!   `src/bin/server.rs` serves it.
@@ -18,5 +20,7 @@ pub mod stack;
 pub mod aws_host;
 #[cfg(feature = "aws")]
 pub mod aws_stack;
+#[cfg(feature = "aws")]
+pub mod deploy_outputs;
 #[cfg(feature = "lambda")]
 pub mod lambda;
