@@ -7,9 +7,12 @@
 //! - `src/bin/quickstart.rs`: an order's whole life in one process.
 //! - [`http`]: the HTTP host (axum): the six order endpoints, authentication, OpenAPI;
 //!   `src/bin/server.rs` serves it.
+//! - [`worker`]: the queue worker loop (bounded concurrency per processor, graceful shutdown);
+//!   `src/bin/worker.rs` (feature `aws`) runs it on the four SQS queues.
 
 pub mod http;
 pub mod stack;
+pub mod worker;
 
 #[cfg(feature = "aws")]
 pub mod aws_host;
