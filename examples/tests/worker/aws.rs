@@ -86,7 +86,11 @@ async fn a_shutdown_while_a_batch_is_in_flight_loses_no_order() {
         let (visible, hidden) = depth(&env, &queue.url).await;
         let handled = report.processors[which.name()].handled;
         assert_eq!(hidden, 0, "{which}: nothing left hidden after the shutdown ({report:?})");
-        assert_eq!(visible as usize + handled, ORDERS, "{which}: handled + waiting = sent ({report:?})");
+        assert_eq!(
+            usize::try_from(visible).unwrap() + handled,
+            ORDERS,
+            "{which}: handled + waiting = sent ({report:?})"
+        );
         assert_eq!(depth(&env, &queue.dead_letter_url).await, (0, 0), "{which}: nothing dead");
     }
 
@@ -152,7 +156,7 @@ async fn the_worker_binary_finishes_its_work_and_exits_on_sigterm() {
     let log = collect_output(&mut child);
 
     // SIGTERM as soon as the first order is recorded: the worker is busy then.
-    wait_for("the first recorded order", Duration::from_secs(60), async || !recorded(&env).await.is_empty()).await;
+    wait_for("the first recorded order", Duration::from_mins(1), async || !recorded(&env).await.is_empty()).await;
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(30);
