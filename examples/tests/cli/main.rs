@@ -28,13 +28,13 @@ static ISSUER: LazyLock<Arc<DevIssuer>> =
     LazyLock::new(|| Arc::new(DevIssuer::generate("http://issuer.test/dev", "bbws-cli-test").unwrap()));
 
 /// A server in development mode on an ephemeral port, with the stack behind it.
-pub struct Server {
-    pub base: String,
-    pub stack: Arc<InMemoryStack>,
+pub(crate) struct Server {
+    pub(crate) base: String,
+    pub(crate) stack: Arc<InMemoryStack>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
-pub async fn server() -> Server {
+pub(crate) async fn server() -> Server {
     let stack = Arc::new(InMemoryStack::new(StackOptions::wall_clock()).unwrap());
     let issuer = ISSUER.clone();
     let state = HttpState {
@@ -61,7 +61,7 @@ pub async fn server() -> Server {
 
 impl Server {
     /// Seeds a cart of R1 150.00 + R199.00 = R1 349.00.
-    pub fn seed_cart(&self, cart: &str) {
+    pub(crate) fn seed_cart(&self, cart: &str) {
         self.stack.carts.add_cart(
             CartSnapshot::new(
                 CartId::parse(cart).unwrap(),
@@ -72,7 +72,7 @@ impl Server {
     }
 
     /// Runs `bbws` against this server with `args` (and no token unless given).
-    pub async fn bbws(&self, token: Option<&str>, args: &[&str]) -> Run {
+    pub(crate) async fn bbws(&self, token: Option<&str>, args: &[&str]) -> Run {
         let mut env = vec![("BBWS_API_URL".to_owned(), self.base.clone())];
         if let Some(token) = token {
             env.push(("BBWS_TOKEN".to_owned(), token.to_owned()));
@@ -83,33 +83,33 @@ impl Server {
 
 /// What one run of the binary did.
 #[derive(Debug)]
-pub struct Run {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
     /// Asserts success; returns standard output.
-    pub fn ok(&self) -> &str {
+    pub(crate) fn ok(&self) -> &str {
         assert_eq!(self.code, Some(0), "bbws failed: {self:#?}");
         &self.stdout
     }
 
     /// Asserts success and parses standard output as JSON.
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(self.ok()).unwrap_or_else(|e| panic!("not JSON ({e}): {self:#?}"))
     }
 
     /// Asserts failure with status 1; returns standard error.
-    pub fn failed(&self) -> &str {
+    pub(crate) fn failed(&self) -> &str {
         assert_eq!(self.code, Some(1), "bbws was expected to fail: {self:#?}");
         &self.stderr
     }
 }
 
 /// Runs the `bbws` binary with only `env` (and `PATH`) in its environment.
-pub async fn bbws(env: &[(String, String)], args: &[&str]) -> Run {
+pub(crate) async fn bbws(env: &[(String, String)], args: &[&str]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bbws"));
     command.env_clear().args(args);
     if let Ok(path) = std::env::var("PATH") {

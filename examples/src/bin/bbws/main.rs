@@ -47,6 +47,7 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per process")]
 enum Command {
     /// Orders, through the HTTP API.
     #[command(subcommand)]
@@ -65,6 +66,7 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per process")]
 enum OrdersCommand {
     /// Turns a cart into an order (for a tenant, or a guest checkout without `--tenant`).
     Create(CreateArgs),
