@@ -161,7 +161,8 @@ pub fn assert_unique(handled: &[Uuid]) {
 }
 
 /// A real processor behind a delay, counting the events it started: makes a batch stay in
-/// flight long enough for a shutdown to arrive during it.
+/// flight long enough for a shutdown to arrive during it (the moto scenarios).
+#[cfg(feature = "aws")]
 pub struct Delayed {
     inner: Arc<dyn Processor>,
     delay: Duration,
@@ -169,6 +170,7 @@ pub struct Delayed {
     start: Notify,
 }
 
+#[cfg(feature = "aws")]
 impl Delayed {
     pub fn new(inner: Arc<dyn Processor>, delay: Duration) -> Arc<Self> {
         Arc::new(Self { inner, delay, started: AtomicUsize::new(0), start: Notify::new() })
@@ -192,6 +194,7 @@ impl Delayed {
     }
 }
 
+#[cfg(feature = "aws")]
 #[async_trait]
 impl Processor for Delayed {
     fn name(&self) -> &'static str {
