@@ -9,7 +9,7 @@ use bbws_examples::worker::{Worker, WorkerOptions, WorkerReport};
 use order_app::{Processor, Subscription};
 use order_ports::{EventPublisher, EventQueue};
 
-use crate::support::{Behaviour, HoldingQueue, Probe, assert_unique, events};
+use crate::support::{Behaviour, FlakyQueue, HoldingQueue, Probe, assert_unique, events};
 
 const SENT: usize = 30;
 
@@ -160,6 +160,32 @@ async fn a_failed_event_is_released_for_its_retry_and_then_handled() {
 
     let counts = report.processors["customer-notifier"];
     assert_eq!((counts.handled, counts.failed, counts.released), (SENT, SENT, 0), "{report:?}");
+    assert_unique(&probe.handled());
+    assert_eq!((queues[0].depth(), queues[0].in_flight(), queues[0].dead_letter_depth()), (0, 0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_that_cannot_be_read_is_retried_after_a_pause() {
+    let config = QueueConfig::with_max_receive_count(3);
+    let queues = loaded(&["internal-notifier"], config).await;
+    let queue = FlakyQueue::new(queues[0].clone(), 3);
+    let probe = Probe::new("internal-notifier", Behaviour::Slow(Duration::ZERO));
+    let subs = vec![subscription(&probe, queue, 5)];
+    let options = WorkerOptions { error_backoff: Duration::from_millis(50), ..options() };
+    let done = {
+        let probe = probe.clone();
+        async move {
+            while probe.handled().len() < SENT {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    let started = std::time::Instant::now();
+    let report = Worker::new(subs, options).run(done).await;
+
+    let counts = report.processors["internal-notifier"];
+    assert_eq!((counts.receive_errors, counts.handled, counts.failed), (3, SENT, 0), "{report:?}");
+    assert!(started.elapsed() >= Duration::from_millis(150), "a pause after each failed receive");
     assert_unique(&probe.handled());
     assert_eq!((queues[0].depth(), queues[0].in_flight(), queues[0].dead_letter_depth()), (0, 0, 0));
 }

@@ -208,3 +208,45 @@ impl Processor for Delayed {
         self.inner.handle(event).await
     }
 }
+
+/// A queue whose first `failures` receives fail as an outage would.
+pub struct FlakyQueue<Q> {
+    pub inner: Arc<Q>,
+    failures: AtomicUsize,
+}
+
+impl<Q> FlakyQueue<Q> {
+    pub fn new(inner: Arc<Q>, failures: usize) -> Arc<Self> {
+        Arc::new(Self { inner, failures: AtomicUsize::new(failures) })
+    }
+}
+
+#[async_trait]
+impl<Q: EventQueue> EventQueue for FlakyQueue<Q> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    async fn receive(&self, max: usize, wait: Duration) -> PortResult<Vec<Delivery>> {
+        if self.failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(order_ports::PortError::transient("the queue is unreachable"));
+        }
+        self.inner.receive(max, wait).await
+    }
+
+    async fn ack(&self, receipt: &str) -> PortResult<()> {
+        self.inner.ack(receipt).await
+    }
+
+    async fn release(&self, receipt: &str, delay: Duration) -> PortResult<()> {
+        self.inner.release(receipt, delay).await
+    }
+
+    async fn dead_letters(&self, max: usize) -> PortResult<Vec<DeadLetter>> {
+        self.inner.dead_letters(max).await
+    }
+
+    async fn redrive(&self, max: usize) -> PortResult<usize> {
+        self.inner.redrive(max).await
+    }
+}
