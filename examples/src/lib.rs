@@ -12,9 +12,12 @@
 //! - `lambda` (feature `lambda`): the handlers of the Lambda bootstraps
 //!   `src/bin/lambda_processor.rs` (the four processors, on SQS) and `src/bin/lambda_sweep.rs`
 //!   (the scheduled relay and expiry sweep).
+//! - [`worker`]: the queue worker loop (bounded concurrency per processor, graceful shutdown);
+//!   `src/bin/worker.rs` (feature `aws`) runs it on the four SQS queues.
 
 pub mod http;
 pub mod stack;
+pub mod worker;
 
 #[cfg(feature = "aws")]
 pub mod aws_host;

@@ -1,0 +1,182 @@
+//! `bbws token mint` and `bbws orders …` against a real server.
+
+use serde_json::Value;
+
+use crate::{Server, server};
+
+const BILLING: [&str; 8] =
+    ["--name", "Thandi Nkosi", "--line1", "12 Long Street", "--city", "Cape Town", "--postal-code", "8001"];
+
+/// Mints a token through the CLI (`POST /dev/token`).
+async fn token(server: &Server, role: &str, tenant: Option<&str>) -> String {
+    let mut args = vec!["token", "mint", "--role", role];
+    if let Some(tenant) = tenant {
+        args.extend(["--tenant", tenant]);
+    }
+    let out = server.bbws(None, &args).await;
+    let token = out.ok().trim().to_owned();
+    assert_eq!(token.split('.').count(), 3, "a JWT: {out:?}");
+    token
+}
+
+/// Creates an order for `cart` through the CLI and runs the processors; returns its id.
+async fn recorded(server: &Server, token: &str, cart: &str) -> String {
+    server.seed_cart(cart);
+    let mut args =
+        vec!["--json", "orders", "create", "--tenant", "tenant_acme", "--cart", cart, "--email", "thandi@acme.co.za"];
+    args.extend(BILLING);
+    let accepted = server.bbws(Some(token), &args).await.json();
+    server.stack.drain().await.unwrap();
+    accepted["orderId"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_created_read_listed_and_cancelled_from_the_command_line() {
+    let server = server().await;
+    let customer = token(&server, "customer", Some("tenant_acme")).await;
+
+    // Create, human output.
+    server.seed_cart("cart_1");
+    let mut args =
+        vec!["orders", "create", "--tenant", "tenant_acme", "--cart", "cart_1", "--email", "thandi@acme.co.za"];
+    args.extend(BILLING);
+    args.extend(["--idempotency-key", "checkout-1", "--province", "Western Cape"]);
+    let out = server.bbws(Some(&customer), &args).await;
+    let text = out.ok();
+    assert!(text.starts_with("accepted order "), "{text}");
+    let id = text.split_whitespace().nth(2).unwrap().to_owned();
+    assert!(text.contains(&format!("/v1.0/orders/{id}")), "{text}");
+    server.stack.drain().await.unwrap();
+
+    // Get: text, then the API's JSON.
+    let out = server.bbws(Some(&customer), &["orders", "get", &id]).await;
+    let text = out.ok();
+    for expected in [
+        format!("order     {id}"),
+        "tenant    tenant_acme".into(),
+        "status    PENDING (version 1)".into(),
+        "customer  thandi@acme.co.za".into(),
+        "total     1349.00 ZAR (VAT 175.96 ZAR, discount 0.00 ZAR)".into(),
+        "HOSTING-PRO".into(),
+        "1150.00".into(),
+    ] {
+        assert!(text.contains(&expected), "{expected:?} missing from:\n{text}");
+    }
+    let order = server.bbws(Some(&customer), &["orders", "get", &id, "--json"]).await.json();
+    assert_eq!(order["orderId"], id.as_str());
+    assert_eq!(order["totals"]["total"]["amount"], "1349.00");
+    assert_eq!(order["items"].as_array().unwrap().len(), 2);
+
+    // A second order, then the listing: a table, newest first; JSON pages with a cursor.
+    let second = recorded(&server, &customer, "cart_2").await;
+    let out = server.bbws(Some(&customer), &["orders", "list", "--tenant", "tenant_acme"]).await;
+    let lines: Vec<&str> = out.ok().lines().collect();
+    assert!(lines[0].starts_with("ORDER") && lines[0].contains("STATUS") && lines[0].contains("TOTAL"), "{lines:?}");
+    assert!(lines[1].starts_with(&second) && lines[1].contains("PENDING") && lines[1].contains("1349.00 ZAR"));
+    assert!(lines[2].starts_with(&id), "{lines:?}");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let page = server
+        .bbws(Some(&customer), &["--json", "orders", "list", "--tenant", "tenant_acme", "--limit", "1"])
+        .await
+        .json();
+    assert_eq!(page["orders"][0]["orderId"], second.as_str());
+    let cursor = page["nextCursor"].as_str().unwrap();
+    let out = server
+        .bbws(Some(&customer), &["orders", "list", "--tenant", "tenant_acme", "--limit", "1", "--cursor", cursor])
+        .await;
+    assert!(out.ok().lines().nth(1).unwrap().starts_with(&id), "{out:?}");
+    let out = server.bbws(Some(&customer), &["orders", "list", "--tenant", "tenant_acme", "--limit", "1"]).await;
+    assert!(out.ok().contains(&format!("next page: --cursor {cursor}")), "{out:?}");
+
+    // Cancel (PUT), with the version it was read at.
+    let out = server
+        .bbws(Some(&customer), &["orders", "cancel", &id, "--reason", "changed my mind", "--if-version", "1"])
+        .await;
+    assert_eq!(out.ok(), format!("order {id}: CANCELLED (version 2)\n"));
+    let out = server.bbws(Some(&customer), &["orders", "get", &id]).await;
+    assert!(out.ok().contains("PENDING -> CANCELLED  by CUSTOMER (changed my mind)"), "{out:?}");
+
+    // Filters reach the API: by status, and by a date window that holds nothing.
+    let out =
+        server.bbws(Some(&customer), &["orders", "list", "--tenant", "tenant_acme", "--status", "CANCELLED"]).await;
+    let lines: Vec<&str> = out.ok().lines().collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[1].starts_with(&id) && lines[1].contains("CANCELLED"));
+    let out = server
+        .bbws(Some(&customer), &["orders", "list", "--tenant", "tenant_acme", "--to", "2020-01-01T00:00:00Z"])
+        .await;
+    assert_eq!(out.ok(), "no orders\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_confirmed_from_the_command_line() {
+    let server = server().await;
+    let customer = token(&server, "customer", Some("tenant_acme")).await;
+    let payment = token(&server, "payment", None).await;
+    let id = recorded(&server, &customer, "cart_1").await;
+
+    // The wrong amount: the API's problem, exit status 1.
+    let out = server.bbws(Some(&payment), &["orders", "pay", &id, "--payment-id", "pf_1", "--amount", "1000.00"]).await;
+    let error = out.failed();
+    assert!(error.starts_with("error: "), "{error}");
+    assert!(error.contains("(HTTP 422)"), "{error}");
+    assert!(out.stdout.is_empty());
+
+    let out = server.bbws(Some(&payment), &["orders", "pay", &id, "--payment-id", "pf_1", "--amount", "1349.00"]).await;
+    assert_eq!(out.ok(), format!("order {id}: PAID (version 2)\n"));
+    // Repeated: the same payment, recognised; as JSON.
+    let ack = server
+        .bbws(Some(&payment), &["--json", "orders", "pay", &id, "--payment-id", "pf_1", "--amount", "1349.00"])
+        .await
+        .json();
+    assert_eq!(
+        (ack["orderId"].as_str(), ack["status"].as_str(), ack["version"].as_u64()),
+        (Some(&*id), Some("PAID"), Some(2))
+    );
+    let order: Value = server.bbws(Some(&customer), &["--json", "orders", "get", &id]).await.json();
+    assert_eq!(order["payment"]["paymentId"], "pf_1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_checkout_from_the_command_line() {
+    let server = server().await;
+    let staff = token(&server, "staff", None).await;
+    server.seed_cart("cart_guest");
+    let mut args = vec!["--json", "orders", "create", "--cart", "cart_guest", "--email", "guest@example.co.za"];
+    args.extend(BILLING);
+    let accepted = server.bbws(Some(&staff), &args).await.json();
+    let id = accepted["orderId"].as_str().unwrap();
+    server.stack.drain().await.unwrap();
+    let order = server.bbws(Some(&staff), &["--json", "orders", "get", id]).await.json();
+    assert_eq!(order["customerEmail"], "guest@example.co.za");
+    assert!(order["tenantId"].as_str().is_some(), "the record writer resolved a tenant: {order}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_errors_are_the_problem_title_and_detail_with_a_failing_status() {
+    let server = server().await;
+    let customer = token(&server, "customer", Some("tenant_acme")).await;
+
+    let out = server.bbws(Some(&customer), &["orders", "get", "01JDQ9ZB7W3M2K5X8Y4N6P0R1S"]).await;
+    let error = out.failed();
+    assert!(error.contains("error: Not found: No such resource exists for you. (HTTP 404)"), "{error}");
+
+    let out = server.bbws(Some(&customer), &["orders", "list", "--tenant", "tenant_acme", "--status", "SHIPPED"]).await;
+    assert!(out.failed().contains("(HTTP 400)"), "{out:?}");
+
+    let out = server.bbws(Some("not-a-token"), &["orders", "get", "01JDQ9ZB7W3M2K5X8Y4N6P0R1S"]).await;
+    assert!(out.failed().contains("(HTTP 401)"), "{out:?}");
+
+    let out = server.bbws(None, &["orders", "get", "01JDQ9ZB7W3M2K5X8Y4N6P0R1S"]).await;
+    assert!(out.failed().contains("no token: pass --token or set BBWS_TOKEN"), "{out:?}");
+
+    let out = server.bbws(None, &["token", "mint", "--role", "customer"]).await;
+    assert!(out.failed().contains("tenantId is required"), "{out:?}");
+
+    let unreachable = crate::bbws(
+        &[("BBWS_API_URL".to_owned(), "http://127.0.0.1:9".to_owned()), ("BBWS_TOKEN".to_owned(), customer)],
+        &["orders", "get", "01JDQ9ZB7W3M2K5X8Y4N6P0R1S"],
+    )
+    .await;
+    assert!(unreachable.failed().contains("cannot reach the API at http://127.0.0.1:9"), "{unreachable:?}");
+}
