@@ -9,7 +9,7 @@ use futures::StreamExt;
 use order_ports::{Delivery, EventQueue, PortError};
 use tracing::{Instrument, info_span, warn};
 
-use crate::processors::Processor;
+use crate::processors::{Processor, handle_event};
 
 /// A processor and the queue it consumes.
 #[derive(Clone)]
@@ -129,7 +129,7 @@ impl Runner {
     /// Handles one delivery; `true` when it succeeded and was deleted.
     async fn handle(&self, sub: &Subscription, delivery: Delivery) -> bool {
         let outcome = match &delivery.event {
-            Ok(event) => sub.processor.handle(event).await.map_err(|error| {
+            Ok(event) => handle_event(sub.processor.as_ref(), event).await.map_err(|error| {
                 warn!(order = %event.event.order_id(), event = event.event.event_type(), %error, retryable = error.is_retryable(), "processing failed");
             }),
             Err(reason) => {
