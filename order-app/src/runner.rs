@@ -111,7 +111,7 @@ impl Runner {
         let failed = AtomicUsize::new(0);
         futures::stream::iter(deliveries)
             .for_each_concurrent(sub.concurrency.max(1), |delivery| {
-                let span = info_span!("event", processor = sub.processor.name(), message = %delivery.message_id, receive = delivery.receive_count);
+                let span = info_span!("event", processor = sub.processor.name(), message_id = %delivery.message_id, receive = delivery.receive_count);
                 let (handled, failed) = (&handled, &failed);
                 async move {
                     if self.handle(sub, delivery).await {

@@ -46,7 +46,7 @@ pub async fn handle_event(processor: &dyn Processor, event: &EventEnvelope) -> R
         processor = processor.name(),
         event = event.event.event_type(),
         order_id = %event.event.order_id(),
-        request_id = event.correlation_id.as_ref().map_or("-", |id| id.as_str()),
+        request_id = %event.correlation_id.as_ref().map_or("-", |id| id.as_str()),
     );
     crate::context::with_correlation_id(event.correlation_id.clone(), processor.handle(event)).instrument(span).await
 }
