@@ -6,7 +6,9 @@
 //!   `aws_host`: its configuration from a host's environment (`BBWS_…` variables).
 //! - `src/bin/quickstart.rs`: an order's whole life in one process.
 //! - [`http`]: the HTTP host (axum): the six order endpoints, authentication, OpenAPI;
-//!   `src/bin/server.rs` serves it.
+//!   `src/bin/server.rs` serves it (in memory, or on AWS with `--backend aws`).
+//! - `lambda_api` (feature `lambda`): the same router as a Lambda function behind API Gateway;
+//!   `src/bin/lambda_api.rs` runs it.
 
 pub mod http;
 pub mod stack;
@@ -15,3 +17,5 @@ pub mod stack;
 pub mod aws_host;
 #[cfg(feature = "aws")]
 pub mod aws_stack;
+#[cfg(feature = "lambda")]
+pub mod lambda_api;
