@@ -161,6 +161,19 @@ async fn an_unavailable_store_is_a_retryable_failure_and_a_conflict_is_reported_
     assert!(matches!(second, AppError::Conflict(_)), "{second}");
 }
 
+/// Reports the correlation id it sees while handling.
+struct Seen(std::sync::Mutex<Vec<Option<order_domain::CorrelationId>>>);
+#[async_trait::async_trait]
+impl Processor for Seen {
+    fn name(&self) -> &'static str {
+        "seen"
+    }
+    async fn handle(&self, _: &order_domain::EventEnvelope) -> Result<(), AppError> {
+        self.0.lock().unwrap().push(context::correlation_id());
+        Ok(())
+    }
+}
+
 #[tokio::test]
 async fn events_name_the_request_that_caused_them_and_processors_handle_them_in_it() {
     let mut mocks = Mocks::new();
@@ -193,18 +206,6 @@ async fn events_name_the_request_that_caused_them_and_processors_handle_them_in_
     assert_eq!(claimed.lock().unwrap()[0].event.correlation_id, Some(id.clone()), "kept with the claim for the relay");
     assert_eq!(published[1].correlation_id, None, "outside a request there is none");
 
-    /// Reports the correlation id it sees while handling.
-    struct Seen(std::sync::Mutex<Vec<Option<order_domain::CorrelationId>>>);
-    #[async_trait::async_trait]
-    impl Processor for Seen {
-        fn name(&self) -> &'static str {
-            "seen"
-        }
-        async fn handle(&self, _: &order_domain::EventEnvelope) -> Result<(), AppError> {
-            self.0.lock().unwrap().push(context::correlation_id());
-            Ok(())
-        }
-    }
     let seen = Seen(std::sync::Mutex::default());
     handle_event(&seen, &published[0]).await.unwrap();
     handle_event(&seen, &published[1]).await.unwrap();

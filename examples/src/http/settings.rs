@@ -264,9 +264,10 @@ mod tests {
         assert!(error(&base).await.starts_with("--cursor-key"));
         let short = [&base[..], &["--cursor-key", "short"]].concat();
         assert!(error(&short).await.contains("at least 32 bytes"));
-        let bad_service = [&base[..], &["--cursor-key", &"k".repeat(32), "--service-client", "bank=c9"]].concat();
+        let key = "k".repeat(32);
+        let bad_service = [&base[..], &["--cursor-key", &key, "--service-client", "bank=c9"]].concat();
         assert!(error(&bad_service).await.contains("unknown service"));
-        let good = [&base[..], &["--cursor-key", &"k".repeat(32), "--service-client", "payment=c2"]].concat();
+        let good = [&base[..], &["--cursor-key", &key, "--service-client", "payment=c2"]].concat();
         let state = parse(&good).state(app(), "unused").await.unwrap();
         assert!(state.dev.is_none());
         assert_eq!(state.auth.config().service_clients.get("c2"), Some(&Service::Payment));

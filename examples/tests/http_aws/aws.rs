@@ -41,7 +41,7 @@ fn unique() -> String {
 
 /// The application under test on its own AWS environment, and what the tests reach behind it.
 pub(crate) struct Stack {
-    stack: AwsStack,
+    aws: AwsStack,
     clients: AwsClients,
     clock: Arc<ManualClock>,
 }
@@ -63,21 +63,21 @@ impl Stack {
             .with_poll_wait(Duration::ZERO)
             .with_retry_delay(Duration::ZERO);
         let stack = AwsStack::new(&clients, &resources, options).unwrap();
-        Self { stack, clients, clock }
+        Self { aws: stack, clients, clock }
     }
 
     pub fn app(&self) -> Arc<OrderApp> {
-        self.stack.app.clone()
+        self.aws.app.clone()
     }
 
     /// The cart service, to seed carts.
     pub fn carts(&self) -> Arc<MemoryCartGateway> {
-        self.stack.carts.clone()
+        self.aws.carts.clone()
     }
 
     /// The four processors, in queue order.
     pub fn processors(&self) -> Vec<Arc<dyn Processor>> {
-        self.stack.processors()
+        self.aws.processors()
     }
 
     /// Runs the four processors until every queue is empty.
@@ -87,7 +87,7 @@ impl Stack {
 
     /// Runs the given processors (one per SQS queue, in queue order) until every queue is empty.
     pub async fn drain_with(&self, processors: Vec<Arc<dyn Processor>>) {
-        self.stack.runner_with(processors).run_until_drained().await.unwrap();
+        self.aws.runner_with(processors).run_until_drained().await.unwrap();
     }
 
     /// How many orders are recorded: the orders table's order items, read with a raw,
@@ -100,7 +100,7 @@ impl Stack {
                 .clients
                 .dynamodb
                 .scan()
-                .table_name(&self.stack.resources.orders_table)
+                .table_name(&self.aws.resources.orders_table)
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
