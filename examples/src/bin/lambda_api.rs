@@ -8,6 +8,12 @@ use bbws_examples::lambda_api;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init_logs(true);
-    let api = lambda_api::from_env().await?;
+    let api = match lambda_api::from_env().await {
+        Ok(api) => api,
+        Err(error) => {
+            tracing::error!(%error, "cannot start");
+            return Err(error.into());
+        }
+    };
     lambda_http::run(api).await
 }
