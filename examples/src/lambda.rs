@@ -49,9 +49,6 @@ pub const PROCESSOR_VARIABLE: &str = "BBWS_PROCESSOR";
 /// Records of one batch handled at once by [`handle_sqs_batch`].
 pub const RECORD_CONCURRENCY: usize = 10;
 
-/// The message attribute that carries a caller's correlation id, when a publisher sets one.
-pub const CORRELATION_ATTRIBUTE: &str = "correlationId";
-
 /// `BBWS_PROCESSOR` is missing or names no processor.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UnknownProcessor {
@@ -152,8 +149,9 @@ pub async fn handle_sqs_batch_with(
     Ok(response)
 }
 
-/// The span of one record: the SQS message id, and once decoded the order, the event and the
-/// correlation id (a `correlationId` message attribute, when the publisher set one).
+/// The span of one record: the SQS message id and receive count, and once decoded the order and
+/// the event. The request id that caused the event is recorded by
+/// [`order_app::handle_event`]'s span inside this one.
 fn record_span(processor: &'static str, message_id: Option<&str>, record: &SqsMessage) -> tracing::Span {
     let span = info_span!(
         "sqs_record",
@@ -163,12 +161,7 @@ fn record_span(processor: &'static str, message_id: Option<&str>, record: &SqsMe
         order_id = field::Empty,
         event_id = field::Empty,
         event_type = field::Empty,
-        correlation_id = field::Empty,
-    );
-    if let Some(correlation) = string_attribute(record, CORRELATION_ATTRIBUTE) {
-        span.record("correlation_id", correlation);
-    }
-    span
+    )
 }
 
 /// A string message attribute of `record`.
@@ -192,7 +185,7 @@ async fn handle_record(processor: &dyn Processor, record: &SqsMessage) -> Outcom
     span.record("order_id", field::display(event.event.order_id()));
     span.record("event_id", field::display(event.message_id));
     span.record("event_type", event.event.event_type());
-    match processor.handle(&event).await {
+    match order_app::handle_event(processor, &event).await {
         Ok(()) => Outcome::Handled,
         Err(error) => {
             log_failure(&error);

@@ -8,7 +8,9 @@
 //!   from `deploy/template.yaml`.
 //! - `src/bin/quickstart.rs`: an order's whole life in one process.
 //! - [`http`]: the HTTP host (axum): the six order endpoints, authentication, OpenAPI;
-//!   `src/bin/server.rs` serves it.
+//!   `src/bin/server.rs` serves it (in memory, or on AWS with `--backend aws`).
+//! - `lambda_api` (feature `lambda`): the same router as a Lambda function behind API Gateway;
+//!   `src/bin/lambda_api.rs` runs it.
 //! - `lambda` (feature `lambda`): the handlers of the Lambda bootstraps
 //!   `src/bin/lambda_processor.rs` (the four processors, on SQS) and `src/bin/lambda_sweep.rs`
 //!   (the scheduled relay and expiry sweep).
@@ -27,3 +29,5 @@ pub mod aws_stack;
 pub mod deploy_outputs;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+#[cfg(feature = "lambda")]
+pub mod lambda_api;

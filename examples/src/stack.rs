@@ -14,7 +14,8 @@ use order_app::{
     AppConfig, CustomerNotifier, InternalNotifier, InvoiceWriter, OrderApp, Ports, Processor, RecordWriter, RunReport,
     Runner, Subscription,
 };
-use order_domain::{Email, ExpiryPolicy, PricingRules, VatNumber};
+use order_domain::testing::line;
+use order_domain::{CartId, CartSnapshot, Email, ExpiryPolicy, PricingRules, VatNumber};
 use order_ports::{Clock, EventQueue, PortError, Supplier};
 
 /// The four processors' queue names, in fan-out order.
@@ -104,6 +105,23 @@ pub fn demo_config() -> Result<AppConfig, PortError> {
         recording_grace: Duration::from_secs(30),
         effect_lease: Duration::from_mins(1),
     })
+}
+
+/// Seeds the demo carts `cart_demo_1` … `cart_demo_9` (a hosting plan, a domain or a
+/// certificate, and a mailbox) for development mode.
+///
+/// # Errors
+/// Never: the carts are literals.
+pub fn seed_demo_carts(carts: &MemoryCartGateway) -> Result<(), PortError> {
+    let invalid = |e: &dyn std::fmt::Display| PortError::InvalidData(e.to_string());
+    let products = [("HOSTING-PRO", "575.00", 2), ("DOMAIN-COZA", "199.00", 1), ("SSL-BASIC", "349.99", 1)];
+    for n in 1..=9 {
+        let (sku, price, quantity) = products[n % products.len()];
+        let cart = CartId::parse(format!("cart_demo_{n}")).map_err(|e| invalid(&e))?;
+        let lines = vec![line(sku, price, quantity), line("EMAIL-PRO", "89.00", 1)];
+        carts.add_cart(CartSnapshot::new(cart, lines).map_err(|e| invalid(&e))?);
+    }
+    Ok(())
 }
 
 /// The four processors on `app`, in the order of [`QUEUES`]: the same for every family of

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use order_domain::{
     Email, EventEnvelope, ExpiryPolicy, GuestTenantDecision, Order, OrderEvent, PricingRules, TenantId,
 };
@@ -92,10 +93,16 @@ impl OrderApp {
         &self.config
     }
 
-    /// Wraps events in envelopes with fresh ids, stamped now.
+    /// Wraps events in envelopes with fresh ids, stamped now, naming the request in progress
+    /// (see [`context`](crate::context)).
     pub(crate) fn envelopes(&self, events: Vec<OrderEvent>) -> Vec<EventEnvelope> {
         let now = self.ports.clock.now();
-        events.into_iter().map(|event| EventEnvelope::new(self.ports.ids.message_id(), now, event)).collect()
+        events.into_iter().map(|event| self.envelope(now, event)).collect()
+    }
+
+    /// Wraps one event in an envelope with a fresh id, naming the request in progress.
+    pub(crate) fn envelope(&self, at: DateTime<Utc>, event: OrderEvent) -> EventEnvelope {
+        EventEnvelope::new(self.ports.ids.message_id(), at, event).with_correlation_id(crate::context::correlation_id())
     }
 
     /// The tenant an order belongs to, resolving a guest order's tenant by its email: the

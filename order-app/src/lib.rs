@@ -17,12 +17,17 @@
 //!    published (or by [`OrderApp::relay`] after a crash).
 //! 4. [`OrderApp::expire_stale`]: the scheduled sweep.
 //!
+//! ## Request context
+//! A host names the request it serves with [`context::with_correlation_id`]; every event built
+//! inside carries it as `correlationId`, and the processors log it as `request_id`.
+//!
 //! ## Authorization
 //! A customer sees only their own tenant's orders; another tenant's order is
 //! [`AppError::NotFound`], never "forbidden". Staff, services and the system read by id. What
 //! each kind of principal may do to an order is decided by the domain's transition table.
 
 mod app;
+pub mod context;
 mod error;
 mod principal;
 pub mod processors;
@@ -32,7 +37,7 @@ pub mod usecases;
 pub use app::{AppConfig, OrderApp, Ports};
 pub use error::AppError;
 pub use principal::{Principal, Service};
-pub use processors::{CustomerNotifier, InternalNotifier, InvoiceWriter, Processor, RecordWriter};
+pub use processors::{CustomerNotifier, InternalNotifier, InvoiceWriter, Processor, RecordWriter, handle_event};
 pub use runner::{RunReport, Runner, Subscription};
 pub use usecases::create::{CreateOrderRequest, CreateOutcome};
 pub use usecases::sweep::{RelayReport, SweepReport};

@@ -9,7 +9,7 @@ use futures::StreamExt;
 use order_ports::{Delivery, EventQueue, PortError};
 use tracing::{Instrument, info_span, warn};
 
-use crate::processors::Processor;
+use crate::processors::{Processor, handle_event};
 
 /// A processor and the queue it consumes.
 #[derive(Clone)]
@@ -111,7 +111,7 @@ impl Runner {
         let failed = AtomicUsize::new(0);
         futures::stream::iter(deliveries)
             .for_each_concurrent(sub.concurrency.max(1), |delivery| {
-                let span = info_span!("event", processor = sub.processor.name(), message = %delivery.message_id, receive = delivery.receive_count);
+                let span = info_span!("event", processor = sub.processor.name(), message_id = %delivery.message_id, receive = delivery.receive_count);
                 let (handled, failed) = (&handled, &failed);
                 async move {
                     if self.handle(sub, delivery).await {
@@ -129,7 +129,7 @@ impl Runner {
     /// Handles one delivery; `true` when it succeeded and was deleted.
     async fn handle(&self, sub: &Subscription, delivery: Delivery) -> bool {
         let outcome = match &delivery.event {
-            Ok(event) => sub.processor.handle(event).await.map_err(|error| {
+            Ok(event) => handle_event(sub.processor.as_ref(), event).await.map_err(|error| {
                 warn!(order = %event.event.order_id(), event = event.event.event_type(), %error, retryable = error.is_retryable(), "processing failed");
             }),
             Err(reason) => {

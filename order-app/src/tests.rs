@@ -160,3 +160,54 @@ async fn an_unavailable_store_is_a_retryable_failure_and_a_conflict_is_reported_
     let second = app.update(&customer(), id, StatusChange::Cancel(None), None).await.unwrap_err();
     assert!(matches!(second, AppError::Conflict(_)), "{second}");
 }
+
+/// Reports the correlation id it sees while handling.
+struct Seen(std::sync::Mutex<Vec<Option<order_domain::CorrelationId>>>);
+#[async_trait::async_trait]
+impl Processor for Seen {
+    fn name(&self) -> &'static str {
+        "seen"
+    }
+    async fn handle(&self, _: &order_domain::EventEnvelope) -> Result<(), AppError> {
+        self.0.lock().unwrap().push(context::correlation_id());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn events_name_the_request_that_caused_them_and_processors_handle_them_in_it() {
+    let mut mocks = Mocks::new();
+    mocks.carts.expect_snapshot().returning(|_| Ok(cart()));
+    let claimed: Arc<std::sync::Mutex<Vec<CartClaim>>> = Arc::default();
+    let keep = Arc::clone(&claimed);
+    mocks.claims.expect_claim().returning(move |claim| {
+        keep.lock().unwrap().push(claim.clone());
+        Ok(ClaimOutcome::Claimed)
+    });
+    let published: Arc<std::sync::Mutex<Vec<order_domain::EventEnvelope>>> = Arc::default();
+    let keep = Arc::clone(&published);
+    mocks.publisher.expect_publish().returning(move |event| {
+        keep.lock().unwrap().push(event.clone());
+        Ok(())
+    });
+    let app = mocks.app();
+    let tenant = TenantId::parse("tenant_acme").unwrap();
+    let id = order_domain::CorrelationId::parse("req-abc").unwrap();
+
+    context::with_correlation_id(Some(id.clone()), app.create_for_tenant(&customer(), &tenant, request(), None))
+        .await
+        .unwrap();
+    let mut other = request();
+    other.cart_id = CartId::parse("cart_2").unwrap();
+    app.create_for_tenant(&customer(), &tenant, other, None).await.unwrap();
+
+    let published = published.lock().unwrap().clone();
+    assert_eq!(published[0].correlation_id, Some(id.clone()), "published with the request's id");
+    assert_eq!(claimed.lock().unwrap()[0].event.correlation_id, Some(id.clone()), "kept with the claim for the relay");
+    assert_eq!(published[1].correlation_id, None, "outside a request there is none");
+
+    let seen = Seen(std::sync::Mutex::default());
+    handle_event(&seen, &published[0]).await.unwrap();
+    handle_event(&seen, &published[1]).await.unwrap();
+    assert_eq!(*seen.0.lock().unwrap(), vec![Some(id), None]);
+}

@@ -3,10 +3,13 @@
 //! ```json
 //! {
 //!   "messageId": "5f0c…", "timestamp": "2026-01-06T10:30:00Z",
-//!   "version": "1.0", "eventType": "ORDER_CREATED",
+//!   "version": "1.0", "eventType": "ORDER_CREATED", "correlationId": "req-7f3a…",
 //!   "payload": { "orderId": "order_…", "tenantId": null, "customerEmail": "…", … }
 //! }
 //! ```
+//!
+//! `correlationId` is optional: the id of the request that caused the event, when a host knew
+//! one; events without it (older ones included) read as before.
 //!
 //! Payloads carry a full snapshot of the order, so no consumer depends on another having run
 //! first. Deserializing goes through the validated constructors of every field, and an
@@ -18,7 +21,7 @@ use uuid::Uuid;
 
 use crate::address::BillingAddress;
 use crate::email::Email;
-use crate::ids::{CampaignCode, CartId, OrderId, TenantId};
+use crate::ids::{CampaignCode, CartId, CorrelationId, OrderId, TenantId};
 use crate::money::Currency;
 use crate::order::{Order, check_snapshot};
 use crate::payment::{Payment, PaymentMethod};
@@ -63,16 +66,26 @@ pub struct EventEnvelope {
     pub timestamp: DateTime<Utc>,
     /// Schema version, `"1.0"`.
     pub version: SchemaVersion,
+    /// The request that caused the event (`X-Request-Id`), when known; omitted otherwise.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub correlation_id: Option<CorrelationId>,
     /// `eventType` and `payload`.
     #[serde(flatten)]
     pub event: OrderEvent,
 }
 
 impl EventEnvelope {
-    /// Wraps an event. The id and time come from the caller: the domain reads no clock and
-    /// draws no random numbers.
+    /// Wraps an event, without a correlation id. The id and time come from the caller: the
+    /// domain reads no clock and draws no random numbers.
     pub fn new(message_id: Uuid, timestamp: DateTime<Utc>, event: OrderEvent) -> Self {
-        Self { message_id, timestamp, version: SchemaVersion, event }
+        Self { message_id, timestamp, version: SchemaVersion, correlation_id: None, event }
+    }
+
+    /// The same envelope, naming the request that caused it.
+    #[must_use]
+    pub fn with_correlation_id(mut self, correlation_id: Option<CorrelationId>) -> Self {
+        self.correlation_id = correlation_id;
+        self
     }
 }
 

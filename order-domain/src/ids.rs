@@ -46,6 +46,14 @@ text_type!(
     expected = "may contain only letters, digits, '_', '-', '.' and ':'"
 );
 
+text_type!(
+    /// The id of the request that caused an event (an HTTP host's `X-Request-Id`), carried in
+    /// the event's envelope so that the processors' logs can be joined to the request's.
+    /// Visible ASCII only (no spaces); at most 128 characters.
+    CorrelationId, field = "correlationId", max = 128, allowed = |c| c.is_ascii_graphic(),
+    expected = "may contain only visible ASCII characters"
+);
+
 /// An order's id: `order_` followed by a ULID, so ids sort by the time they were issued and
 /// carry that time (see [`OrderId::issued_at`]).
 ///

@@ -52,7 +52,7 @@ pub mod vat;
 pub use address::{BillingAddress, BillingAddressInput, VatNumber};
 pub use email::Email;
 pub use events::{EventEnvelope, LatePaymentReceived, OrderCreated, OrderEvent, OrderStatusChanged, SchemaVersion};
-pub use ids::{CampaignCode, CartId, OrderId, PaymentId, Sku, TenantId};
+pub use ids::{CampaignCode, CartId, CorrelationId, OrderId, PaymentId, Sku, TenantId};
 pub use invoice::TaxInvoiceForm;
 pub use money::{Currency, CurrencyPolicy, Money, MoneyError};
 pub use order::{ExpiryPolicy, NewOrder, Order, OrderError, OrderRecord, StatusChange};

@@ -92,6 +92,28 @@ fn envelopes_are_validated_on_the_way_in() {
 }
 
 #[test]
+fn the_correlation_id_is_optional_and_validated() {
+    let golden: Value = serde_json::from_str(GOLDEN_ORDER_CREATED).unwrap();
+    assert!(golden.get("correlationId").is_none(), "omitted when unknown");
+    assert_eq!(serde_json::from_value::<EventEnvelope>(golden.clone()).unwrap().correlation_id, None);
+
+    let id = CorrelationId::parse("req-7f3a9c").unwrap();
+    let event = golden_event().with_correlation_id(Some(id.clone()));
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(json["correlationId"], "req-7f3a9c");
+    let mut without = json.clone();
+    without.as_object_mut().unwrap().remove("correlationId");
+    assert_eq!(without, golden, "nothing else changes");
+    assert_eq!(serde_json::from_value::<EventEnvelope>(json.clone()).unwrap().correlation_id, Some(id));
+
+    for bad in ["", "has space", "tab\there", &"x".repeat(129)] {
+        let mut value = json.clone();
+        value["correlationId"] = bad.into();
+        assert!(serde_json::from_value::<EventEnvelope>(value).is_err(), "{bad:?} is refused");
+    }
+}
+
+#[test]
 fn status_changed_carries_the_move_and_the_snapshot() {
     let (mut order, at) = pending_order();
     let events = order.cancel(Some(Reason::parse("changed my mind").unwrap()), ActorKind::Customer, at).unwrap();

@@ -12,6 +12,8 @@
 //! - [`cursor`]: signed, tenant-bound page cursors.
 //! - [`payfast`]: the ITN verifier port and PayFast's rules.
 //! - [`idempotency`]: in-flight and recently completed `Idempotency-Key`s.
+//! - [`settings`]: the host's settings from flags or the environment, shared by the server and
+//!   the Lambda bootstrap.
 //! - `handlers`: the routes; [`ApiDoc`]: the OpenAPI document generated from them.
 
 pub mod auth;
@@ -21,6 +23,7 @@ mod handlers;
 pub mod idempotency;
 pub mod payfast;
 pub mod problem;
+pub mod settings;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -71,8 +74,8 @@ pub struct HttpState {
 }
 
 /// The router with every route and middleware: request ids (from `X-Request-Id` or generated,
-/// echoed in the response, recorded in each request's span), tracing, body limit, panics as
-/// problem+json.
+/// echoed in the response, recorded in each request's span and carried as `correlationId` in
+/// every event the request causes), tracing, body limit, panics as problem+json.
 pub fn router(state: HttpState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     let body_limit = state.body_limit;
@@ -92,6 +95,7 @@ pub fn router(state: HttpState) -> Router {
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(handlers::panicked))
+        .layer(axum::middleware::from_fn(correlate))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(request_span).on_response(
             |response: &Response<_>, latency: std::time::Duration, _span: &tracing::Span| {
@@ -100,6 +104,18 @@ pub fn router(state: HttpState) -> Router {
         ))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// Runs the request inside its request id's [`order_app::context`], so that the events the use
+/// cases build name it. An id that is not a valid correlation id (over 128 characters, or with
+/// spaces) is still echoed and logged, but not put in events.
+async fn correlate(request: Request<Body>, next: axum::middleware::Next) -> axum::response::Response {
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| order_domain::CorrelationId::parse(v).ok());
+    order_app::context::with_correlation_id(id, next.run(request)).await
 }
 
 fn request_span(request: &Request<Body>) -> tracing::Span {

@@ -12,7 +12,7 @@ async fn pages_are_newest_first_filtered_and_cursors_are_bound_to_the_tenant() {
     let mut ids = Vec::new();
     for n in 0..5 {
         ids.push(server.recorded_order("tenant_acme", &format!("cart_l{n}")).await);
-        server.stack.clock.advance(chrono::TimeDelta::minutes(1));
+        server.stack.advance(chrono::TimeDelta::minutes(1));
     }
     server.recorded_order("tenant_other", "cart_o1").await;
     server.recorded_order("tenant_other", "cart_o2").await;

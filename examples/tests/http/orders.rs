@@ -35,7 +35,7 @@ async fn a_tenant_order_is_accepted_read_and_changed() {
     assert_eq!(early.headers().get("retry-after").unwrap(), "1");
     problem(early, StatusCode::NOT_FOUND, "not-recorded-yet").await;
 
-    server.stack.drain().await.unwrap();
+    server.stack.drain().await;
     let read = server.get(&location, &owner).await;
     assert_eq!(read.status(), StatusCode::OK);
     assert_eq!(read.headers().get("etag").unwrap(), "\"1\"");
@@ -110,7 +110,7 @@ async fn a_guest_order_needs_no_token_and_the_cart_service_may_send_items() {
     let response = server.post_json("/v1.0/orders", None, &create_body("cart_guest", "Sipho@Example.com")).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let id = response.json::<Value>().await.unwrap()["orderId"].as_str().unwrap().to_owned();
-    server.stack.drain().await.unwrap();
+    server.stack.drain().await;
     let order = server.order(&id).await;
     assert!(order["tenantId"].as_str().unwrap().starts_with("tenant_"), "the guest's tenant was resolved");
     assert_eq!(order["customerEmail"], "sipho@example.com");
@@ -122,7 +122,7 @@ async fn a_guest_order_needs_no_token_and_the_cart_service_may_send_items() {
     let response = server.post_json("/v1.0/tenants/tenant_acme/orders", Some(&mint("cart", None)), &body).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let id = response.json::<Value>().await.unwrap()["orderId"].as_str().unwrap().to_owned();
-    server.stack.drain().await.unwrap();
+    server.stack.drain().await;
     assert_eq!(server.order(&id).await["totals"]["total"]["amount"], "699.98");
 
     // An invalid token on the guest route is refused rather than ignored.
@@ -233,7 +233,7 @@ async fn bad_bodies_are_4xx_problems() {
         .put_json("/v1.0/orders/order_01JDQ2Z7Y8E6T3VY0M5K9C4B2A", &token, None, &json!({"status": "PAID"}))
         .await;
     problem(bad_status, StatusCode::UNPROCESSABLE_ENTITY, "invalid-body").await;
-    assert_eq!(server.stack.store.order_count(), 0, "nothing was recorded");
+    assert_eq!(server.stack.order_count().await, 0, "nothing was recorded");
 }
 
 #[tokio::test]
@@ -264,8 +264,8 @@ async fn idempotency_keys_replay_refuse_reuse_and_guard_in_flight_requests() {
     // The same cart again without a key is also answered with the first order.
     let retry = server.post_json(path, Some(&token), &create_body("cart_i1", "thandi@acme.co.za")).await;
     assert_eq!(retry.json::<Value>().await.unwrap()["orderId"], first_id);
-    server.stack.drain().await.unwrap();
-    assert_eq!(server.stack.store.order_count(), 1, "one cart, one order");
+    server.stack.drain().await;
+    assert_eq!(server.stack.order_count().await, 1, "one cart, one order");
 }
 
 /// A cart service that holds every snapshot until the test lets it go.
@@ -295,9 +295,10 @@ async fn a_request_still_in_flight_with_the_same_key_is_409() {
     let (entered2, release2) = (entered.clone(), release.clone());
     let server = server_with(Options {
         app: Some(Box::new(move |stack| {
-            let mut ports = stack.app.ports().clone();
-            ports.carts = Arc::new(GatedCarts { inner: stack.carts.clone(), entered: entered2, release: release2 });
-            OrderApp::new(ports, stack.app.config().clone())
+            let app = stack.app();
+            let mut ports = app.ports().clone();
+            ports.carts = Arc::new(GatedCarts { inner: stack.carts(), entered: entered2, release: release2 });
+            OrderApp::new(ports, app.config().clone())
         })),
         ..Options::default()
     })

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use order_domain::EventEnvelope;
+use tracing::Instrument;
 
 use crate::error::AppError;
 
@@ -28,4 +29,24 @@ pub trait Processor: Send + Sync {
     /// # Errors
     /// Any [`AppError`]; [`AppError::is_retryable`] says whether a retry may help.
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError>;
+}
+
+/// Handles `event` with `processor` the way every host should: in a span `handle` that names the
+/// processor, the event, the order and the request that caused it (`request_id`, from the
+/// envelope's `correlationId`, `-` when there is none), and inside that request's
+/// [`context`](crate::context), so that anything published while handling it names the same
+/// request. The [`Runner`](crate::Runner) calls it for every delivery; a queue-triggered host
+/// (a Lambda) calls it per record.
+///
+/// # Errors
+/// Whatever [`Processor::handle`] returns.
+pub async fn handle_event(processor: &dyn Processor, event: &EventEnvelope) -> Result<(), AppError> {
+    let span = tracing::info_span!(
+        "handle",
+        processor = processor.name(),
+        event = event.event.event_type(),
+        order_id = %event.event.order_id(),
+        request_id = %event.correlation_id.as_ref().map_or("-", |id| id.as_str()),
+    );
+    crate::context::with_correlation_id(event.correlation_id.clone(), processor.handle(event)).instrument(span).await
 }

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use order_domain::{
-    BillingAddress, CampaignCode, CartId, CartSnapshot, Email, EventEnvelope, NewOrder, Order, OrderEvent, OrderId,
-    OrderLine, PaymentMethod, TenantId,
+    BillingAddress, CampaignCode, CartId, CartSnapshot, Email, NewOrder, Order, OrderEvent, OrderId, OrderLine,
+    PaymentMethod, TenantId,
 };
 use order_ports::{CartClaim, ClaimOutcome, PortError};
 use serde::Serialize;
@@ -131,7 +131,7 @@ impl OrderApp {
             payment_method: request.payment_method,
         };
         let (order, created) = Order::create(new, &self.config.pricing, principal.actor(), now)?;
-        let event = EventEnvelope::new(self.ports.ids.message_id(), now, OrderEvent::OrderCreated(created));
+        let event = self.envelope(now, OrderEvent::OrderCreated(created));
         let claim = CartClaim {
             cart_id: order.cart_id().clone(),
             order_id: order.id(),
