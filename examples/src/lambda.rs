@@ -153,7 +153,7 @@ pub async fn handle_sqs_batch_with(
 /// the event. The request id that caused the event is recorded by
 /// [`order_app::handle_event`]'s span inside this one.
 fn record_span(processor: &'static str, message_id: Option<&str>, record: &SqsMessage) -> tracing::Span {
-    let span = info_span!(
+    info_span!(
         "sqs_record",
         processor,
         message_id = message_id.unwrap_or("-"),
