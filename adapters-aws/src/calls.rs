@@ -42,6 +42,21 @@ pub struct CallCount {
 
 type Tally = BTreeMap<(String, String), (u64, u64)>;
 
+/// The service and operation an execution is for.
+struct Operation {
+    service: String,
+    name: String,
+}
+
+impl Operation {
+    fn of(cfg: &ConfigBag) -> Self {
+        cfg.load::<Metadata>().map_or_else(
+            || Self { service: "unknown".into(), name: "unknown".into() },
+            |m| Self { service: m.service().to_owned(), name: m.name().to_owned() },
+        )
+    }
+}
+
 /// Counts the operations (and attempts) of every client it is registered on. Clones share one
 /// tally.
 #[derive(Debug, Clone, Default)]
@@ -55,13 +70,9 @@ impl CallCounter {
         Self::default()
     }
 
-    fn bump(&self, cfg: &ConfigBag, attempt: bool) {
-        let (service, operation) = cfg.load::<Metadata>().map_or_else(
-            || ("unknown".to_owned(), "unknown".to_owned()),
-            |m| (m.service().to_owned(), m.name().to_owned()),
-        );
+    fn bump(&self, operation: &Operation, attempt: bool) {
         let mut tally = self.tally.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = tally.entry((service, operation)).or_default();
+        let entry = tally.entry((operation.service.clone(), operation.name.clone())).or_default();
         if attempt {
             entry.1 += 1;
         } else {
@@ -85,12 +96,15 @@ impl Intercept for CallCounter {
         "CallCounter"
     }
 
-    fn read_before_execution(
+    // Once per execution, after the operation's metadata is in the config (it is not yet in
+    // `read_before_execution`).
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        self.bump(cfg, false);
+        self.bump(&Operation::of(cfg), false);
         Ok(())
     }
 
@@ -100,7 +114,7 @@ impl Intercept for CallCounter {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        self.bump(cfg, true);
+        self.bump(&Operation::of(cfg), true);
         Ok(())
     }
 }

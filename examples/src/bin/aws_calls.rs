@@ -23,7 +23,7 @@ use bbws_examples::stack::demo_config;
 use clap::Parser;
 use order_app::{CreateOrderRequest, Principal, Service, StatusChange};
 use order_domain::testing::{address, line};
-use order_domain::{CartId, CartSnapshot, Email, EventEnvelope, OrderId, Payment, PaymentId, PaymentMethod, TenantId};
+use order_domain::{CartId, CartSnapshot, Email, EventEnvelope, OrderEvent, OrderId, Payment, PaymentId, PaymentMethod, TenantId};
 use order_ports::{Clock, EventQueue, ListQuery};
 use serde::Serialize;
 
@@ -107,13 +107,13 @@ async fn main() -> Result<()> {
     let minimums: [(&'static str, &'static str, u64); 4] = [
         ("record writer (tenant order)", "1 conditional put", 1),
         ("invoice writer", "1 serial allocation (transaction) + 1 S3 put", 2),
-        ("internal notifier", "1 send", 1),
-        ("customer notifier", "1 send", 1),
+        ("internal notifier", "1 idempotency record + 1 send + 1 completion", 3),
+        ("customer notifier", "1 idempotency record + 1 send + 1 completion", 3),
     ];
     for ((name, minimum, calls), (processor, queue)) in
         minimums.into_iter().zip(processors.iter().zip(stack.adapters.queues.iter()))
     {
-        let event = next_event(queue.1.as_ref()).await?;
+        let event = created_event(queue.1.as_ref(), first).await?;
         counter.take();
         processor.handle(&event).await?;
         cases.push(UseCase::new(name, minimum, calls, &counter.take()));
@@ -132,7 +132,7 @@ async fn main() -> Result<()> {
     // Payment: a second order, recorded and handed to payment first.
     let mut scratch = Vec::new();
     let second = create(&stack, &customer, &tenant, &counter, "cart_calls_2", &mut scratch).await?;
-    let event = next_event(stack.adapters.queues.record_writer.as_ref()).await?;
+    let event = created_event(stack.adapters.queues.record_writer.as_ref(), second).await?;
     processors[0].handle(&event).await?;
     stack.app.update(&customer, second, StatusChange::RequestPayment, None).await?;
     let total = stack.app.get(&customer, second).await?.totals().total;
@@ -195,14 +195,18 @@ async fn create(
     Ok(outcome.order_id)
 }
 
-/// The next event on `queue`, acknowledged (the use case under count is the handling).
-async fn next_event(queue: &dyn EventQueue) -> Result<EventEnvelope> {
+/// The ORDER_CREATED of `order` from `queue`, acknowledged along with anything before it (the
+/// use case under count is the handling, not the queue traffic).
+async fn created_event(queue: &dyn EventQueue, order: OrderId) -> Result<EventEnvelope> {
     for _ in 0..50 {
-        if let Some(delivery) = queue.receive(1, Duration::ZERO).await?.into_iter().next() {
+        for delivery in queue.receive(10, Duration::ZERO).await? {
             queue.ack(&delivery.receipt).await?;
-            return Ok(delivery.event?);
+            let event = delivery.event?;
+            if matches!(event.event, OrderEvent::OrderCreated(_)) && event.event.order_id() == order {
+                return Ok(event);
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err(format!("no event arrived on {}", queue.name()).into())
+    Err(format!("the ORDER_CREATED of {order} never arrived on {}", queue.name()).into())
 }
