@@ -23,7 +23,9 @@ use bbws_examples::stack::demo_config;
 use clap::Parser;
 use order_app::{CreateOrderRequest, Principal, Service, StatusChange};
 use order_domain::testing::{address, line};
-use order_domain::{CartId, CartSnapshot, Email, EventEnvelope, OrderEvent, OrderId, Payment, PaymentId, PaymentMethod, TenantId};
+use order_domain::{
+    CartId, CartSnapshot, Email, EventEnvelope, OrderEvent, OrderId, Payment, PaymentId, PaymentMethod, TenantId,
+};
 use order_ports::{Clock, EventQueue, ListQuery};
 use serde::Serialize;
 
