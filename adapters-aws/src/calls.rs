@@ -135,3 +135,33 @@ impl AwsClients {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+    use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn counts_each_operation_by_service_and_name() {
+        let counter = CallCounter::new();
+        let get = mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| GetItemOutput::builder().build());
+        let again = mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| GetItemOutput::builder().build());
+        let put = mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, &[&get, &again, &put], |c| c
+            .interceptor(counter.clone()));
+
+        client.get_item().table_name("t").send().await.expect("answered");
+        client.get_item().table_name("t").send().await.expect("answered");
+        client.put_item().table_name("t").send().await.expect("answered");
+
+        let tally: Vec<_> = counter.take().into_iter().map(|c| (c.service, c.operation, c.calls, c.attempts)).collect();
+        assert_eq!(
+            tally,
+            [("DynamoDB".to_owned(), "GetItem".to_owned(), 2, 2), ("DynamoDB".to_owned(), "PutItem".to_owned(), 1, 1)]
+        );
+        assert!(counter.take().is_empty(), "take starts again from zero");
+    }
+}
