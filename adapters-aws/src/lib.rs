@@ -29,6 +29,8 @@
 //! - [`SnsEventPublisher`], [`SqsEventQueue`] — the topic and the processor queues.
 //! - [`S3DocumentStore`], [`S3TemplateSource`], [`SesMailer`].
 //! - [`AwsAdapters`] — all of the above wired from one set of clients.
+//! - [`CallCounter`] — an SDK interceptor counting calls per operation
+//!   ([`AwsClients::counted_by`]), for the AWS call-count benchmark.
 //!
 //! ## The orders table
 //! One table, `PK`/`SK` strings, on-demand, three GSIs with `ALL` projection. Timestamps in keys
@@ -100,6 +102,7 @@
 //! ([`AwsSettings::max_attempts`]) run first. Causes are logged with `DisplayErrorContext`.
 
 mod adapters;
+mod calls;
 pub mod config;
 mod dynamo;
 mod error;
@@ -109,6 +112,7 @@ mod s3;
 mod ses;
 
 pub use adapters::AwsAdapters;
+pub use calls::{CallCount, CallCounter};
 pub use config::{AwsClients, AwsResources, AwsSettings, CredentialsSource, PerProcessor, Processor, QueueConfig};
 pub use dynamo::campaigns::DynamoCampaignCatalog;
 pub use dynamo::effects::DynamoEffectLog;

@@ -1,0 +1,231 @@
+//! create, get and list against a spawned `server --dev`.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::{Method, Request, StatusCode, header};
+use serde_json::json;
+
+use crate::drive::{self, Load, MakeRequest};
+use crate::stats::Summary;
+use crate::{Args, Report, Result, memory_kb};
+
+/// The tenant whose orders get and list read.
+const READ_TENANT: &str = "tenant_read";
+/// The tenant create writes to.
+const WRITE_TENANT: &str = "tenant_load";
+
+/// The server child process, killed when dropped.
+struct Server {
+    child: Child,
+    address: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn server_path(args: &Args) -> Result<PathBuf> {
+    if let Some(path) = &args.server {
+        return Ok(path.clone());
+    }
+    let me = std::env::current_exe()?;
+    Ok(me.with_file_name("server"))
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+async fn spawn(args: &Args) -> Result<Server> {
+    let path = server_path(args)?;
+    let address: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+    let child = Command::new(&path)
+        .args(["--dev", "--bind", &address.to_string(), "--poll-ms", &args.poll_ms.to_string()])
+        .env("RUST_LOG", &args.server_log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", path.display()))?;
+    let server = Server { child, address };
+    for _ in 0..300 {
+        if let Ok(mut sender) = drive::connect(address).await
+            && let Ok((StatusCode::OK, _)) = drive::send(&mut sender, get(address, "/health", None)).await
+        {
+            println!("server {} (pid {}) at http://{address}", path.display(), server.child.id());
+            return Ok(server);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("{} did not answer on {address}", path.display()).into())
+}
+
+fn get(address: SocketAddr, path: &str, token: Option<&str>) -> Request<Full<Bytes>> {
+    let mut builder = Request::builder().method(Method::GET).uri(path).header(header::HOST, address.to_string());
+    if let Some(token) = token {
+        builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    builder.body(Full::new(Bytes::new())).unwrap_or_default()
+}
+
+fn post_json(address: SocketAddr, path: &str, token: Option<&str>, body: &serde_json::Value) -> Request<Full<Bytes>> {
+    let mut builder = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::HOST, address.to_string())
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(token) = token {
+        builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    builder.body(Full::new(Bytes::from(body.to_string()))).unwrap_or_default()
+}
+
+/// The body the cart service sends for cart `cart`: two priced lines (R1 349.00).
+pub fn create_body(cart: &str, n: u64) -> serde_json::Value {
+    json!({
+        "cartId": cart,
+        "customerEmail": format!("buyer{n}@bench.example.co.za"),
+        "billingAddress": {"name": "Thandi Nkosi", "line1": "12 Long Street", "city": "Cape Town", "postalCode": "8001"},
+        "items": [
+            {"sku": "HOSTING-PRO", "description": "Hosting Pro, 12 months", "quantity": 2,
+             "unitPrice": {"amount": "575.00", "currency": "ZAR"}},
+            {"sku": "DOMAIN-COZA", "description": "co.za domain, 1 year", "quantity": 1,
+             "unitPrice": {"amount": "199.00", "currency": "ZAR"}}
+        ]
+    })
+}
+
+/// A request creating order `n` of run `run` for `tenant` as the cart service.
+pub fn create_request(address: SocketAddr, token: &str, tenant: &str, run: &str, n: u64) -> Request<Full<Bytes>> {
+    let body = create_body(&format!("cart_{run}_{n}"), n);
+    post_json(address, &format!("/v1.0/tenants/{tenant}/orders"), Some(token), &body)
+}
+
+async fn token(address: SocketAddr, request: serde_json::Value) -> Result<String> {
+    let mut sender = drive::connect(address).await?;
+    let (status, body) = drive::send(&mut sender, post_json(address, "/dev/token", None, &request)).await?;
+    if status != StatusCode::OK {
+        return Err(format!("/dev/token answered {status}").into());
+    }
+    let token: serde_json::Value = serde_json::from_slice(&body)?;
+    token["accessToken"].as_str().map(str::to_owned).ok_or_else(|| "no accessToken".into())
+}
+
+/// Creates `count` orders for the read tenant and waits until every one is recorded.
+async fn seed(address: SocketAddr, cart_token: &str, reader: &str, count: u64) -> Result<Vec<String>> {
+    let mut sender = drive::connect(address).await?;
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let (status, body) =
+            drive::send(&mut sender, create_request(address, cart_token, READ_TENANT, "seed", n)).await?;
+        if status != StatusCode::ACCEPTED {
+            return Err(format!("seeding answered {status}: {}", String::from_utf8_lossy(&body)).into());
+        }
+        let accepted: serde_json::Value = serde_json::from_slice(&body)?;
+        ids.push(accepted["orderId"].as_str().unwrap_or_default().to_owned());
+    }
+    for id in &ids {
+        let mut tries = 0;
+        loop {
+            let (status, _) =
+                drive::send(&mut sender, get(address, &format!("/v1.0/orders/{id}"), Some(reader))).await?;
+            if status == StatusCode::OK {
+                break;
+            }
+            tries += 1;
+            if tries > 3000 {
+                return Err(format!("order {id} was never recorded").into());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    Ok(ids)
+}
+
+async fn measure(
+    args: &Args,
+    name: &str,
+    address: SocketAddr,
+    make: MakeRequest,
+    expect: StatusCode,
+) -> Result<Summary> {
+    let load = |duration| Load {
+        address,
+        rate: args.rate,
+        duration,
+        connections: args.connections,
+        make: make.clone(),
+        expect,
+        on_answer: None,
+    };
+    if !args.warmup().is_zero() {
+        drive::run(load(args.warmup())).await?;
+    }
+    let outcome = drive::run(load(args.duration())).await?;
+    for sample in &outcome.samples {
+        eprintln!("{name}: unexpected answer: {sample}");
+    }
+    let summary =
+        Summary::from_histogram(name, args.rate, args.connections, &outcome.latencies, outcome.errors, outcome.elapsed);
+    println!("{}", summary.line());
+    Ok(summary)
+}
+
+/// Runs get, list and create (in that order, so that create's backlog of processor work does
+/// not slow the reads) against a fresh server.
+pub async fn run(args: &Args, report: &mut Report) -> Result<()> {
+    let server = spawn(args).await?;
+    let address = server.address;
+    let pid = server.child.id().to_string();
+    let cart = token(address, json!({"role": "cart"})).await?;
+    let reader = token(address, json!({"role": "customer", "tenantId": READ_TENANT})).await?;
+    let ids = Arc::new(seed(address, &cart, &reader, args.seed_orders.max(1)).await?);
+    report.server_orders_created += ids.len() as u64;
+    println!("seeded {} recorded orders for {READ_TENANT}", ids.len());
+
+    if args.wants("get") {
+        let (ids, reader) = (ids.clone(), reader.clone());
+        let make: MakeRequest = Arc::new(move |i| {
+            let id = &ids[usize::try_from(i).unwrap_or(0) % ids.len()];
+            get(address, &format!("/v1.0/orders/{id}"), Some(&reader))
+        });
+        report.summaries.push(measure(args, "get", address, make, StatusCode::OK).await?);
+    }
+    if args.wants("list") {
+        let reader = reader.clone();
+        let path = format!("/v1.0/tenants/{READ_TENANT}/orders?limit=20");
+        let make: MakeRequest = Arc::new(move |_| get(address, &path, Some(&reader)));
+        report.summaries.push(measure(args, "list", address, make, StatusCode::OK).await?);
+    }
+    report.server_peak_rss_kb_reads = memory_kb(&pid).0;
+    if args.wants("create") {
+        let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (cart, seen) = (cart.clone(), counter.clone());
+        // Every request is a new cart: a repeated cart would be answered from its claim.
+        let make: MakeRequest = Arc::new(move |_| {
+            let n = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            create_request(address, &cart, WRITE_TENANT, "load", n)
+        });
+        report.summaries.push(measure(args, "create", address, make, StatusCode::ACCEPTED).await?);
+        report.server_orders_created += counter.load(std::sync::atomic::Ordering::Relaxed);
+    }
+    let (peak, now) = memory_kb(&pid);
+    report.server_peak_rss_kb = peak;
+    report.server_rss_kb_end = now;
+    println!(
+        "server peak RSS: {} kB after get/list, {} kB overall ({} orders held in memory)",
+        report.server_peak_rss_kb_reads.unwrap_or_default(),
+        peak.unwrap_or_default(),
+        report.server_orders_created
+    );
+    Ok(())
+}
