@@ -1,5 +1,9 @@
 //! [`S3DocumentStore`] and [`S3TemplateSource`].
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use async_trait::async_trait;
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::primitives::ByteStream;
@@ -57,19 +61,32 @@ impl DocumentStore for S3DocumentStore {
     }
 }
 
+/// A template source's answer and when it was read.
+#[derive(Debug, Clone)]
+struct Kept {
+    at: Instant,
+    text: Option<String>,
+}
+
 /// Email template overrides in a bucket (`customer/order_confirmation.html`, …), under an
 /// optional key prefix. One `GetObject` per lookup; a missing key is "no override".
+///
+/// With [`with_cache_ttl`](Self::with_cache_ttl), answers (an override or its absence) are kept
+/// for that long, so a busy notifier does not read S3 for every email: an edited template then
+/// takes effect within the time to live. Failed reads are never kept.
 #[derive(Debug, Clone)]
 pub struct S3TemplateSource {
     client: aws_sdk_s3::Client,
     bucket: String,
     prefix: String,
+    ttl: Duration,
+    cache: Arc<Mutex<HashMap<String, Kept>>>,
 }
 
 impl S3TemplateSource {
-    /// Templates at the root of `bucket`.
+    /// Templates at the root of `bucket`, read on every lookup.
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
-        Self { client, bucket: bucket.into(), prefix: String::new() }
+        Self { client, bucket: bucket.into(), prefix: String::new(), ttl: Duration::ZERO, cache: Arc::default() }
     }
 
     /// Templates under `prefix` (such as `templates/`) in the bucket.
@@ -77,17 +94,34 @@ impl S3TemplateSource {
         self.prefix = prefix.into();
         self
     }
+
+    /// Keeps each answer for `ttl` ([`Duration::ZERO`], the default, keeps nothing).
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    fn cached(&self, key: &str) -> Option<Kept> {
+        let cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.get(key).filter(|kept| kept.at.elapsed() < self.ttl).cloned()
+    }
 }
 
 #[async_trait]
 impl TemplateSource for S3TemplateSource {
     async fn get(&self, path: &str) -> PortResult<Option<String>> {
         let key = format!("{}{path}", self.prefix);
-        match fetch(&self.client, &self.bucket, &key).await? {
-            None => Ok(None),
-            Some(bytes) => {
-                String::from_utf8(bytes).map(Some).map_err(|_| invalid(format!("template {key} is not UTF-8")))
-            }
+        if let Some(kept) = self.cached(&key) {
+            return Ok(kept.text);
         }
+        let text = match fetch(&self.client, &self.bucket, &key).await? {
+            None => None,
+            Some(bytes) => Some(String::from_utf8(bytes).map_err(|_| invalid(format!("template {key} is not UTF-8")))?),
+        };
+        if !self.ttl.is_zero() {
+            let mut cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            cache.insert(key, Kept { at: Instant::now(), text: text.clone() });
+        }
+        Ok(text)
     }
 }

@@ -7,7 +7,7 @@
 //! | tenants | DynamoDB tenants table |
 //! | events | one SNS topic, fanned out to four SQS queues, each with its dead-letter queue |
 //! | invoices and receipts | S3 documents bucket (SSE-S3, AES-256) |
-//! | email templates | S3 templates bucket (overrides of the built-in templates) |
+//! | email templates | S3 templates bucket (overrides of the built-in templates), each read kept for a minute |
 //! | email | SES v2 |
 //! | PDF and email rendering | `adapters-documents` |
 //! | billing addresses at rest | AES-256-GCM ([`AesGcmCipher`]) under a key from the host |
@@ -35,7 +35,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use adapters_aws::{AwsAdapters, AwsClients, AwsResources, DynamoCampaignCatalog, SqsEventQueue};
+use adapters_aws::{AwsAdapters, AwsClients, AwsResources, DynamoCampaignCatalog, S3TemplateSource, SqsEventQueue};
 use adapters_documents::{PdfRenderer, TemplateRenderer};
 use adapters_memory::{AesGcmCipher, CipherKey, MemoryCartGateway, RandomIds, SystemClock};
 use order_app::{AppConfig, OrderApp, Ports, Processor, RunReport, Runner};
@@ -62,6 +62,8 @@ pub struct AwsStackOptions {
     pub poll_wait: Duration,
     /// How long a failed message stays hidden before it is received again.
     pub retry_delay: Duration,
+    /// How long an email template read from S3 (or its absence) is kept before it is read again.
+    pub template_ttl: Duration,
 }
 
 impl AwsStackOptions {
@@ -76,6 +78,7 @@ impl AwsStackOptions {
             concurrency: 8,
             poll_wait: Duration::from_secs(1),
             retry_delay: Duration::ZERO,
+            template_ttl: Duration::from_mins(1),
         }
     }
 
@@ -100,6 +103,13 @@ impl AwsStackOptions {
     /// Waits up to `wait` in each poll of a queue.
     pub fn with_poll_wait(mut self, wait: Duration) -> Self {
         self.poll_wait = wait;
+        self
+    }
+
+    /// Keeps email templates read from S3 for `ttl` ([`Duration::ZERO`] reads them for every
+    /// email).
+    pub fn with_template_ttl(mut self, ttl: Duration) -> Self {
+        self.template_ttl = ttl;
         self
     }
 
@@ -150,7 +160,10 @@ impl AwsStack {
             renderer: Arc::new(PdfRenderer::new()?),
             invoice_numbers: adapters.invoice_numbers.clone(),
             mailer: adapters.mailer.clone(),
-            emails: Arc::new(TemplateRenderer::new(adapters.templates.clone())?),
+            emails: Arc::new(TemplateRenderer::new(Arc::new(
+                S3TemplateSource::new(clients.s3.clone(), &resources.templates_bucket)
+                    .with_cache_ttl(options.template_ttl),
+            ))?),
             effects: adapters.effects.clone(),
             clock: options.clock,
             ids: options.ids,

@@ -55,6 +55,33 @@ async fn template_overrides_are_read_from_the_bucket_and_absent_ones_are_none() 
 }
 
 #[tokio::test]
+async fn a_cached_template_source_keeps_answers_for_its_time_to_live_only() {
+    let f = fresh().await;
+    let path = order_ports::EmailTemplate::OrderConfirmation.store_path();
+    let put = |text: &'static str| {
+        f.clients
+            .s3
+            .put_object()
+            .bucket(&f.resources.templates_bucket)
+            .key(&path)
+            .body(ByteStream::from_static(text.as_bytes()))
+            .send()
+    };
+    let cached = adapters_aws::S3TemplateSource::new(f.clients.s3.clone(), &f.resources.templates_bucket)
+        .with_cache_ttl(std::time::Duration::from_millis(700));
+    assert_eq!(cached.get(&path).await.unwrap(), None);
+    put("<p>first</p>").await.unwrap();
+    // The absence is kept, then the override once the time to live has passed.
+    assert_eq!(cached.get(&path).await.unwrap(), None);
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(cached.get(&path).await.unwrap().as_deref(), Some("<p>first</p>"));
+    put("<p>second</p>").await.unwrap();
+    assert_eq!(cached.get(&path).await.unwrap().as_deref(), Some("<p>first</p>"));
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(cached.get(&path).await.unwrap().as_deref(), Some("<p>second</p>"));
+}
+
+#[tokio::test]
 async fn an_email_is_sent_with_html_and_text_and_seen_by_the_server() {
     let f = fresh().await;
     let email = OutgoingEmail {
