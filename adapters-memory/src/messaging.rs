@@ -2,7 +2,7 @@
 //! budget, visibility timeout and dead-letter queue — the SNS topic with subscribed SQS queues
 //! (raw delivery) and redrive policies of the AWS deployment.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -52,11 +52,31 @@ struct Message {
 
 #[derive(Debug, Default)]
 struct QueueState {
-    /// Oldest first.
-    messages: VecDeque<Message>,
+    /// By position in the queue: oldest first. A map rather than a `VecDeque` so that an
+    /// acknowledged message leaves in O(log n) from anywhere in the queue.
+    messages: BTreeMap<u64, Message>,
+    /// The receipt of every message in flight → its position in `messages`, so that `ack` and
+    /// `release` find their message without a scan.
+    receipts: HashMap<String, u64>,
     dead: VecDeque<DeadLetter>,
+    /// The position the next message sent or redriven takes.
+    next_position: u64,
     next_message: u64,
     next_receipt: u64,
+}
+
+impl QueueState {
+    /// Appends a message at the back of the queue.
+    fn push_back(&mut self, message: Message) {
+        let position = self.next_position;
+        self.next_position += 1;
+        self.messages.insert(position, message);
+    }
+
+    /// The position of the message `receipt` was issued for, forgetting the receipt.
+    fn take_receipt(&mut self, receipt: &str) -> Option<u64> {
+        self.receipts.remove(receipt)
+    }
 }
 
 /// One subscriber's queue with its dead-letter queue.
@@ -93,7 +113,7 @@ impl MemoryQueue {
             let mut state = lock(&self.state);
             state.next_message += 1;
             let id = format!("{}-{:08}", self.name, state.next_message);
-            state.messages.push_back(Message {
+            state.push_back(Message {
                 id: id.clone(),
                 body: body.into(),
                 receive_count: 0,
@@ -109,14 +129,14 @@ impl MemoryQueue {
     /// Messages visible now (waiting to be received).
     pub fn depth(&self) -> usize {
         let now = Instant::now();
-        lock(&self.state).messages.iter().filter(|m| m.visible_at <= now).count()
+        lock(&self.state).messages.values().filter(|m| m.visible_at <= now).count()
     }
 
     /// Messages received and not yet acknowledged, released or timed out (or released with a
     /// delay that has not passed).
     pub fn in_flight(&self) -> usize {
         let now = Instant::now();
-        lock(&self.state).messages.iter().filter(|m| m.visible_at > now).count()
+        lock(&self.state).messages.values().filter(|m| m.visible_at > now).count()
     }
 
     /// Messages in the dead-letter queue.
@@ -131,17 +151,20 @@ impl MemoryQueue {
         let mut state = lock(&self.state);
         let state = &mut *state;
         let mut deliveries = Vec::new();
-        let mut index = 0;
-        while index < state.messages.len() && deliveries.len() < max {
-            let message = &mut state.messages[index];
+        let mut exhausted = Vec::new();
+        for (&position, message) in &mut state.messages {
+            if deliveries.len() >= max {
+                break;
+            }
             if message.visible_at > now {
-                index += 1;
                 continue;
             }
+            // A previous delivery's receipt no longer acknowledges the message.
+            if let Some(old) = message.receipt.take() {
+                state.receipts.remove(&old);
+            }
             if message.receive_count >= self.config.max_receive_count {
-                if let Some(message) = state.messages.remove(index) {
-                    state.dead.push_back(DeadLetter { message_id: message.id, body: message.body });
-                }
+                exhausted.push(position);
                 continue;
             }
             state.next_receipt += 1;
@@ -149,15 +172,20 @@ impl MemoryQueue {
             message.receive_count += 1;
             message.visible_at = now + self.config.visibility_timeout;
             message.receipt = Some(receipt.clone());
+            state.receipts.insert(receipt.clone(), position);
             deliveries.push(Delivery {
                 message_id: message.id.clone(),
                 receipt,
                 receive_count: message.receive_count,
                 event: serde_json::from_str::<EventEnvelope>(&message.body).map_err(|e| e.to_string()),
             });
-            index += 1;
         }
-        let next_visible = state.messages.iter().map(|m| m.visible_at).filter(|at| *at > now).min();
+        for position in exhausted {
+            if let Some(message) = state.messages.remove(&position) {
+                state.dead.push_back(DeadLetter { message_id: message.id, body: message.body });
+            }
+        }
+        let next_visible = state.messages.values().map(|m| m.visible_at).filter(|at| *at > now).min();
         (deliveries, next_visible)
     }
 }
@@ -187,14 +215,18 @@ impl EventQueue for MemoryQueue {
     }
 
     async fn ack(&self, receipt: &str) -> PortResult<()> {
-        lock(&self.state).messages.retain(|m| m.receipt.as_deref() != Some(receipt));
+        let mut state = lock(&self.state);
+        if let Some(position) = state.take_receipt(receipt) {
+            state.messages.remove(&position);
+        }
         Ok(())
     }
 
     async fn release(&self, receipt: &str, delay: Duration) -> PortResult<()> {
         {
             let mut state = lock(&self.state);
-            if let Some(message) = state.messages.iter_mut().find(|m| m.receipt.as_deref() == Some(receipt)) {
+            let position = state.take_receipt(receipt);
+            if let Some(message) = position.and_then(|position| state.messages.get_mut(&position)) {
                 message.visible_at = Instant::now() + delay;
                 message.receipt = None;
             }
@@ -213,7 +245,7 @@ impl EventQueue for MemoryQueue {
             let count = max.min(state.dead.len());
             let now = Instant::now();
             for letter in state.dead.drain(..count).collect::<Vec<_>>() {
-                state.messages.push_back(Message {
+                state.push_back(Message {
                     id: letter.message_id,
                     body: letter.body,
                     receive_count: 0,

@@ -210,9 +210,11 @@ impl OrderRepository for MemoryStore {
     async fn list(&self, tenant: &TenantId, query: &ListQuery) -> PortResult<OrderPage> {
         let after = query.cursor.as_ref().map(|cursor| decode_cursor(tenant, cursor)).transpose()?;
         let limit = usize::try_from(query.limit.clamp(1, ListQuery::MAX_LIMIT)).unwrap_or(usize::MAX);
-        let mut matching: Vec<(DateTime<Utc>, OrderId, StoredOrder)> = {
+        // Filter and sort by the keys alone, under the lock, and copy only the page returned:
+        // a listing must not cost a copy of every order of the tenant.
+        let (page, more): (Vec<(OrderId, StoredOrder)>, bool) = {
             let state = lock(&self.state);
-            state
+            let mut keys: Vec<(DateTime<Utc>, OrderId)> = state
                 .orders
                 .iter()
                 .filter(|(_, s)| s.tenant_id == *tenant)
@@ -220,17 +222,19 @@ impl OrderRepository for MemoryStore {
                 .filter(|(_, s)| query.created_from.is_none_or(|from| s.created_at >= from))
                 .filter(|(_, s)| query.created_before.is_none_or(|before| s.created_at < before))
                 .filter(|(id, s)| after.is_none_or(|position| (s.created_at, **id) < position))
-                .map(|(id, s)| (s.created_at, *id, s.clone()))
-                .collect()
+                .map(|(id, s)| (s.created_at, *id))
+                .collect();
+            keys.sort_unstable_by_key(|key| std::cmp::Reverse(*key));
+            let more = keys.len() > limit;
+            keys.truncate(limit);
+            let page = keys.into_iter().filter_map(|(_, id)| state.orders.get(&id).map(|s| (id, s.clone()))).collect();
+            (page, more)
         };
-        matching.sort_by_key(|(created_at, id, _)| std::cmp::Reverse((*created_at, *id)));
-        let more = matching.len() > limit;
-        matching.truncate(limit);
-        let next = match matching.last() {
-            Some((created_at, id, _)) if more => Some(encode_cursor(tenant, *created_at, *id)),
+        let next = match page.last() {
+            Some((id, stored)) if more => Some(encode_cursor(tenant, stored.created_at, *id)),
             _ => None,
         };
-        let orders = matching.iter().map(|(_, id, stored)| self.open(*id, stored)).collect::<PortResult<_>>()?;
+        let orders = page.iter().map(|(id, stored)| self.open(*id, stored)).collect::<PortResult<_>>()?;
         Ok(OrderPage { orders, next })
     }
 
@@ -269,14 +273,20 @@ impl OrderRepository for MemoryStore {
     }
 
     async fn stale(&self, status: OrderStatus, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<Order>> {
-        let mut matching: Vec<(DateTime<Utc>, OrderId, StoredOrder)> = lock(&self.state)
-            .orders
-            .iter()
-            .filter(|(_, s)| s.status == status && s.status_since <= before)
-            .map(|(id, s)| (s.status_since, *id, s.clone()))
-            .collect();
-        matching.sort_by_key(|(since, id, _)| (*since, *id));
-        matching.into_iter().take(limit).map(|(_, id, stored)| self.open(id, &stored)).collect()
+        // As in `list`: sort the keys, copy only the orders returned.
+        let page: Vec<(OrderId, StoredOrder)> = {
+            let state = lock(&self.state);
+            let mut keys: Vec<(DateTime<Utc>, OrderId)> = state
+                .orders
+                .iter()
+                .filter(|(_, s)| s.status == status && s.status_since <= before)
+                .map(|(id, s)| (s.status_since, *id))
+                .collect();
+            keys.sort_unstable();
+            keys.truncate(limit);
+            keys.into_iter().filter_map(|(_, id)| state.orders.get(&id).map(|s| (id, s.clone()))).collect()
+        };
+        page.into_iter().map(|(id, stored)| self.open(id, &stored)).collect()
     }
 
     async fn pending_outbox(&self, limit: usize) -> PortResult<Vec<OutboxEntry>> {

@@ -5,9 +5,19 @@
 //! chosen, so `alg: none`, HS256 signed with the public key, and every other algorithm are
 //! refused. Keys come from a [`JwksSource`] and are cached; an unknown `kid` re-fetches the set,
 //! at most once per [`AuthConfig::refetch_interval`].
+//!
+//! Verifying an RS256 signature is the dearest step of a request, and a client sends the same
+//! token with every request, so tokens that passed verification are remembered (by their
+//! SHA-256, never the token itself) with the principal they map to. A remembered token is still
+//! checked against its `exp` and `nbf` on every use, is trusted for at most
+//! [`VERIFIED_TOKEN_MAX_AGE`] before its signature is checked again, and refusals are never
+//! remembered, so a newly published key takes effect at once. The one thing a remembered token
+//! does not notice is its key being withdrawn from the JWKS: that window is bounded by
+//! [`VERIFIED_TOKEN_MAX_AGE`] (and by the token's own expiry, one hour for Cognito).
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -138,6 +148,93 @@ impl AuthConfig {
     }
 }
 
+/// How many verified tokens an [`Authenticator`] remembers at most.
+pub const VERIFIED_TOKEN_CAPACITY: usize = 10_000;
+
+/// The longest an [`Authenticator`] trusts a verified token before checking its signature
+/// again: the bound on how long a token signed by a key withdrawn from the JWKS is still
+/// accepted.
+pub const VERIFIED_TOKEN_MAX_AGE: Duration = Duration::from_mins(5);
+
+/// A token that passed verification: what it maps to and the times it is valid between.
+#[derive(Debug, Clone)]
+struct Verified {
+    principal: Principal,
+    /// `exp`, seconds since the epoch.
+    exp: u64,
+    /// `nbf`, seconds since the epoch, when the token has one.
+    nbf: Option<u64>,
+    checked_at: Instant,
+}
+
+/// Tokens that passed verification, keyed by the SHA-256 of the whole token. Bounded: when
+/// full, entries past their time are dropped, and if that frees nothing the whole set is
+/// forgotten (every client's next request verifies once more, which is cheap next to the
+/// bookkeeping an LRU would need).
+#[derive(Debug)]
+struct VerifiedTokens {
+    capacity: usize,
+    max_age: Duration,
+    entries: HashMap<[u8; 32], Verified>,
+}
+
+/// What the remembered tokens say about one token.
+#[derive(Debug, PartialEq, Eq)]
+enum Remembered {
+    /// Verified before and valid now.
+    Valid(Principal),
+    /// Verified before, but expired (or not yet valid) now: refused.
+    OutOfTime,
+    /// Not remembered (or remembered too long ago): verify it.
+    Unknown,
+}
+
+impl VerifiedTokens {
+    fn new(capacity: usize, max_age: Duration) -> Self {
+        Self { capacity, max_age, entries: HashMap::new() }
+    }
+
+    /// Looks `digest` up at `now` (seconds since the epoch), with `leeway` seconds of clock
+    /// skew, exactly as the signature check would judge the token's times.
+    fn get(&mut self, digest: &[u8; 32], now: u64, leeway: u64) -> Remembered {
+        let Some(verified) = self.entries.get(digest) else {
+            return Remembered::Unknown;
+        };
+        if verified.checked_at.elapsed() >= self.max_age {
+            self.entries.remove(digest);
+            return Remembered::Unknown;
+        }
+        if verified.exp.saturating_add(leeway) < now {
+            // Expired for good: it is refused now and never accepted again.
+            self.entries.remove(digest);
+            return Remembered::OutOfTime;
+        }
+        if verified.nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+            return Remembered::OutOfTime;
+        }
+        Remembered::Valid(verified.principal.clone())
+    }
+
+    fn insert(&mut self, digest: [u8; 32], verified: Verified, now: u64, leeway: u64) {
+        if self.entries.len() >= self.capacity && !self.entries.contains_key(&digest) {
+            let max_age = self.max_age;
+            self.entries
+                .retain(|_, kept| kept.exp.saturating_add(leeway) >= now && kept.checked_at.elapsed() < max_age);
+            if self.entries.len() >= self.capacity {
+                self.entries.clear();
+            }
+        }
+        if self.capacity > 0 {
+            self.entries.insert(digest, verified);
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
 struct KeyCache {
     keys: HashMap<String, DecodingKey>,
     fetched_at: Option<Instant>,
@@ -151,11 +248,17 @@ pub struct Authenticator {
     cache: Mutex<KeyCache>,
     // Serializes fetches so that a burst of unknown kids causes one fetch, not many.
     fetching: tokio::sync::Mutex<()>,
+    verified: Mutex<VerifiedTokens>,
+    /// Signatures checked so far (tests count the ones the remembered tokens spare).
+    signature_checks: AtomicU64,
 }
 
 /// The claims this server reads. Unknown claims are ignored (Cognito adds many).
 #[derive(Debug, Deserialize)]
 struct Claims {
+    /// Checked by `jsonwebtoken`; kept so a remembered token is checked again on every use.
+    exp: u64,
+    nbf: Option<u64>,
     token_use: Option<String>,
     aud: Option<Audience>,
     client_id: Option<String>,
@@ -190,6 +293,8 @@ impl Authenticator {
             http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default(),
             cache: Mutex::new(KeyCache { keys: HashMap::new(), fetched_at: None }),
             fetching: tokio::sync::Mutex::new(()),
+            verified: Mutex::new(VerifiedTokens::new(VERIFIED_TOKEN_CAPACITY, VERIFIED_TOKEN_MAX_AGE)),
+            signature_checks: AtomicU64::new(0),
         }
     }
 
@@ -205,6 +310,30 @@ impl Authenticator {
     /// the right issuer, client, `token_use` and times, or that maps to no principal;
     /// [`AuthError::KeysUnavailable`] when the key set cannot be read.
     pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
+        self.authenticate_at(token, jsonwebtoken::get_current_timestamp()).await
+    }
+
+    /// [`Authenticator::authenticate`] with a remembered token judged at `now` (seconds since
+    /// the epoch); a token verified afresh is judged by `jsonwebtoken` at the system time.
+    async fn authenticate_at(&self, token: &str, now: u64) -> Result<Principal, AuthError> {
+        let digest: [u8; 32] = {
+            use sha2::Digest;
+            sha2::Sha256::digest(token.as_bytes()).into()
+        };
+        let leeway = self.config.leeway_secs;
+        match self.lock_verified().get(&digest, now, leeway) {
+            Remembered::Valid(principal) => return Ok(principal),
+            Remembered::OutOfTime => return Err(AuthError::Invalid("token expired or not yet valid".into())),
+            Remembered::Unknown => {}
+        }
+        let verified = self.verify(token).await?;
+        let principal = verified.principal.clone();
+        self.lock_verified().insert(digest, verified, now, leeway);
+        Ok(principal)
+    }
+
+    /// Checks the signature and claims of `token`, without the remembered tokens.
+    async fn verify(&self, token: &str) -> Result<Verified, AuthError> {
         let invalid = |why: &str| AuthError::Invalid(why.to_owned());
         let header = jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
         if header.alg != Algorithm::RS256 {
@@ -219,9 +348,12 @@ impl Authenticator {
         validation.leeway = self.config.leeway_secs;
         // Cognito access tokens carry `client_id`, not `aud`: both are checked below.
         validation.validate_aud = false;
+        self.signature_checks.fetch_add(1, Ordering::Relaxed);
         let data =
             jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| AuthError::Invalid(e.to_string()))?;
-        self.principal(data.claims)
+        let (exp, nbf) = (data.claims.exp, data.claims.nbf);
+        let principal = self.principal(data.claims)?;
+        Ok(Verified { principal, exp, nbf, checked_at: Instant::now() })
     }
 
     fn principal(&self, claims: Claims) -> Result<Principal, AuthError> {
@@ -286,6 +418,11 @@ impl Authenticator {
 
     fn cached(&self, kid: &str) -> Option<DecodingKey> {
         self.lock_cache().keys.get(kid).cloned()
+    }
+
+    fn lock_verified(&self) -> std::sync::MutexGuard<'_, VerifiedTokens> {
+        // As for the key cache: a panic mid-update leaves at worst a missing entry.
+        self.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, KeyCache> {
@@ -470,4 +607,98 @@ fn sha256(bytes: &[u8]) -> Vec<u8> {
 /// An authenticator over the development issuer's own keys.
 pub fn dev_authenticator(issuer: &DevIssuer) -> Arc<Authenticator> {
     Arc::new(Authenticator::new(issuer.auth_config(), JwksSource::Static(issuer.jwks())))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::LazyLock;
+
+    use super::*;
+
+    static ISSUER: LazyLock<DevIssuer> =
+        LazyLock::new(|| DevIssuer::generate("http://issuer.test/dev", "bbws-test-client").unwrap());
+
+    fn customer_token() -> String {
+        let request =
+            DevTokenRequest { role: "customer".into(), tenant_id: Some("tenant_acme".into()), ttl_secs: Some(600) };
+        ISSUER.mint(&request).unwrap().access_token
+    }
+
+    fn checks(auth: &Authenticator) -> u64 {
+        auth.signature_checks.load(Ordering::Relaxed)
+    }
+
+    #[tokio::test]
+    async fn a_verified_token_is_accepted_again_without_checking_its_signature() {
+        let auth = dev_authenticator(&ISSUER);
+        let token = customer_token();
+        let first = auth.authenticate(&token).await.unwrap();
+        assert_eq!(checks(&auth), 1);
+        for _ in 0..5 {
+            assert_eq!(auth.authenticate(&token).await.unwrap(), first);
+        }
+        assert_eq!(checks(&auth), 1, "remembered");
+        assert_eq!(first, Principal::Customer { tenant_id: TenantId::parse("tenant_acme").unwrap() });
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_is_refused_once_it_expires() {
+        let auth = dev_authenticator(&ISSUER);
+        let token = customer_token();
+        let now = jsonwebtoken::get_current_timestamp();
+        let payload = URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap();
+        let exp = serde_json::from_slice::<serde_json::Value>(&payload).unwrap()["exp"].as_u64().unwrap();
+        auth.authenticate_at(&token, now).await.unwrap();
+        let after_expiry = exp + auth.config().leeway_secs + 1;
+        assert!(matches!(auth.authenticate_at(&token, after_expiry).await, Err(AuthError::Invalid(_))));
+        // The expired entry is forgotten: the token's next use is verified afresh (and, at the
+        // real time, refused by the signature check's own `exp` test).
+        assert_eq!(auth.lock_verified().len(), 0);
+        // Within the leeway it was still valid.
+        let auth = dev_authenticator(&ISSUER);
+        auth.authenticate_at(&token, now).await.unwrap();
+        assert!(auth.authenticate_at(&token, exp + auth.config().leeway_secs).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_token_with_one_byte_changed_is_refused_after_the_original_was_remembered() {
+        let auth = dev_authenticator(&ISSUER);
+        let token = customer_token();
+        auth.authenticate(&token).await.unwrap();
+        let (head, signature) = token.rsplit_once('.').unwrap();
+        let mut bytes = signature.as_bytes().to_vec();
+        bytes[10] = if bytes[10] == b'A' { b'B' } else { b'A' };
+        let tampered = format!("{head}.{}", String::from_utf8(bytes).unwrap());
+        assert!(auth.authenticate(&tampered).await.is_err());
+        assert!(auth.authenticate(&tampered).await.is_err(), "refusals are not remembered");
+        assert_eq!(checks(&auth), 3);
+        assert!(auth.authenticate(&token).await.is_ok());
+    }
+
+    #[test]
+    fn the_remembered_tokens_stay_bounded() {
+        let now = 1_000_000;
+        let mut tokens = VerifiedTokens::new(100, VERIFIED_TOKEN_MAX_AGE);
+        for i in 0..1_000_u32 {
+            let mut digest = [0; 32];
+            digest[..4].copy_from_slice(&i.to_be_bytes());
+            let verified =
+                Verified { principal: Principal::Staff, exp: now + 60, nbf: None, checked_at: Instant::now() };
+            tokens.insert(digest, verified, now, 30);
+            assert!(tokens.len() <= 100);
+        }
+        let mut last = [0; 32];
+        last[..4].copy_from_slice(&999_u32.to_be_bytes());
+        assert_eq!(tokens.get(&last, now, 30), Remembered::Valid(Principal::Staff));
+    }
+
+    #[test]
+    fn a_token_remembered_too_long_is_verified_again() {
+        let now = 1_000_000;
+        let mut tokens = VerifiedTokens::new(10, Duration::ZERO);
+        let verified = Verified { principal: Principal::Staff, exp: now + 60, nbf: None, checked_at: Instant::now() };
+        tokens.insert([1; 32], verified, now, 30);
+        assert_eq!(tokens.get(&[1; 32], now, 30), Remembered::Unknown);
+        assert_eq!(tokens.len(), 0);
+    }
 }
