@@ -67,18 +67,21 @@ async fn a_cached_template_source_keeps_answers_for_its_time_to_live_only() {
             .body(ByteStream::from_static(text.as_bytes()))
             .send()
     };
-    let cached = adapters_aws::S3TemplateSource::new(f.clients.s3.clone(), &f.resources.templates_bucket)
-        .with_cache_ttl(std::time::Duration::from_millis(700));
-    assert_eq!(cached.get(&path).await.unwrap(), None);
+    let source = |ttl| {
+        adapters_aws::S3TemplateSource::new(f.clients.s3.clone(), &f.resources.templates_bucket).with_cache_ttl(ttl)
+    };
+    // An answer, an absence included, is kept for the time to live…
+    let long = source(std::time::Duration::from_hours(1));
+    assert_eq!(long.get(&path).await.unwrap(), None);
     put("<p>first</p>").await.unwrap();
-    // The absence is kept, then the override once the time to live has passed.
-    assert_eq!(cached.get(&path).await.unwrap(), None);
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
-    assert_eq!(cached.get(&path).await.unwrap().as_deref(), Some("<p>first</p>"));
+    assert_eq!(long.get(&path).await.unwrap(), None);
+    // …and read again once it has passed.
+    let short = source(std::time::Duration::from_millis(300));
+    assert_eq!(short.get(&path).await.unwrap().as_deref(), Some("<p>first</p>"));
     put("<p>second</p>").await.unwrap();
-    assert_eq!(cached.get(&path).await.unwrap().as_deref(), Some("<p>first</p>"));
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
-    assert_eq!(cached.get(&path).await.unwrap().as_deref(), Some("<p>second</p>"));
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(short.get(&path).await.unwrap().as_deref(), Some("<p>second</p>"));
+    assert_eq!(long.get(&path).await.unwrap(), None);
 }
 
 #[tokio::test]
