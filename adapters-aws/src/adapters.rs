@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use order_ports::FieldCipher;
 
-use crate::config::{AwsClients, AwsResources, PerProcessor};
+use order_ports::PerProcessor;
+
+use crate::config::{AwsClients, AwsResources};
 use crate::dynamo::campaigns::DynamoCampaignCatalog;
 use crate::dynamo::effects::DynamoEffectLog;
 use crate::dynamo::invoices::DynamoInvoiceNumbers;

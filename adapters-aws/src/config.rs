@@ -11,6 +11,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use order_ports::PerProcessor;
 
 /// Where the credentials come from.
 #[derive(Clone, PartialEq, Eq)]
@@ -172,100 +173,6 @@ impl AwsClients {
             s3: aws_sdk_s3::Client::from_conf(s3),
             ses: aws_sdk_sesv2::Client::new(config),
         }
-    }
-}
-
-/// The four processors that each receive every event through their own queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Processor {
-    /// Writes the order to DynamoDB.
-    RecordWriter,
-    /// Renders the invoice PDF to S3.
-    InvoiceWriter,
-    /// Emails staff.
-    InternalNotifier,
-    /// Emails the customer.
-    CustomerNotifier,
-}
-
-impl Processor {
-    /// All four, in a fixed order.
-    pub const ALL: [Processor; 4] =
-        [Self::RecordWriter, Self::InvoiceWriter, Self::InternalNotifier, Self::CustomerNotifier];
-
-    /// The queue's base name: `record-writer`, `invoice-writer`, `internal-notifier`,
-    /// `customer-notifier`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::RecordWriter => "record-writer",
-            Self::InvoiceWriter => "invoice-writer",
-            Self::InternalNotifier => "internal-notifier",
-            Self::CustomerNotifier => "customer-notifier",
-        }
-    }
-}
-
-impl fmt::Display for Processor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// One value per [`Processor`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PerProcessor<T> {
-    /// For the record writer.
-    pub record_writer: T,
-    /// For the invoice writer.
-    pub invoice_writer: T,
-    /// For the internal notifier.
-    pub internal_notifier: T,
-    /// For the customer notifier.
-    pub customer_notifier: T,
-}
-
-impl<T> PerProcessor<T> {
-    /// The same value for all four.
-    pub fn all(value: T) -> Self
-    where
-        T: Clone,
-    {
-        Self {
-            record_writer: value.clone(),
-            invoice_writer: value.clone(),
-            internal_notifier: value.clone(),
-            customer_notifier: value,
-        }
-    }
-
-    /// The value for `processor`.
-    pub fn get(&self, processor: Processor) -> &T {
-        match processor {
-            Processor::RecordWriter => &self.record_writer,
-            Processor::InvoiceWriter => &self.invoice_writer,
-            Processor::InternalNotifier => &self.internal_notifier,
-            Processor::CustomerNotifier => &self.customer_notifier,
-        }
-    }
-
-    /// Builds one value per processor.
-    pub fn from_fn(mut f: impl FnMut(Processor) -> T) -> Self {
-        Self {
-            record_writer: f(Processor::RecordWriter),
-            invoice_writer: f(Processor::InvoiceWriter),
-            internal_notifier: f(Processor::InternalNotifier),
-            customer_notifier: f(Processor::CustomerNotifier),
-        }
-    }
-
-    /// Transforms every value.
-    pub fn map<U>(&self, mut f: impl FnMut(Processor, &T) -> U) -> PerProcessor<U> {
-        PerProcessor::from_fn(|p| f(p, self.get(p)))
-    }
-
-    /// `(processor, value)` pairs in [`Processor::ALL`] order.
-    pub fn iter(&self) -> impl Iterator<Item = (Processor, &T)> {
-        Processor::ALL.into_iter().map(move |p| (p, self.get(p)))
     }
 }
 

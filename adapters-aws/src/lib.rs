@@ -22,7 +22,7 @@
 //! ## Layout
 //! - [`config`] — [`AwsSettings`] (region, endpoint, credentials, retries, timeouts),
 //!   [`AwsClients`] (the five SDK clients, built once), [`AwsResources`] (table, topic, queue,
-//!   bucket names and the sender), [`Processor`] and [`PerProcessor`].
+//!   bucket names and the sender), one queue per `order_ports::ProcessorKind`.
 //! - [`provision`](provision()) — creates every resource and returns [`AwsResources`].
 //! - [`DynamoOrderRepository`] (`OrderRepository` + `CartClaims`), [`DynamoEffectLog`],
 //!   [`DynamoInvoiceNumbers`] — the orders table; [`DynamoTenantDirectory`] — the tenants table.
@@ -113,7 +113,7 @@ mod ses;
 
 pub use adapters::AwsAdapters;
 pub use calls::{CallCount, CallCounter};
-pub use config::{AwsClients, AwsResources, AwsSettings, CredentialsSource, PerProcessor, Processor, QueueConfig};
+pub use config::{AwsClients, AwsResources, AwsSettings, CredentialsSource, QueueConfig};
 pub use dynamo::campaigns::DynamoCampaignCatalog;
 pub use dynamo::effects::DynamoEffectLog;
 pub use dynamo::invoices::DynamoInvoiceNumbers;

@@ -18,7 +18,9 @@ use aws_sdk_sesv2::operation::create_email_identity::CreateEmailIdentityError;
 use aws_sdk_sqs::operation::get_queue_url::GetQueueUrlError;
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use crate::config::{AwsClients, AwsResources, PerProcessor, Processor, QueueConfig};
+use order_ports::{PerProcessor, ProcessorKind};
+
+use crate::config::{AwsClients, AwsResources, QueueConfig};
 use crate::dynamo::names::{GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI3, GSI3PK, GSI3SK, PK, SK};
 use crate::error::ProvisionError;
 
@@ -72,7 +74,7 @@ impl ProvisionSpec {
     }
 
     /// The queue name of `processor`.
-    pub fn queue_name(&self, processor: Processor) -> String {
+    pub fn queue_name(&self, processor: ProcessorKind) -> String {
         format!("{}-{}", self.queue_prefix, processor.name())
     }
 }
@@ -106,17 +108,12 @@ pub async fn provision(clients: &AwsClients, spec: &ProvisionSpec) -> Result<Aws
         .map_err(|e| ProvisionError::sdk("CreateTopic", e))?;
     let topic_arn = topic.topic_arn.ok_or_else(|| ProvisionError::other("CreateTopic", "no topic ARN returned"))?;
 
-    let mut queues = Vec::with_capacity(Processor::ALL.len());
-    for processor in Processor::ALL {
-        queues.push(create_queue_pair(clients, spec, processor, &topic_arn).await?);
-    }
-    let mut queues = queues.into_iter();
-    let mut next = || queues.next().ok_or_else(|| ProvisionError::other("queues", "a queue is missing"));
+    let queue = |kind| create_queue_pair(clients, spec, kind, &topic_arn);
     let queues = PerProcessor {
-        record_writer: next()?,
-        invoice_writer: next()?,
-        internal_notifier: next()?,
-        customer_notifier: next()?,
+        record_writer: queue(ProcessorKind::RecordWriter).await?,
+        invoice_writer: queue(ProcessorKind::InvoiceWriter).await?,
+        internal_notifier: queue(ProcessorKind::InternalNotifier).await?,
+        customer_notifier: queue(ProcessorKind::CustomerNotifier).await?,
     };
 
     create_bucket(clients, &spec.documents_bucket, true).await?;
@@ -241,7 +238,7 @@ async fn queue_arn(clients: &AwsClients, url: &str) -> Result<String, ProvisionE
 async fn create_queue_pair(
     clients: &AwsClients,
     spec: &ProvisionSpec,
-    processor: Processor,
+    processor: ProcessorKind,
     topic_arn: &str,
 ) -> Result<QueueConfig, ProvisionError> {
     let name = spec.queue_name(processor);

@@ -10,21 +10,20 @@
 //! - [`MemoryStore`] — [`OrderRepository`](order_ports::OrderRepository) with its outbox and
 //!   payment records, and [`CartClaims`](order_ports::CartClaims), over one state; billing
 //!   addresses sealed through a [`FieldCipher`](order_ports::FieldCipher).
-//! - [`AesGcmCipher`] — AES-256-GCM field encryption, shared with the AWS repository.
 //! - [`MemoryTenantDirectory`] — tenants unique by email.
 //! - [`MemoryEventBus`] and [`MemoryQueue`] — the topic and its subscriber queues with DLQs.
 //! - [`MemoryDocumentStore`], [`MemoryInvoiceNumbers`] — documents and their serial numbers.
 //! - [`MemoryMailbox`], [`MemoryTemplateSource`] — email out, template overrides in.
 //! - [`MemoryCartGateway`], [`MemoryCampaignCatalog`] — the upstream services.
 //! - [`MemoryEffectLog`] — side effects done once.
-//! - [`SystemClock`], [`ManualClock`], [`RandomIds`], [`SequentialIds`] — time and identity.
+//! - [`ManualClock`], [`SequentialIds`] — time and identity for tests and reproducible runs
+//!   (the production clock, ids and field cipher are in `adapters-system`).
 //!
 //! ## Concurrency
 //! Every adapter is `Send + Sync` and shared through `Arc`. State sits behind a
 //! `std::sync::Mutex` whose guard is never held across an `.await` (see the `sync` module), so
 //! each port call is one atomic step, as a conditional write or a transaction is on AWS.
 
-mod cipher;
 mod documents;
 mod effects;
 mod email;
@@ -35,12 +34,11 @@ mod system;
 mod tenants;
 mod upstream;
 
-pub use cipher::{AesGcmCipher, CipherKey, CipherKeyError};
 pub use documents::{MemoryDocumentStore, MemoryInvoiceNumbers};
 pub use effects::MemoryEffectLog;
 pub use email::{MemoryMailbox, MemoryTemplateSource, SentEmail};
 pub use messaging::{MemoryEventBus, MemoryQueue, QueueConfig};
 pub use store::MemoryStore;
-pub use system::{ManualClock, RandomIds, SequentialIds, SystemClock};
+pub use system::{ManualClock, SequentialIds};
 pub use tenants::MemoryTenantDirectory;
 pub use upstream::{MemoryCampaignCatalog, MemoryCartGateway};

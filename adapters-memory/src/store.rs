@@ -56,7 +56,8 @@ struct State {
 /// ```
 /// # tokio_test_block_on(async {
 /// use std::sync::Arc;
-/// use adapters_memory::{AesGcmCipher, CipherKey, MemoryStore};
+/// use adapters_memory::MemoryStore;
+/// use adapters_system::{AesGcmCipher, CipherKey};
 /// use order_ports::OrderRepository;
 ///
 /// let store = MemoryStore::new(Arc::new(AesGcmCipher::new(&CipherKey::from_bytes([1; 32]))));

@@ -1,4 +1,5 @@
-//! Clocks and id generators.
+//! A manual clock and sequential ids: the test doubles of the system ports (the production
+//! ones are in `adapters-system`).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,20 +10,6 @@ use order_ports::{Clock, IdGenerator};
 use uuid::Uuid;
 
 use crate::sync::lock;
-
-/// The system's wall clock.
-///
-/// Read through `std::time::SystemTime` rather than chrono's `clock` feature: Cargo unifies
-/// features across a workspace build, and enabling `clock` here would hand `Utc::now` to
-/// `order-domain` too, which must not be able to read the time.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        DateTime::<Utc>::from(std::time::SystemTime::now())
-    }
-}
 
 /// A clock that moves only when told to, for tests and reproducible runs.
 #[derive(Debug)]
@@ -51,34 +38,6 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *lock(&self.now)
-    }
-}
-
-/// Random ids: order ids with 80 bits of operating-system entropy, UUID v4 message ids and
-/// tenant ids.
-///
-/// # Panics
-/// Like [`Uuid::new_v4`], when the operating system has no randomness to give.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RandomIds;
-
-impl IdGenerator for RandomIds {
-    fn order_id(&self, at: DateTime<Utc>) -> OrderId {
-        let mut entropy = [0_u8; 16];
-        let entropy = match getrandom::fill(&mut entropy) {
-            Ok(()) => u128::from_be_bytes(entropy),
-            // Fall back to the UUID generator, which has its own way to the same source.
-            Err(_) => Uuid::new_v4().as_u128(),
-        };
-        OrderId::from_parts(at, entropy)
-    }
-
-    fn message_id(&self) -> Uuid {
-        Uuid::new_v4()
-    }
-
-    fn tenant_id(&self) -> TenantId {
-        tenant_id(&Uuid::new_v4().simple().to_string())
     }
 }
 
@@ -146,12 +105,5 @@ mod tests {
         assert_eq!(clock.now(), now() + TimeDelta::minutes(5));
         clock.set(now());
         assert_eq!(clock.now(), now());
-    }
-
-    #[test]
-    fn system_clock_reads_the_time() {
-        let before = DateTime::<Utc>::from(std::time::SystemTime::now());
-        let read = SystemClock.now();
-        assert!(read >= before);
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
-use order_ports::{Delivery, EventQueue, PortError};
+use order_ports::{Delivery, EventQueue, PerProcessor, PortError};
 use tracing::{Instrument, info_span, warn};
 
 use crate::processors::{Processor, handle_event};
@@ -20,6 +20,25 @@ pub struct Subscription {
     pub queue: Arc<dyn EventQueue>,
     /// How many events of this queue are handled at once.
     pub concurrency: usize,
+}
+
+impl Subscription {
+    /// One subscription per processor kind: each processor on its own kind's queue, with its
+    /// kind's concurrency. Processors and queues are matched by kind, never by position.
+    pub fn per_processor(
+        processors: PerProcessor<Arc<dyn Processor>>,
+        queues: &PerProcessor<Arc<dyn EventQueue>>,
+        concurrency: &PerProcessor<usize>,
+    ) -> Vec<Subscription> {
+        processors
+            .into_iter()
+            .map(|(kind, processor)| Subscription {
+                processor,
+                queue: queues.get(kind).clone(),
+                concurrency: *concurrency.get(kind),
+            })
+            .collect()
+    }
 }
 
 /// What a run did, per processor.

@@ -165,8 +165,8 @@ async fn an_unavailable_store_is_a_retryable_failure_and_a_conflict_is_reported_
 struct Seen(std::sync::Mutex<Vec<Option<order_domain::CorrelationId>>>);
 #[async_trait::async_trait]
 impl Processor for Seen {
-    fn name(&self) -> &'static str {
-        "seen"
+    fn kind(&self) -> ProcessorKind {
+        ProcessorKind::RecordWriter
     }
     async fn handle(&self, _: &order_domain::EventEnvelope) -> Result<(), AppError> {
         self.0.lock().unwrap().push(context::correlation_id());

@@ -16,7 +16,8 @@
 //! - [`invoice`]: which form of tax invoice an order needs.
 //! - [`events`]: the published event contracts (`ORDER_CREATED`, `ORDER_STATUS_CHANGED`,
 //!   `LATE_PAYMENT_RECEIVED`) in the HLD's envelope.
-//! - [`testing`]: fixtures for tests and examples.
+//! - `testing` (feature `testing`, and in this crate's own tests): fixtures for tests and
+//!   documentation. They panic on bad input, so no production build can reach them.
 //!
 //! ## Example
 //! ```
@@ -45,6 +46,7 @@ pub mod payment;
 pub mod pricing;
 pub mod status;
 pub mod tenant;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text;
 pub mod vat;

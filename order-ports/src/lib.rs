@@ -21,6 +21,8 @@
 //! - [`effects`] — [`EffectLog`], for side effects done once.
 //! - [`cipher`] — [`FieldCipher`], field-level encryption of personal data.
 //! - [`system`] — [`Clock`], [`IdGenerator`].
+//! - [`processors`] — [`ProcessorKind`], the four processors' identity, and [`PerProcessor`],
+//!   one value per processor.
 
 // mockall's generated structs name their fields after the methods (`order_id`, `message_id`, …).
 #![cfg_attr(feature = "mocks", allow(clippy::struct_field_names))]
@@ -32,6 +34,7 @@ pub mod email;
 pub mod error;
 pub mod messaging;
 pub mod orders;
+pub mod processors;
 pub mod system;
 pub mod tenants;
 pub mod upstream;
@@ -53,6 +56,7 @@ pub use messaging::{DeadLetter, Delivery, EventPublisher, EventQueue};
 pub use orders::{
     CartClaim, CartClaims, ClaimOutcome, ListQuery, OrderPage, OrderRepository, OrderUpdate, OutboxEntry, PageCursor,
 };
+pub use processors::{PerProcessor, ProcessorKind, UnknownProcessor};
 pub use system::{Clock, IdGenerator};
 pub use tenants::TenantDirectory;
 pub use upstream::{CampaignCatalog, CartGateway};

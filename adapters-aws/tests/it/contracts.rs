@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use adapters_aws::{PerProcessor, SnsEventPublisher, SqsEventQueue};
+use adapters_aws::{SnsEventPublisher, SqsEventQueue};
 use async_trait::async_trait;
+use order_ports::PerProcessor;
 use order_ports::testkit::documents::DocumentsFixture;
 use order_ports::testkit::effects::EffectLogFixture;
 use order_ports::testkit::email::EmailFixture;

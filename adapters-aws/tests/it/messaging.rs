@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use adapters_aws::Processor;
+use order_ports::ProcessorKind;
 use order_ports::{EventPublisher, EventQueue};
 
 use crate::support::{created_event, fresh, order_for, tenant};
@@ -15,7 +15,7 @@ async fn one_publish_reaches_all_four_queues_and_an_ack_removes_it() {
     let event = created_event(&order_for(&tenant("tenant_acme")));
     f.adapters.publisher.publish(&event).await.unwrap();
 
-    for processor in Processor::ALL {
+    for processor in ProcessorKind::ALL {
         let queue = f.adapters.queues.get(processor);
         assert!(queue.name().ends_with(processor.name()), "{}", queue.name());
         let deliveries = queue.receive(10, WAIT).await.unwrap();
@@ -49,7 +49,7 @@ async fn a_released_message_comes_back_until_its_budget_is_spent_then_waits_in_t
     let others = &f.adapters.queues.customer_notifier;
 
     // maxReceiveCount (3 in the fixture): that many deliveries, each released at once for a retry …
-    let budget = *f.spec.max_receive_count.get(Processor::InvoiceWriter);
+    let budget = *f.spec.max_receive_count.get(ProcessorKind::InvoiceWriter);
     assert_eq!(budget, 3);
     for attempt in 1..=budget {
         let deliveries = queue.receive(10, WAIT).await.unwrap();

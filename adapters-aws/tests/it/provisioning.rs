@@ -1,7 +1,8 @@
 //! `provision`: every resource, with the right shape, and safe to run twice.
 
-use adapters_aws::{PerProcessor, Processor, provision};
+use adapters_aws::provision;
 use aws_sdk_sqs::types::QueueAttributeName;
+use order_ports::{PerProcessor, ProcessorKind};
 
 use crate::support::{clients, spec};
 
@@ -39,7 +40,7 @@ async fn provisioning_creates_every_resource_and_can_run_twice() {
         assert_eq!(attributes.attributes().unwrap().get("RawMessageDelivery").map(String::as_str), Some("true"));
     }
 
-    for processor in Processor::ALL {
+    for processor in ProcessorKind::ALL {
         let queue = first.queues.get(processor);
         assert_eq!(queue.name, spec.queue_name(processor));
         assert!(queue.name.ends_with(processor.name()));

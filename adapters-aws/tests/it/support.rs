@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use adapters_aws::{AwsAdapters, AwsClients, AwsResources, AwsSettings, PerProcessor, ProvisionSpec, provision};
+use adapters_aws::{AwsAdapters, AwsClients, AwsResources, AwsSettings, ProvisionSpec, provision};
 use chrono::{DateTime, TimeDelta, Utc};
 use order_domain::testing::{address, line, now};
 use order_domain::{
     ActorKind, CartId, CartSnapshot, Email, EventEnvelope, NewOrder, Order, OrderEvent, OrderId, PaymentMethod,
     PricingRules, TenantId,
 };
+use order_ports::PerProcessor;
 use order_ports::{FieldCipher, PortError, PortResult};
 use uuid::Uuid;
 

@@ -3,10 +3,11 @@
 use std::sync::{Arc, Mutex};
 
 use adapters_memory::{
-    AesGcmCipher, CipherKey, ManualClock, MemoryCampaignCatalog, MemoryCartGateway, MemoryDocumentStore,
-    MemoryEffectLog, MemoryEventBus, MemoryInvoiceNumbers, MemoryMailbox, MemoryQueue, MemoryStore,
-    MemoryTemplateSource, MemoryTenantDirectory, QueueConfig, RandomIds, SequentialIds, SystemClock,
+    ManualClock, MemoryCampaignCatalog, MemoryCartGateway, MemoryDocumentStore, MemoryEffectLog, MemoryEventBus,
+    MemoryInvoiceNumbers, MemoryMailbox, MemoryQueue, MemoryStore, MemoryTemplateSource, MemoryTenantDirectory,
+    QueueConfig, SequentialIds,
 };
+use adapters_system::{AesGcmCipher, CipherKey};
 use async_trait::async_trait;
 use order_domain::{Campaign, CartSnapshot};
 use order_ports::testkit::documents::DocumentsFixture;
@@ -156,22 +157,11 @@ mod effects {
 }
 
 #[test]
-fn aes_gcm_cipher_keeps_the_field_cipher_contract() {
-    order_ports::testkit::cipher::field_cipher_contract(cipher(1).as_ref(), cipher(2).as_ref());
-}
-
-#[test]
-fn random_ids_keep_the_id_generator_contract() {
-    order_ports::testkit::system::id_generator_contract(&RandomIds);
-}
-
-#[test]
 fn sequential_ids_keep_the_id_generator_contract() {
     order_ports::testkit::system::id_generator_contract(&SequentialIds::new());
 }
 
 #[test]
-fn clocks_keep_the_clock_contract() {
-    order_ports::testkit::system::clock_contract(&SystemClock);
+fn the_manual_clock_keeps_the_clock_contract() {
     order_ports::testkit::system::clock_contract(&ManualClock::new(order_domain::testing::now()));
 }

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use order_domain::{EventEnvelope, Order, OrderEvent, OrderStatus};
-use order_ports::{DocumentKey, DocumentKind, DocumentRequest};
+use order_ports::{DocumentKey, DocumentKind, DocumentRequest, ProcessorKind};
 use tracing::info;
 
 use super::Processor;
@@ -48,8 +48,8 @@ impl InvoiceWriter {
 
 #[async_trait]
 impl Processor for InvoiceWriter {
-    fn name(&self) -> &'static str {
-        "invoice-writer"
+    fn kind(&self) -> ProcessorKind {
+        ProcessorKind::InvoiceWriter
     }
 
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError> {

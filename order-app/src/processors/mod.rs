@@ -4,8 +4,12 @@
 
 use async_trait::async_trait;
 use order_domain::EventEnvelope;
+use std::sync::Arc;
+
+use order_ports::{PerProcessor, ProcessorKind};
 use tracing::Instrument;
 
+use crate::app::OrderApp;
 use crate::error::AppError;
 
 mod invoice_writer;
@@ -19,8 +23,13 @@ pub use record_writer::RecordWriter;
 /// Handles events from one queue.
 #[async_trait]
 pub trait Processor: Send + Sync {
-    /// The processor's name (`record-writer`), for logs and queue names.
-    fn name(&self) -> &'static str;
+    /// Which of the four processors this is: its queue, its concurrency, its name in logs.
+    fn kind(&self) -> ProcessorKind;
+
+    /// The processor's name (`record-writer`), for logs.
+    fn name(&self) -> &'static str {
+        self.kind().name()
+    }
 
     /// Handles one event. `Ok` deletes the message; an error leaves it for a retry (and,
     /// after the queue's retry budget, its dead-letter queue). Events the processor does not
@@ -49,4 +58,21 @@ pub async fn handle_event(processor: &dyn Processor, event: &EventEnvelope) -> R
         request_id = %event.correlation_id.as_ref().map_or("-", |id| id.as_str()),
     );
     crate::context::with_correlation_id(event.correlation_id.clone(), processor.handle(event)).instrument(span).await
+}
+
+impl OrderApp {
+    /// The processor of `kind` on this application.
+    pub fn processor(self: &Arc<Self>, kind: ProcessorKind) -> Arc<dyn Processor> {
+        match kind {
+            ProcessorKind::RecordWriter => Arc::new(RecordWriter::new(self.clone())),
+            ProcessorKind::InvoiceWriter => Arc::new(InvoiceWriter::new(self.clone())),
+            ProcessorKind::InternalNotifier => Arc::new(InternalNotifier::new(self.clone())),
+            ProcessorKind::CustomerNotifier => Arc::new(CustomerNotifier::new(self.clone())),
+        }
+    }
+
+    /// The canonical processor set: one processor per kind, each to be fed from its own queue.
+    pub fn processors(self: &Arc<Self>) -> PerProcessor<Arc<dyn Processor>> {
+        PerProcessor::from_fn(|kind| self.processor(kind))
+    }
 }

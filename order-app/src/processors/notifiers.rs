@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use order_domain::{Email, EventEnvelope, Order, OrderEvent, OrderStatus};
-use order_ports::{EffectStart, EmailContext, EmailTemplate, Notice, OutgoingEmail};
+use order_ports::{EffectStart, EmailContext, EmailTemplate, Notice, OutgoingEmail, ProcessorKind};
 use tracing::info;
 
 use super::Processor;
@@ -107,8 +107,8 @@ fn customer_template(to: OrderStatus) -> Option<EmailTemplate> {
 
 #[async_trait]
 impl Processor for CustomerNotifier {
-    fn name(&self) -> &'static str {
-        "customer-notifier"
+    fn kind(&self) -> ProcessorKind {
+        ProcessorKind::CustomerNotifier
     }
 
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError> {
@@ -152,8 +152,8 @@ impl Processor for CustomerNotifier {
 
 #[async_trait]
 impl Processor for InternalNotifier {
-    fn name(&self) -> &'static str {
-        "internal-notifier"
+    fn kind(&self) -> ProcessorKind {
+        ProcessorKind::InternalNotifier
     }
 
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError> {

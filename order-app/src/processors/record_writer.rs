@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use order_domain::{EventEnvelope, Order, OrderEvent};
-use order_ports::PortError;
+use order_ports::{PortError, ProcessorKind};
 use tracing::{info, warn};
 
 use super::Processor;
@@ -24,8 +24,8 @@ impl RecordWriter {
 
 #[async_trait]
 impl Processor for RecordWriter {
-    fn name(&self) -> &'static str {
-        "record-writer"
+    fn kind(&self) -> ProcessorKind {
+        ProcessorKind::RecordWriter
     }
 
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError> {

@@ -1,0 +1,252 @@
+//! The whole pipeline in memory: HTTP creates over loopback into the router and in-memory
+//! stack hosted in this process, with each of the four processors observed, so that the
+//! moment every order is complete (all four finished) is known exactly.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use adapters_http::auth::{DevIssuer, DevTokenRequest, dev_authenticator};
+use adapters_http::cursor::CursorSigner;
+use adapters_http::idempotency::IdempotencyKeys;
+use adapters_http::payfast::{PayfastConfig, PayfastVerifier};
+use adapters_http::{DEFAULT_BODY_LIMIT, HttpState, router, serve};
+use async_trait::async_trait;
+use hyper::StatusCode;
+use order_app::{AppError, Processor, RunReport};
+use order_domain::EventEnvelope;
+use order_ports::ProcessorKind;
+use order_service::memory::{InMemoryStack, StackOptions};
+use tokio::time::Instant;
+
+use crate::drive::{self, Load, MakeRequest, OnAnswer};
+use crate::server::create_request;
+use crate::stats::{Summary, histogram, record};
+use crate::{Args, Report, Result, memory_kb};
+
+const ALL_FOUR: u8 = 0b1111;
+
+#[derive(Default)]
+struct Progress {
+    /// Which processors finished (one bit each).
+    finished: u8,
+    /// When the fourth finished.
+    complete_at: Option<Instant>,
+    /// When its create was due.
+    due: Option<Instant>,
+}
+
+/// Which processors have finished which order.
+#[derive(Default)]
+struct Tracker {
+    orders: Mutex<HashMap<String, Progress>>,
+}
+
+impl Tracker {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Progress>> {
+        self.orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn finished(&self, order: String, bit: u8) {
+        let now = Instant::now();
+        let mut orders = self.lock();
+        let progress = orders.entry(order).or_default();
+        progress.finished |= bit;
+        if progress.finished == ALL_FOUR && progress.complete_at.is_none() {
+            progress.complete_at = Some(now);
+        }
+    }
+
+    /// The 202 may arrive after the processors are done: either order of events works.
+    fn accepted(&self, order: String, due: Instant) {
+        self.lock().entry(order).or_default().due = Some(due);
+    }
+
+    fn complete(&self) -> usize {
+        self.lock().values().filter(|p| p.due.is_some() && p.complete_at.is_some()).count()
+    }
+
+    fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
+/// A processor that tells the tracker when it has handled an order.
+struct Observed {
+    inner: Arc<dyn Processor>,
+    bit: u8,
+    tracker: Arc<Tracker>,
+}
+
+#[async_trait]
+impl Processor for Observed {
+    fn kind(&self) -> ProcessorKind {
+        self.inner.kind()
+    }
+
+    async fn handle(&self, event: &EventEnvelope) -> std::result::Result<(), AppError> {
+        self.inner.handle(event).await?;
+        self.tracker.finished(event.event.order_id().to_string(), self.bit);
+        Ok(())
+    }
+}
+
+struct Host {
+    address: SocketAddr,
+    token: String,
+    tracker: Arc<Tracker>,
+}
+
+async fn host(args: &Args) -> Result<Host> {
+    let stack = Arc::new(InMemoryStack::new(StackOptions::wall_clock())?);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let issuer =
+        tokio::task::spawn_blocking(move || DevIssuer::generate(format!("http://{address}/dev"), "bbws-dev")).await??;
+    let token = issuer.mint(&DevTokenRequest { role: "cart".into(), tenant_id: None, ttl_secs: None })?.access_token;
+    let state = HttpState {
+        app: stack.app.clone(),
+        auth: dev_authenticator(&issuer),
+        cursors: CursorSigner::new(&[7; 32])?,
+        itn: Arc::new(PayfastVerifier::new(PayfastConfig {
+            merchant_id: "10000100".into(),
+            passphrase: None,
+            allowed_sources: Vec::new(),
+        })),
+        keys: IdempotencyKeys::new(10_000),
+        dev: Some(Arc::new(issuer)),
+        body_limit: DEFAULT_BODY_LIMIT,
+    };
+    tokio::spawn(serve(listener, router(state), std::future::pending()));
+
+    let tracker = Arc::new(Tracker::default());
+    let observed = stack.processors().map(|kind, inner| {
+        let bit = 1 << ProcessorKind::ALL.iter().position(|k| *k == kind).unwrap_or_default();
+        Arc::new(Observed { inner: inner.clone(), bit, tracker: tracker.clone() }) as Arc<dyn Processor>
+    });
+    let workers = if args.pipeline_workers == 0 {
+        std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+    } else {
+        args.pipeline_workers
+    };
+    // Like the server's background loop, in `workers` tasks: each polls all four queues and
+    // sleeps for the poll interval only when a round found nothing.
+    let poll = Duration::from_millis(args.poll_ms.max(1));
+    for _ in 0..workers {
+        let runner = stack.runner_with(observed.clone());
+        tokio::spawn(async move {
+            let mut report = RunReport::default();
+            loop {
+                match runner.poll_once(&mut report).await {
+                    Ok(0) | Err(_) => tokio::time::sleep(poll).await,
+                    Ok(_) => {}
+                }
+            }
+        });
+    }
+    println!("pipeline host at http://{address}: {workers} runner tasks, poll {} ms", poll.as_millis());
+    Ok(Host { address, token, tracker })
+}
+
+/// Offers orders at `rate` for `duration` and waits (up to `settle`) for all of them to
+/// complete. Latency: from when the create was due to when its fourth processor finished.
+async fn offer(
+    args: &Args,
+    host: &Host,
+    name: &str,
+    rate: f64,
+    duration: Duration,
+    settle: Duration,
+) -> Result<Summary> {
+    host.tracker.clear();
+    let (address, token) = (host.address, host.token.clone());
+    let run = format!("{name}{}", std::process::id());
+    let make: MakeRequest = Arc::new(move |n| create_request(address, &token, "tenant_pipeline", &run, n));
+    let tracker = host.tracker.clone();
+    let on_answer: OnAnswer = Arc::new(move |_, body, due| {
+        if let Ok(accepted) = serde_json::from_slice::<serde_json::Value>(body)
+            && let Some(id) = accepted["orderId"].as_str()
+        {
+            tracker.accepted(id.to_owned(), due);
+        }
+    });
+    let start = Instant::now();
+    let outcome = drive::run(Load {
+        address,
+        rate,
+        duration,
+        connections: args.pipeline_connections,
+        make,
+        expect: StatusCode::ACCEPTED,
+        on_answer: Some(on_answer),
+    })
+    .await?;
+    for sample in &outcome.samples {
+        eprintln!("{name}: unexpected answer: {sample}");
+    }
+    let accepted = outcome.latencies.len();
+    let deadline = Instant::now() + settle;
+    while u64::try_from(host.tracker.complete()).unwrap_or(0) < accepted && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut latencies = histogram();
+    let (mut first_due, mut last_done) = (None::<Instant>, start);
+    for progress in host.tracker.lock().values() {
+        if let (Some(due), Some(done)) = (progress.due, progress.complete_at) {
+            record(&mut latencies, done.saturating_duration_since(due));
+            first_due = Some(first_due.map_or(due, |f| f.min(due)));
+            last_done = last_done.max(done);
+        }
+    }
+    let unfinished = accepted.saturating_sub(latencies.len());
+    let elapsed = last_done.saturating_duration_since(first_due.unwrap_or(start));
+    let summary = Summary::from_histogram(
+        name,
+        rate,
+        args.pipeline_connections,
+        &latencies,
+        outcome.errors + unfinished,
+        elapsed,
+    );
+    println!("{}", summary.line());
+    Ok(summary)
+}
+
+/// The pipeline's capacity (orders completed per second when offered more than it can take)
+/// and its order-completion latency at the configured rate.
+pub async fn run(args: &Args, report: &mut Report) -> Result<()> {
+    let host = host(args).await?;
+    let settle = Duration::from_mins(2);
+    if !args.warmup().is_zero() {
+        offer(args, &host, "pipeline_warmup", args.pipeline_rate, args.warmup(), settle).await?;
+    }
+    report.summaries.push(offer(args, &host, "pipeline_latency", args.pipeline_rate, args.duration(), settle).await?);
+    report
+        .summaries
+        .push(offer(args, &host, "pipeline_capacity", args.pipeline_max_rate, args.duration(), settle).await?);
+    report.pipeline_process_peak_rss_kb = memory_kb("self").0;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_order_is_complete_when_all_four_processors_finished_and_its_create_was_answered() {
+        let tracker = Tracker::default();
+        for bit in [1, 2, 4] {
+            tracker.finished("o1".into(), bit);
+        }
+        tracker.accepted("o1".into(), Instant::now());
+        assert_eq!(tracker.complete(), 0, "three of four");
+        tracker.finished("o1".into(), 8);
+        tracker.finished("o1".into(), 8); // a duplicate delivery changes nothing
+        assert_eq!(tracker.complete(), 1);
+        for bit in [1, 2, 4, 8] {
+            tracker.finished("o2".into(), bit);
+        }
+        assert_eq!(tracker.complete(), 1, "the 202 of o2 has not arrived yet");
+    }
+}

@@ -1,0 +1,210 @@
+//! The whole application wired to the AWS adapters (feature `aws`): the same application and
+//! processors as [`InMemoryStack`](crate::memory::InMemoryStack), on real infrastructure.
+//!
+//! | port | adapter |
+//! |---|---|
+//! | orders, cart claims, effect records, invoice serials | DynamoDB orders table |
+//! | tenants | DynamoDB tenants table |
+//! | events | one SNS topic, fanned out to four SQS queues, each with its dead-letter queue |
+//! | invoices and receipts | S3 documents bucket (SSE-S3, AES-256) |
+//! | email templates | S3 templates bucket (overrides of the built-in templates), each read kept for a minute |
+//! | email | SES v2 |
+//! | PDF and email rendering | `adapters-documents` |
+//! | billing addresses at rest | AES-256-GCM ([`AesGcmCipher`]) under a key from the host |
+//! | campaign catalog | `DynamoCampaignCatalog` (`CAMPAIGN#{code}` items in the orders table) |
+//! | cart service | in memory (the cart service is another team's HTTP API) |
+//!
+//! A host builds [`AwsClients`] once from its settings, gets [`AwsResources`] from
+//! [`provision`](adapters_aws::provision) or its deployment outputs, and wires:
+//!
+//! ```no_run
+//! # async fn wire() -> Result<(), Box<dyn std::error::Error>> {
+//! use adapters_aws::{AwsClients, AwsSettings, ProvisionSpec, provision};
+//! use adapters_system::CipherKey;
+//! use order_service::aws::{AwsStack, AwsStackOptions};
+//! use order_service::memory::demo_config;
+//!
+//! let clients = AwsClients::connect(&AwsSettings::new("af-south-1")).await;
+//! let resources = provision(&clients, &ProvisionSpec::for_environment("dev", "orders@bbws.co.za")).await?;
+//! let key = CipherKey::from_hex(&std::fs::read_to_string("/run/secrets/field-key")?)?;
+//! let stack = AwsStack::new(&clients, &resources, AwsStackOptions::new(demo_config()?, key))?;
+//! let report = stack.drain().await?; // handle what the four queues hold, then return
+//! # let _ = report; Ok(()) }
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapters_aws::{AwsAdapters, AwsClients, AwsResources, DynamoCampaignCatalog, S3TemplateSource, SqsEventQueue};
+use adapters_documents::{PdfRenderer, TemplateRenderer};
+use adapters_memory::MemoryCartGateway;
+use adapters_system::{AesGcmCipher, CipherKey, RandomIds, SystemClock};
+use order_app::{AppConfig, OrderApp, Ports, Processor, RunReport, Runner, Subscription};
+use order_ports::{Clock, EventQueue, IdGenerator, PerProcessor, PortError, ProcessorKind};
+
+/// How to build an [`AwsStack`].
+#[derive(Clone)]
+pub struct AwsStackOptions {
+    /// The application's configuration.
+    pub config: AppConfig,
+    /// The key billing addresses are sealed with before they are stored.
+    pub cipher_key: CipherKey,
+    /// The time ([`SystemClock`] unless replaced).
+    pub clock: Arc<dyn Clock>,
+    /// Fresh ids ([`RandomIds`] unless replaced).
+    pub ids: Arc<dyn IdGenerator>,
+    /// Events handled at once per processor.
+    pub concurrency: usize,
+    /// How long one poll of a queue waits for messages (SQS long polling, rounded up to whole
+    /// seconds, at most 20). [`Duration::ZERO`] is a short poll: quick, but on SQS a short poll
+    /// samples only some servers and may miss messages, so [`AwsStack::drain`] may return early.
+    pub poll_wait: Duration,
+    /// How long a failed message stays hidden before it is received again.
+    pub retry_delay: Duration,
+    /// How long an email template read from S3 (or its absence) is kept before it is read again.
+    pub template_ttl: Duration,
+}
+
+impl AwsStackOptions {
+    /// `config` and `cipher_key`, the system clock, random ids, 8 events at once per
+    /// processor, 1 s long polls, failed messages retried at once.
+    pub fn new(config: AppConfig, cipher_key: CipherKey) -> Self {
+        Self {
+            config,
+            cipher_key,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds),
+            concurrency: 8,
+            poll_wait: Duration::from_secs(1),
+            retry_delay: Duration::ZERO,
+            template_ttl: Duration::from_mins(1),
+        }
+    }
+
+    /// Uses another clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Uses another id generator.
+    pub fn with_ids(mut self, ids: Arc<dyn IdGenerator>) -> Self {
+        self.ids = ids;
+        self
+    }
+
+    /// Handles up to `concurrency` events at once per processor (at least 1).
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Waits up to `wait` in each poll of a queue.
+    pub fn with_poll_wait(mut self, wait: Duration) -> Self {
+        self.poll_wait = wait;
+        self
+    }
+
+    /// Keeps email templates read from S3 for `ttl` ([`Duration::ZERO`] reads them for every
+    /// email).
+    pub fn with_template_ttl(mut self, ttl: Duration) -> Self {
+        self.template_ttl = ttl;
+        self
+    }
+
+    /// Hides a failed message for `delay` before its retry.
+    pub fn with_retry_delay(mut self, delay: Duration) -> Self {
+        self.retry_delay = delay;
+        self
+    }
+}
+
+/// The application on the AWS adapters, with the adapters kept so that callers can seed carts
+/// and campaigns, publish, and reach the queues and their dead-letter queues.
+pub struct AwsStack {
+    /// The application.
+    pub app: Arc<OrderApp>,
+    /// Every AWS adapter; `adapters.queues` are the four processor queues.
+    pub adapters: AwsAdapters,
+    /// The names of the resources the adapters use.
+    pub resources: AwsResources,
+    /// The cart service.
+    pub carts: Arc<MemoryCartGateway>,
+    /// Campaign rules (in the orders table; `put` seeds them).
+    pub campaigns: Arc<DynamoCampaignCatalog>,
+    concurrency: usize,
+    poll_wait: Duration,
+    retry_delay: Duration,
+}
+
+impl AwsStack {
+    /// Wires the application to the resources named by `resources`, through `clients`.
+    /// Nothing is called on AWS until the application is used.
+    ///
+    /// # Errors
+    /// When the renderers cannot load their built-in fonts or templates.
+    pub fn new(clients: &AwsClients, resources: &AwsResources, options: AwsStackOptions) -> Result<Self, PortError> {
+        let cipher = Arc::new(AesGcmCipher::new(&options.cipher_key));
+        let adapters = AwsAdapters::new(clients, resources, cipher);
+        let carts = Arc::new(MemoryCartGateway::new());
+        let campaigns = adapters.campaigns.clone();
+        let ports = Ports {
+            orders: adapters.orders.clone(),
+            claims: adapters.orders.clone(),
+            tenants: adapters.tenants.clone(),
+            publisher: adapters.publisher.clone(),
+            carts: carts.clone(),
+            campaigns: campaigns.clone(),
+            documents: adapters.documents.clone(),
+            renderer: Arc::new(PdfRenderer::new()?),
+            invoice_numbers: adapters.invoice_numbers.clone(),
+            mailer: adapters.mailer.clone(),
+            emails: Arc::new(TemplateRenderer::new(Arc::new(
+                S3TemplateSource::new(clients.s3.clone(), &resources.templates_bucket)
+                    .with_cache_ttl(options.template_ttl),
+            ))?),
+            effects: adapters.effects.clone(),
+            clock: options.clock,
+            ids: options.ids,
+        };
+        let app = OrderApp::new(ports, options.config);
+        Ok(Self {
+            app,
+            adapters,
+            resources: resources.clone(),
+            carts,
+            campaigns,
+            concurrency: options.concurrency,
+            poll_wait: options.poll_wait,
+            retry_delay: options.retry_delay,
+        })
+    }
+
+    /// The four processors on the stack's application.
+    pub fn processors(&self) -> PerProcessor<Arc<dyn Processor>> {
+        self.app.processors()
+    }
+
+    /// A runner over the given processors, each on its own kind's SQS queue, polling with the
+    /// stack's wait and retry delay.
+    pub fn runner_with(&self, processors: PerProcessor<Arc<dyn Processor>>) -> Runner {
+        let queues = self.adapters.queues.map(|_, queue| queue.clone() as Arc<dyn EventQueue>);
+        Runner::new(Subscription::per_processor(processors, &queues, &PerProcessor::all(self.concurrency)))
+            .with_wait(self.poll_wait)
+            .with_retry_delay(self.retry_delay)
+    }
+
+    /// Runs the four processors until a poll of every queue receives nothing: every event
+    /// published so far has been handled or has reached a dead-letter queue.
+    ///
+    /// # Errors
+    /// When a queue cannot be read.
+    pub async fn drain(&self) -> Result<RunReport, PortError> {
+        self.runner_with(self.processors()).run_until_drained().await
+    }
+
+    /// The SQS queue (and dead-letter queue) of a processor.
+    pub fn queue(&self, processor: ProcessorKind) -> &Arc<SqsEventQueue> {
+        self.adapters.queues.get(processor)
+    }
+}

@@ -1,0 +1,25 @@
+//! `lambda-processor`: one bootstrap for the four event processors, each deployed as its own
+//! function behind its own SQS queue (with `ReportBatchItemFailures` on the event source
+//! mapping). `BBWS_PROCESSOR` chooses which; the rest of the configuration is the `BBWS_…` set
+//! of `order_service::aws_host`. Start-up: `order_service::lambda::start_processor`; each
+//! invocation: `adapters_lambda::handle_sqs_batch`.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{LambdaEvent, service_fn};
+use order_service::lambda::start_processor;
+use order_service::telemetry::{LogFormat, init_logs};
+use tracing::{error, info};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_logs(LogFormat::Json);
+    let processor = start_processor(|name| std::env::var(name).ok())
+        .await
+        .inspect_err(|error| error!(%error, "start-up failed"))?;
+    info!(processor = processor.name(), "processor ready");
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let processor = processor.clone();
+        async move { adapters_lambda::handle_sqs_batch(processor.as_ref(), event.payload).await }
+    }))
+    .await
+}

@@ -1,0 +1,261 @@
+//! What the HTTP host needs besides the application — token verification, cursor signing,
+//! PayFast verification, idempotency, development mode — as one set of settings that every host
+//! of the HTTP API shares: the server reads them from its command line (each flag falls back to
+//! a `BBWS_…` variable), the Lambda bootstrap, which has no command line, from its environment
+//! alone ([`HttpSettings::from_env`]).
+//!
+//! | flag | variable | meaning | default |
+//! |---|---|---|---|
+//! | `--dev` | `BBWS_DEV` | development mode: a key generated at start-up, `/dev/token`, `/dev/jwks.json`, demo carts, PayFast from loopback | off |
+//! | `--issuer` | `BBWS_ISSUER` | token issuer (Cognito: `https://cognito-idp.REGION.amazonaws.com/POOL_ID`) | required unless `--dev` |
+//! | `--client-id` | `BBWS_CLIENT_IDS` | accepted app client ids (comma-separated) | required unless `--dev` |
+//! | `--jwks-url` / `--jwks-file` | `BBWS_JWKS_URL` / `BBWS_JWKS_FILE` | where the signing keys are | one required unless `--dev` |
+//! | `--tenant-claim` | `BBWS_TENANT_CLAIM` | the claim carrying a customer's tenant | `custom:tenant_id` |
+//! | `--staff-group` | `BBWS_STAFF_GROUP` | the Cognito group of staff | `staff` |
+//! | `--service-client` | `BBWS_SERVICE_CLIENTS` | `SERVICE=CLIENT_ID` pairs (payment, provisioning, cart) | none |
+//! | `--cursor-key` | `BBWS_CURSOR_KEY` | key (≥ 32 bytes) signing page cursors | random with `--dev`, else required |
+//! | `--payfast-merchant-id` | `BBWS_PAYFAST_MERCHANT_ID` | PayFast merchant id | `10000100` |
+//! | `--payfast-passphrase` | `BBWS_PAYFAST_PASSPHRASE` | PayFast passphrase | none |
+//! | `--payfast-allow` | `BBWS_PAYFAST_ALLOW` | networks allowed to send ITNs | PayFast's (+ loopback with `--dev`) |
+//! | `--dev-issuer` | `BBWS_DEV_ISSUER` | the `iss` of development tokens | the host's choice |
+//! | `--idempotency-keys` | `BBWS_IDEMPOTENCY_KEYS` | idempotency keys remembered | 10 000 |
+//! | `--body-limit` | `BBWS_BODY_LIMIT` | largest request body, in bytes | 65 536 |
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Parser;
+use order_app::{OrderApp, Service};
+use rand::RngCore;
+use tracing::warn;
+
+use adapters_http::auth::{AuthConfig, AuthError, Authenticator, DevIssuer, JwksSource};
+use adapters_http::cursor::CursorSigner;
+use adapters_http::idempotency::IdempotencyKeys;
+use adapters_http::payfast::{IpNet, PAYFAST_NETWORKS, PayfastConfig, PayfastVerifier};
+use adapters_http::{DEFAULT_BODY_LIMIT, HttpState};
+
+/// The HTTP host's settings: flags with `BBWS_…` fallbacks (flatten them into a host's clap
+/// parser with `#[command(flatten)]`), or the environment alone with [`Self::from_env`].
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpSettings {
+    /// Development mode: local keys and tokens, demo carts, PayFast from loopback.
+    #[arg(long, env = "BBWS_DEV")]
+    pub dev: bool,
+    /// Token issuer (Cognito: https://cognito-idp.REGION.amazonaws.com/POOL_ID).
+    #[arg(long, env = "BBWS_ISSUER")]
+    pub issuer: Option<String>,
+    /// Accepted app client ids (repeat or comma-separate).
+    #[arg(long = "client-id", env = "BBWS_CLIENT_IDS", value_delimiter = ',')]
+    pub client_ids: Vec<String>,
+    /// JWKS URL.
+    #[arg(long, env = "BBWS_JWKS_URL", conflicts_with = "jwks_file")]
+    pub jwks_url: Option<String>,
+    /// JWKS file.
+    #[arg(long, env = "BBWS_JWKS_FILE")]
+    pub jwks_file: Option<PathBuf>,
+    /// The claim carrying a customer's tenant.
+    #[arg(long, env = "BBWS_TENANT_CLAIM", default_value = "custom:tenant_id")]
+    pub tenant_claim: String,
+    /// The Cognito group of staff.
+    #[arg(long, env = "BBWS_STAFF_GROUP", default_value = "staff")]
+    pub staff_group: String,
+    /// App clients that are services, as SERVICE=CLIENT_ID (payment, provisioning, cart).
+    #[arg(long = "service-client", env = "BBWS_SERVICE_CLIENTS", value_delimiter = ',')]
+    pub service_clients: Vec<String>,
+    /// Key (at least 32 bytes) signing page cursors; random in development mode.
+    #[arg(long, env = "BBWS_CURSOR_KEY", hide_env_values = true)]
+    pub cursor_key: Option<String>,
+    /// PayFast merchant id.
+    #[arg(long, env = "BBWS_PAYFAST_MERCHANT_ID", default_value = "10000100")]
+    pub payfast_merchant_id: String,
+    /// PayFast passphrase.
+    #[arg(long, env = "BBWS_PAYFAST_PASSPHRASE", hide_env_values = true)]
+    pub payfast_passphrase: Option<String>,
+    /// Networks allowed to send PayFast notifications (default: PayFast's; loopback added in dev).
+    #[arg(long = "payfast-allow", env = "BBWS_PAYFAST_ALLOW", value_delimiter = ',')]
+    pub payfast_allow: Vec<IpNet>,
+    /// The issuer (`iss`) of development tokens (default: chosen by the host).
+    #[arg(long, env = "BBWS_DEV_ISSUER")]
+    pub dev_issuer: Option<String>,
+    /// How many idempotency keys are remembered.
+    #[arg(long, env = "BBWS_IDEMPOTENCY_KEYS", default_value_t = 10_000)]
+    pub idempotency_keys: usize,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, env = "BBWS_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
+    pub body_limit: usize,
+}
+
+/// Settings that cannot make a working host; the message names the flag and its variable.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A value could not be read (clap's message).
+    #[error("{0}")]
+    Invalid(String),
+    /// A setting required outside development mode is missing.
+    #[error("{0} is required outside development mode")]
+    Missing(&'static str),
+    /// The development key could not be made.
+    #[error("development issuer: {0}")]
+    DevIssuer(#[from] AuthError),
+}
+
+/// The settings alone, for a host without a command line.
+#[derive(Debug, Parser)]
+#[command(no_binary_name = true)]
+struct FromEnv {
+    #[command(flatten)]
+    settings: HttpSettings,
+}
+
+impl HttpSettings {
+    /// Reads the settings from the process environment alone (the `BBWS_…` variables).
+    ///
+    /// # Errors
+    /// [`SettingsError::Invalid`] when a variable holds something unusable.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        FromEnv::try_parse_from(std::iter::empty::<String>())
+            .map(|parsed| parsed.settings)
+            .map_err(|error| SettingsError::Invalid(error.to_string()))
+    }
+
+    /// Builds the state the router serves `app` with. In development mode without an
+    /// `--issuer`, a key pair is generated whose tokens name `--dev-issuer`, else
+    /// `default_dev_issuer` (the server uses its own `/dev` URL).
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming what is missing or unusable.
+    pub async fn state(&self, app: Arc<OrderApp>, default_dev_issuer: &str) -> Result<HttpState, SettingsError> {
+        let (auth, dev) = self.authentication(default_dev_issuer).await?;
+        let cursor_key = match (&self.cursor_key, self.dev) {
+            (Some(key), _) => key.as_bytes().to_vec(),
+            (None, true) => {
+                let mut key = vec![0; 32];
+                rand::rngs::OsRng.fill_bytes(&mut key);
+                key
+            }
+            (None, false) => return Err(SettingsError::Missing("--cursor-key (BBWS_CURSOR_KEY)")),
+        };
+        let cursors = CursorSigner::new(&cursor_key)
+            .map_err(|_| SettingsError::Invalid("--cursor-key (BBWS_CURSOR_KEY) must be at least 32 bytes".into()))?;
+        let mut allowed = if self.payfast_allow.is_empty() {
+            PAYFAST_NETWORKS
+                .iter()
+                .map(|net| net.parse())
+                .collect::<Result<Vec<IpNet>, _>>()
+                .map_err(|error| SettingsError::Invalid(format!("PayFast networks: {error}")))?
+        } else {
+            self.payfast_allow.clone()
+        };
+        if self.dev {
+            allowed.extend(["127.0.0.0/8", "::1"].iter().filter_map(|net| net.parse::<IpNet>().ok()));
+        }
+        let itn = PayfastVerifier::new(PayfastConfig {
+            merchant_id: self.payfast_merchant_id.clone(),
+            passphrase: self.payfast_passphrase.clone(),
+            allowed_sources: allowed,
+        });
+        Ok(HttpState {
+            app,
+            auth,
+            cursors,
+            itn: Arc::new(itn),
+            keys: IdempotencyKeys::new(self.idempotency_keys),
+            dev,
+            body_limit: self.body_limit,
+        })
+    }
+
+    async fn authentication(
+        &self,
+        default_dev_issuer: &str,
+    ) -> Result<(Arc<Authenticator>, Option<Arc<DevIssuer>>), SettingsError> {
+        if self.dev && self.issuer.is_none() {
+            let issuer = self.dev_issuer.clone().unwrap_or_else(|| default_dev_issuer.to_owned());
+            // RSA key generation takes a moment: keep it off the async workers.
+            let issuer = tokio::task::spawn_blocking(move || DevIssuer::generate(issuer, "bbws-dev"))
+                .await
+                .map_err(|error| SettingsError::Invalid(format!("generating the development key: {error}")))??;
+            warn!("development mode: anyone who can reach /dev/token can mint any principal");
+            let auth = Arc::new(Authenticator::new(issuer.auth_config(), JwksSource::Static(issuer.jwks())));
+            return Ok((auth, Some(Arc::new(issuer))));
+        }
+        let issuer = self.issuer.clone().ok_or(SettingsError::Missing("--issuer (BBWS_ISSUER)"))?;
+        let first_client = self.client_ids.first().ok_or(SettingsError::Missing("--client-id (BBWS_CLIENT_IDS)"))?;
+        let mut config = AuthConfig::new(issuer, first_client.clone());
+        config.client_ids.extend(self.client_ids.iter().cloned());
+        config.tenant_claim.clone_from(&self.tenant_claim);
+        config.staff_group.clone_from(&self.staff_group);
+        config.service_clients = service_clients(&self.service_clients)?;
+        let source = match (&self.jwks_url, &self.jwks_file) {
+            (Some(url), _) => JwksSource::Url(url.clone()),
+            (None, Some(path)) => JwksSource::File(path.clone()),
+            (None, None) => {
+                return Err(SettingsError::Missing("--jwks-url or --jwks-file (BBWS_JWKS_URL, BBWS_JWKS_FILE)"));
+            }
+        };
+        Ok((Arc::new(Authenticator::new(config, source)), None))
+    }
+}
+
+fn service_clients(pairs: &[String]) -> Result<HashMap<String, Service>, SettingsError> {
+    pairs
+        .iter()
+        .map(|pair| {
+            let invalid =
+                |reason: String| SettingsError::Invalid(format!("--service-client (BBWS_SERVICE_CLIENTS): {reason}"));
+            let (service, client) = pair.split_once('=').ok_or_else(|| invalid("takes SERVICE=CLIENT_ID".into()))?;
+            let service = match service {
+                "payment" => Service::Payment,
+                "provisioning" => Service::Provisioning,
+                "cart" => Service::Cart,
+                other => return Err(invalid(format!("unknown service {other:?}"))),
+            };
+            Ok((client.to_owned(), service))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> HttpSettings {
+        FromEnv::try_parse_from(args).unwrap().settings
+    }
+
+    #[tokio::test]
+    async fn development_mode_needs_nothing_else() {
+        let settings = parse(&["--dev", "--dev-issuer", "http://here/dev"]);
+        let stack = crate::memory::InMemoryStack::new(crate::memory::StackOptions::wall_clock()).unwrap();
+        let state = settings.state(stack.app.clone(), "unused").await.unwrap();
+        assert_eq!(state.dev.as_ref().map(|dev| dev.issuer().to_owned()).as_deref(), Some("http://here/dev"));
+        assert_eq!(state.body_limit, DEFAULT_BODY_LIMIT);
+    }
+
+    #[tokio::test]
+    async fn outside_development_mode_the_issuer_clients_keys_and_cursor_key_are_required() {
+        let stack = crate::memory::InMemoryStack::new(crate::memory::StackOptions::wall_clock()).unwrap();
+        let app = || stack.app.clone();
+        let error = |args: &[&str]| {
+            let settings = parse(args);
+            let app = app();
+            async move { settings.state(app, "unused").await.err().map(|e| e.to_string()).unwrap_or_default() }
+        };
+        assert!(error(&[]).await.starts_with("--issuer"));
+        assert!(error(&["--issuer", "https://idp"]).await.starts_with("--client-id"));
+        assert!(error(&["--issuer", "https://idp", "--client-id", "c1"]).await.starts_with("--jwks-url"));
+        let base = ["--issuer", "https://idp", "--client-id", "c1", "--jwks-url", "https://idp/jwks"];
+        assert!(error(&base).await.starts_with("--cursor-key"));
+        let short = [&base[..], &["--cursor-key", "short"]].concat();
+        assert!(error(&short).await.contains("at least 32 bytes"));
+        let key = "k".repeat(32);
+        let bad_service = [&base[..], &["--cursor-key", &key, "--service-client", "bank=c9"]].concat();
+        assert!(error(&bad_service).await.contains("unknown service"));
+        let good = [&base[..], &["--cursor-key", &key, "--service-client", "payment=c2"]].concat();
+        let state = parse(&good).state(app(), "unused").await.unwrap();
+        assert!(state.dev.is_none());
+        assert_eq!(state.auth.config().service_clients.get("c2"), Some(&Service::Payment));
+    }
+}

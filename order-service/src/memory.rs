@@ -1,0 +1,195 @@
+//! The whole application wired to in-memory adapters: zero set-up, no network.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapters_documents::{PdfRenderer, TemplateRenderer};
+use adapters_memory::{
+    ManualClock, MemoryCampaignCatalog, MemoryCartGateway, MemoryDocumentStore, MemoryEffectLog, MemoryEventBus,
+    MemoryInvoiceNumbers, MemoryMailbox, MemoryQueue, MemoryStore, MemoryTemplateSource, MemoryTenantDirectory,
+    QueueConfig, SequentialIds,
+};
+use adapters_system::{AesGcmCipher, CipherKey, SystemClock};
+use chrono::{DateTime, Utc};
+use order_app::{AppConfig, OrderApp, Ports, Processor, RunReport, Runner, Subscription};
+use order_domain::{
+    CartId, CartSnapshot, Currency, Description, Email, ExpiryPolicy, Money, OrderLine, PricingRules, Quantity, Sku,
+    VatNumber,
+};
+use order_ports::{Clock, EventQueue, PerProcessor, PortError, ProcessorKind, Supplier};
+
+/// How to build a stack.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// What the manual clock reads at the start.
+    pub start: DateTime<Utc>,
+    /// Each queue's retry budget (receives before the dead-letter queue).
+    pub max_receive_count: u32,
+    /// Events handled at once per processor.
+    pub concurrency: usize,
+    /// When set, the application reads the system clock (a long-running server) and the
+    /// stack's manual clock is not consulted.
+    pub wall_clock: bool,
+}
+
+impl StackOptions {
+    /// A stack whose clock starts at `start`, with 4 receives per message and 8 events at once
+    /// per processor.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        Self { start, max_receive_count: 4, concurrency: 8, wall_clock: false }
+    }
+
+    /// A stack on the system clock, for a server that runs for real.
+    pub fn wall_clock() -> Self {
+        Self { wall_clock: true, ..Self::starting_at(SystemClock.now()) }
+    }
+}
+
+/// The application and every in-memory adapter behind it, kept so that callers can seed
+/// carts and campaigns, move the clock, and inspect what was stored, sent and dead-lettered.
+pub struct InMemoryStack {
+    /// The application.
+    pub app: Arc<OrderApp>,
+    /// Orders, outbox and cart claims.
+    pub store: Arc<MemoryStore>,
+    /// Tenants.
+    pub tenants: Arc<MemoryTenantDirectory>,
+    /// The topic.
+    pub bus: Arc<MemoryEventBus>,
+    /// The four queues, one per processor.
+    pub queues: PerProcessor<Arc<MemoryQueue>>,
+    /// The cart service.
+    pub carts: Arc<MemoryCartGateway>,
+    /// Campaign rules.
+    pub campaigns: Arc<MemoryCampaignCatalog>,
+    /// Stored invoices and receipts.
+    pub documents: Arc<MemoryDocumentStore>,
+    /// Sent emails.
+    pub mailbox: Arc<MemoryMailbox>,
+    /// Template overrides.
+    pub templates: Arc<MemoryTemplateSource>,
+    /// The clock.
+    pub clock: Arc<ManualClock>,
+    options: StackOptions,
+}
+
+/// The seller on the stack's invoices.
+///
+/// # Panics
+/// Never: the VAT number is a valid literal.
+pub fn demo_supplier() -> Supplier {
+    Supplier {
+        id: "bbws".into(),
+        name: "Big Beard Web Solutions (Pty) Ltd".into(),
+        address: vec!["1 Bree Street".into(), "Cape Town".into(), "8001".into()],
+        vat_number: VatNumber::parse("4123456789").ok(),
+        email: Some("accounts@bbws.example".into()),
+    }
+}
+
+/// The stack's application configuration.
+///
+/// # Errors
+/// When the staff address is invalid (it is a literal, so never).
+pub fn demo_config() -> Result<AppConfig, PortError> {
+    Ok(AppConfig {
+        pricing: PricingRules::south_africa(),
+        expiry: ExpiryPolicy::default(),
+        supplier: demo_supplier(),
+        portal_url: "https://portal.bbws.example".into(),
+        staff_console_url: "https://staff.bbws.example".into(),
+        staff_emails: vec![Email::parse("orders@bbws.example").map_err(|e| PortError::InvalidData(e.to_string()))?],
+        recording_grace: Duration::from_secs(30),
+        effect_lease: Duration::from_mins(1),
+    })
+}
+
+/// Seeds the demo carts `cart_demo_1` … `cart_demo_9` (a hosting plan, a domain or a
+/// certificate, and a mailbox) for development mode.
+///
+/// # Errors
+/// Never: the carts are literals.
+pub fn seed_demo_carts(carts: &MemoryCartGateway) -> Result<(), PortError> {
+    let invalid = |e: &dyn std::fmt::Display| PortError::InvalidData(e.to_string());
+    let line = |sku: &str, price: &str, quantity: u32| -> Result<OrderLine, PortError> {
+        OrderLine::new(
+            Sku::parse(sku).map_err(|e| invalid(&e))?,
+            Description::parse(format!("Product {sku}")).map_err(|e| invalid(&e))?,
+            Quantity::new(quantity).map_err(|e| invalid(&e))?,
+            Money::parse(price, Currency::ZAR).map_err(|e| invalid(&e))?,
+        )
+        .map_err(|e| invalid(&e))
+    };
+    let products = [("HOSTING-PRO", "575.00", 2), ("DOMAIN-COZA", "199.00", 1), ("SSL-BASIC", "349.99", 1)];
+    for n in 1..=9 {
+        let (sku, price, quantity) = products[n % products.len()];
+        let cart = CartId::parse(format!("cart_demo_{n}")).map_err(|e| invalid(&e))?;
+        let lines = vec![line(sku, price, quantity)?, line("EMAIL-PRO", "89.00", 1)?];
+        carts.add_cart(CartSnapshot::new(cart, lines).map_err(|e| invalid(&e))?);
+    }
+    Ok(())
+}
+
+impl InMemoryStack {
+    /// Wires the application to fresh in-memory adapters.
+    ///
+    /// # Errors
+    /// When the renderers cannot load their built-in fonts or templates.
+    pub fn new(options: StackOptions) -> Result<Self, PortError> {
+        // A fixed demo key: in-memory data never outlives the process.
+        let cipher = Arc::new(AesGcmCipher::new(&CipherKey::from_bytes([7; 32])));
+        let store = Arc::new(MemoryStore::new(cipher));
+        let tenants = Arc::new(MemoryTenantDirectory::new());
+        let bus = Arc::new(MemoryEventBus::new());
+        let config = QueueConfig::with_max_receive_count(options.max_receive_count);
+        let queues = PerProcessor::from_fn(|kind| bus.subscribe(kind.name(), config));
+        let carts = Arc::new(MemoryCartGateway::new());
+        let campaigns = Arc::new(MemoryCampaignCatalog::new());
+        let documents = Arc::new(MemoryDocumentStore::new());
+        let mailbox = Arc::new(MemoryMailbox::new());
+        let templates = Arc::new(MemoryTemplateSource::new());
+        let clock = Arc::new(ManualClock::new(options.start));
+        let ports = Ports {
+            orders: store.clone(),
+            claims: store.clone(),
+            tenants: tenants.clone(),
+            publisher: bus.clone(),
+            carts: carts.clone(),
+            campaigns: campaigns.clone(),
+            documents: documents.clone(),
+            renderer: Arc::new(PdfRenderer::new()?),
+            invoice_numbers: Arc::new(MemoryInvoiceNumbers::new()),
+            mailer: mailbox.clone(),
+            emails: Arc::new(TemplateRenderer::new(templates.clone())?),
+            effects: Arc::new(MemoryEffectLog::new()),
+            clock: if options.wall_clock { Arc::new(SystemClock) } else { clock.clone() },
+            ids: Arc::new(SequentialIds::new()),
+        };
+        let app = OrderApp::new(ports, demo_config()?);
+        Ok(Self { app, store, tenants, bus, queues, carts, campaigns, documents, mailbox, templates, clock, options })
+    }
+
+    /// The four processors on the stack's application.
+    pub fn processors(&self) -> PerProcessor<Arc<dyn Processor>> {
+        self.app.processors()
+    }
+
+    /// A runner over the given processors, each on its own kind's queue.
+    pub fn runner_with(&self, processors: PerProcessor<Arc<dyn Processor>>) -> Runner {
+        let queues = self.queues.map(|_, queue| queue.clone() as Arc<dyn EventQueue>);
+        Runner::new(Subscription::per_processor(processors, &queues, &PerProcessor::all(self.options.concurrency)))
+    }
+
+    /// Runs the four processors until every queue is empty.
+    ///
+    /// # Errors
+    /// Never for in-memory queues; kept for the shape of the runner.
+    pub async fn drain(&self) -> Result<RunReport, PortError> {
+        self.runner_with(self.processors()).run_until_drained().await
+    }
+
+    /// The queue of a processor.
+    pub fn queue(&self, kind: ProcessorKind) -> &Arc<MemoryQueue> {
+        self.queues.get(kind)
+    }
+}

@@ -1,0 +1,157 @@
+//! Payment confirmation: the payment service's JSON and verified PayFast notifications.
+
+use adapters_http::payfast::signature;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{MERCHANT_ID, Options, PASSPHRASE, Server, customer, mint, problem, server, server_with};
+
+/// PayFast's fields for a payment of `amount` for `order`, signed with `passphrase`.
+fn itn(order: &str, payment: &str, amount: &str, passphrase: &str) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = [
+        ("m_payment_id", order),
+        ("pf_payment_id", payment),
+        ("payment_status", "COMPLETE"),
+        ("item_name", "BBWS order & hosting"),
+        ("amount_gross", amount),
+        ("amount_fee", "-31.03"),
+        ("amount_net", "1317.97"),
+        ("name_first", "Thandi"),
+        ("email_address", "thandi@acme.co.za"),
+        ("merchant_id", MERCHANT_ID),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let signature = signature(&fields, Some(passphrase));
+    fields.push(("signature".into(), signature));
+    fields
+}
+
+fn resign(fields: &mut Vec<(String, String)>) {
+    fields.retain(|(k, _)| k != "signature");
+    let signature = signature(fields, Some(PASSPHRASE));
+    fields.push(("signature".into(), signature));
+}
+
+async fn post_itn(server: &Server, order: &str, fields: &[(String, String)]) -> reqwest::Response {
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    server
+        .client
+        .post(server.url(&format!("/v1.0/orders/{order}/paymentconfirmation")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn awaiting_payment(server: &Server, cart: &str) -> String {
+    let id = server.recorded_order("tenant_acme", cart).await;
+    let moved = server
+        .put_json(&format!("/v1.0/orders/{id}"), &customer("tenant_acme"), None, &json!({"status": "PAYMENT_PENDING"}))
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    id
+}
+
+#[tokio::test]
+async fn a_valid_itn_pays_the_order_once() {
+    let server = server().await;
+    let id = awaiting_payment(&server, "cart_pf").await;
+    let fields = itn(&id, "1089250", "1349.00", PASSPHRASE);
+    let response = post_itn(&server, &id, &fields).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let ack: Value = response.json().await.unwrap();
+    assert_eq!(ack, json!({"orderId": id, "status": "PAID", "version": 3}));
+    let order = server.order(&id).await;
+    assert_eq!(order["payment"]["paymentId"], "1089250");
+    assert_eq!(order["payment"]["amount"]["amount"], "1349.00");
+
+    // PayFast retries: the same payment id changes nothing and is still 200.
+    let again = post_itn(&server, &id, &fields).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.json::<Value>().await.unwrap()["version"], 3);
+}
+
+#[tokio::test]
+async fn unverified_itns_are_refused_and_change_nothing() {
+    let server = server().await;
+    let id = awaiting_payment(&server, "cart_bad").await;
+    let other = awaiting_payment(&server, "cart_other").await;
+
+    let wrong_passphrase = itn(&id, "p1", "1349.00", "guessed");
+    let mut tampered = itn(&id, "p2", "1349.00", PASSPHRASE);
+    tampered.iter_mut().filter(|(k, _)| k == "amount_gross").for_each(|(_, v)| *v = "1.00".into());
+    let mut reordered = itn(&id, "p3", "1349.00", PASSPHRASE);
+    reordered.swap(0, 1);
+    let wrong_amount = itn(&id, "p4", "1348.99", PASSPHRASE);
+    let mut wrong_merchant = itn(&id, "p5", "1349.00", PASSPHRASE);
+    wrong_merchant.iter_mut().filter(|(k, _)| k == "merchant_id").for_each(|(_, v)| *v = "999".into());
+    resign(&mut wrong_merchant);
+    let mut not_complete = itn(&id, "p6", "1349.00", PASSPHRASE);
+    not_complete.iter_mut().filter(|(k, _)| k == "payment_status").for_each(|(_, v)| *v = "CANCELLED".into());
+    resign(&mut not_complete);
+    let mut unsigned = itn(&id, "p7", "1349.00", PASSPHRASE);
+    unsigned.retain(|(k, _)| k != "signature");
+    let for_another_order = itn(&other, "p8", "1349.00", PASSPHRASE);
+
+    for (case, fields) in [
+        ("wrong passphrase", wrong_passphrase),
+        ("amount changed after signing", tampered),
+        ("fields reordered", reordered),
+        ("wrong amount", wrong_amount),
+        ("wrong merchant", wrong_merchant),
+        ("not COMPLETE", not_complete),
+        ("unsigned", unsigned),
+        ("another order's notification", for_another_order),
+    ] {
+        let response = post_itn(&server, &id, &fields).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{case}");
+        problem(response, StatusCode::BAD_REQUEST, "itn-refused").await;
+    }
+    for order in [&id, &other] {
+        let order = server.order(order).await;
+        assert_eq!(order["status"], "PAYMENT_PENDING");
+        assert_eq!(order["version"], 2);
+        assert!(order.get("payment").is_none());
+    }
+}
+
+#[tokio::test]
+async fn an_itn_from_an_unknown_source_is_refused() {
+    let server = server_with(Options { payfast_allow: vec!["197.97.145.144/28"], ..Options::default() }).await;
+    let id = awaiting_payment(&server, "cart_src").await;
+    let response = post_itn(&server, &id, &itn(&id, "p1", "1349.00", PASSPHRASE)).await;
+    problem(response, StatusCode::FORBIDDEN, "itn-refused").await;
+    assert_eq!(server.order(&id).await["status"], "PAYMENT_PENDING");
+}
+
+#[tokio::test]
+async fn the_payment_service_confirms_with_json() {
+    let server = server().await;
+    let id = server.recorded_order("tenant_acme", "cart_json").await;
+    let path = format!("/v1.0/orders/{id}/paymentconfirmation");
+    let body =
+        |payment: &str, amount: &str| json!({"paymentId": payment, "amount": {"amount": amount, "currency": "ZAR"}});
+
+    let customer_attempt = server.post_json(&path, Some(&customer("tenant_acme")), &body("pay_1", "1349.00")).await;
+    problem(customer_attempt, StatusCode::FORBIDDEN, "not-permitted").await;
+    let anonymous = server.post_json(&path, None, &body("pay_1", "1349.00")).await;
+    problem(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let payments = mint("payment", None);
+    let short = server.post_json(&path, Some(&payments), &body("pay_1", "1300.00")).await;
+    problem(short, StatusCode::UNPROCESSABLE_ENTITY, "amount-mismatch").await;
+    assert_eq!(server.order(&id).await["status"], "PENDING");
+
+    let paid = server.post_json(&path, Some(&payments), &body("pay_1", "1349.00")).await;
+    assert_eq!(paid.status(), StatusCode::OK);
+    assert_eq!(paid.json::<Value>().await.unwrap()["status"], "PAID");
+    let repeated = server.post_json(&path, Some(&payments), &body("pay_1", "1349.00")).await;
+    assert_eq!(repeated.status(), StatusCode::OK);
+    let second = server.post_json(&path, Some(&payments), &body("pay_2", "1349.00")).await;
+    problem(second, StatusCode::CONFLICT, "double-payment").await;
+    let order = server.order(&id).await;
+    assert_eq!(order["payment"]["paymentId"], "pay_1");
+    assert_eq!(order["history"].as_array().unwrap().len(), 2, "PENDING → PAYMENT_PENDING → PAID");
+}

@@ -1,0 +1,178 @@
+//! The worker on moto's SQS with the whole application behind it: a shutdown while a batch is
+//! in flight loses no order, and the real `worker` binary stops cleanly on SIGTERM. Each test
+//! provisions its own environment; outcomes are read raw from SQS and DynamoDB.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use order_app::{Processor, Subscription};
+use order_domain::OrderId;
+use order_ports::{EventQueue, PerProcessor};
+use order_service::aws_host::variable_suffix;
+use order_service::worker::{Worker, WorkerOptions};
+
+use crate::pipeline::{Env, KEY, customer, depth, endpoint, fresh, orders_table, request, tenant};
+use crate::support::Delayed;
+
+const ORDERS: usize = 8;
+
+/// Accepts `ORDERS` orders: each ORDER_CREATED is on all four queues.
+async fn accept_orders(env: &Env) -> Vec<OrderId> {
+    let mut ids = Vec::new();
+    for n in 0..ORDERS {
+        let request = request(&env.stack, &format!("cart_{n}"), "thandi@example.co.za");
+        let outcome =
+            env.stack.app.create_for_tenant(&customer("tenant_acme"), &tenant("tenant_acme"), request, None).await;
+        ids.push(outcome.unwrap().order_id);
+    }
+    ids
+}
+
+/// The ids of the orders in the orders table.
+async fn recorded(env: &Env) -> Vec<String> {
+    let mut ids: Vec<String> =
+        orders_table(env).await.keys().filter_map(|(_, sk)| sk.strip_prefix("ORDER#").map(str::to_owned)).collect();
+    ids.sort();
+    ids
+}
+
+/// Every order recorded, every queue and dead-letter queue empty (raw SQS counts).
+async fn assert_all_recorded_nothing_dead(env: &Env, ids: &[OrderId]) {
+    let mut expected: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    expected.sort();
+    assert_eq!(recorded(env).await, expected, "every order is recorded");
+    for (which, queue) in env.resources.queues.iter() {
+        assert_eq!(depth(env, &queue.url).await, (0, 0), "{which} queue is empty");
+        assert_eq!(depth(env, &queue.dead_letter_url).await, (0, 0), "{which} dead-letter queue is empty");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_while_a_batch_is_in_flight_loses_no_order() {
+    let env = fresh().await;
+    let ids = accept_orders(&env).await;
+
+    // The record writer is slowed so that the shutdown finds its first batch in flight.
+    let mut processors = env.stack.processors();
+    let records = Delayed::new(processors.record_writer.clone(), Duration::from_millis(700));
+    processors.record_writer = records.clone() as Arc<dyn Processor>;
+    let concurrency = PerProcessor { record_writer: 2, invoice_writer: 10, internal_notifier: 5, customer_notifier: 5 };
+    let queues = env.stack.adapters.queues.map(|_, queue| queue.clone() as Arc<dyn EventQueue>);
+    let subs = Subscription::per_processor(processors, &queues, &concurrency);
+    let options =
+        WorkerOptions { wait: Duration::from_secs(1), retry_delay: Duration::ZERO, ..WorkerOptions::default() };
+    let shutdown = {
+        let records = records.clone();
+        async move { records.wait_started(2).await }
+    };
+    let report = Worker::new(subs, options).run(shutdown).await;
+
+    let counts = report.processors["record-writer"];
+    assert_eq!(records.started(), counts.handled, "the batch in flight was finished: {report:?}");
+    assert!(counts.handled >= 2 && counts.handled < ORDERS, "stopped mid-way: {report:?}");
+    assert_eq!((counts.failed, counts.abandoned), (0, 0), "{report:?}");
+    assert_eq!(recorded(&env).await.len(), counts.handled, "each handled event recorded its order");
+    for (which, queue) in env.resources.queues.iter() {
+        let (visible, hidden) = depth(&env, &queue.url).await;
+        let handled = report.processors[which.name()].handled;
+        assert_eq!(hidden, 0, "{which}: nothing left hidden after the shutdown ({report:?})");
+        assert_eq!(
+            usize::try_from(visible).unwrap() + handled,
+            ORDERS,
+            "{which}: handled + waiting = sent ({report:?})"
+        );
+        assert_eq!(depth(&env, &queue.dead_letter_url).await, (0, 0), "{which}: nothing dead");
+    }
+
+    // A second run takes the rest.
+    env.stack.drain().await.unwrap();
+    assert_all_recorded_nothing_dead(&env, &ids).await;
+}
+
+/// The child's output lines, collected as they come.
+fn collect_output(child: &mut Child) -> Arc<Mutex<String>> {
+    let log = Arc::new(Mutex::new(String::new()));
+    let pipes: Vec<Box<dyn std::io::Read + Send>> =
+        vec![Box::new(child.stdout.take().unwrap()), Box::new(child.stderr.take().unwrap())];
+    for pipe in pipes {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+    }
+    log
+}
+
+async fn wait_for(what: &str, timeout: Duration, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_binary_finishes_its_work_and_exits_on_sigterm() {
+    let env = fresh().await;
+    let ids = accept_orders(&env).await;
+
+    let resources = &env.resources;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_worker"));
+    command
+        .env_clear()
+        .env("RUST_LOG", "info")
+        .env("BBWS_AWS_ENDPOINT", endpoint())
+        .env("BBWS_FIELD_KEY", hex::encode(KEY))
+        .env("BBWS_ORDERS_TABLE", &resources.orders_table)
+        .env("BBWS_TENANTS_TABLE", &resources.tenants_table)
+        .env("BBWS_DOCUMENTS_BUCKET", &resources.documents_bucket)
+        .env("BBWS_TEMPLATES_BUCKET", &resources.templates_bucket)
+        .env("BBWS_SENDER", &resources.sender)
+        .env("BBWS_TOPIC_ARN", &resources.topic_arn)
+        .env("BBWS_WORKER_POLL_WAIT_SECS", "1")
+        .env("BBWS_WORKER_RETRY_DELAY_SECS", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (which, queue) in resources.queues.iter() {
+        let suffix = variable_suffix(which);
+        command.env(format!("BBWS_QUEUE_URL_{suffix}"), &queue.url);
+        command.env(format!("BBWS_DLQ_URL_{suffix}"), &queue.dead_letter_url);
+    }
+    let mut child = command.spawn().unwrap();
+    let log = collect_output(&mut child);
+
+    // SIGTERM as soon as the first order is recorded: the worker is busy then.
+    wait_for("the first recorded order", Duration::from_mins(1), async || !recorded(&env).await.is_empty()).await;
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the worker did not stop within 30 s of SIGTERM:\n{}", log.lock().unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    std::thread::sleep(Duration::from_millis(100)); // the output threads catch up
+    let log = log.lock().unwrap().clone();
+    assert!(exit.success(), "exit {exit:?}:\n{log}");
+    for expected in ["worker started", "SIGTERM received", "shutting down", "processor stopped", "worker stopped"] {
+        assert!(log.contains(expected), "{expected:?} is missing from the log:\n{log}");
+    }
+    for (which, queue) in env.resources.queues.iter() {
+        assert_eq!(depth(&env, &queue.url).await.1, 0, "{which}: nothing left hidden after the exit\n{log}");
+    }
+
+    // Whatever the worker left is still there: a second run takes it.
+    env.stack.drain().await.unwrap();
+    assert_all_recorded_nothing_dead(&env, &ids).await;
+}

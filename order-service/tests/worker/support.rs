@@ -1,0 +1,252 @@
+//! Test processors and queues for driving the worker into its shutdown paths.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use order_app::{AppError, Processor};
+use order_domain::{EventEnvelope, OrderEvent};
+use order_ports::{DeadLetter, Delivery, EventQueue, PortResult, ProcessorKind};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+/// `count` distinct ORDER_CREATED events (message ids 1…count).
+pub fn events(count: u128) -> Vec<EventEnvelope> {
+    let (order, now) = order_domain::testing::pending_order();
+    (1..=count)
+        .map(|n| EventEnvelope::new(Uuid::from_u128(n), now, OrderEvent::OrderCreated(order.created_event())))
+        .collect()
+}
+
+/// What a [`Probe`] does with each event.
+#[derive(Debug, Clone, Copy)]
+pub enum Behaviour {
+    /// Succeeds after the delay.
+    Slow(Duration),
+    /// Never finishes.
+    Hang,
+    /// Fails the first attempt at each event, then succeeds.
+    FailOnce,
+}
+
+/// A processor that records every event it finished, counts the events it started and wakes
+/// waiters at each start.
+pub struct Probe {
+    pub kind: ProcessorKind,
+    behaviour: Behaviour,
+    started: AtomicUsize,
+    pub start: Notify,
+    attempts: Mutex<BTreeMap<Uuid, usize>>,
+    handled: Mutex<Vec<Uuid>>,
+}
+
+impl Probe {
+    pub fn new(kind: ProcessorKind, behaviour: Behaviour) -> Arc<Self> {
+        Arc::new(Self {
+            kind,
+            behaviour,
+            started: AtomicUsize::new(0),
+            start: Notify::new(),
+            attempts: Mutex::new(BTreeMap::new()),
+            handled: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn started(&self) -> usize {
+        self.started.load(Ordering::SeqCst)
+    }
+
+    /// The message ids handled successfully, in completion order.
+    pub fn handled(&self) -> Vec<Uuid> {
+        self.handled.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `count` events have started.
+    pub async fn wait_started(&self, count: usize) {
+        loop {
+            let notified = self.start.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.started() >= count {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+#[async_trait]
+impl Processor for Probe {
+    fn kind(&self) -> ProcessorKind {
+        self.kind
+    }
+
+    async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError> {
+        self.started.fetch_add(1, Ordering::SeqCst);
+        self.start.notify_waiters();
+        let attempt = {
+            let mut attempts = self.attempts.lock().unwrap();
+            let attempt = attempts.entry(event.message_id).or_default();
+            *attempt += 1;
+            *attempt
+        };
+        match self.behaviour {
+            Behaviour::Slow(delay) => tokio::time::sleep(delay).await,
+            Behaviour::Hang => std::future::pending::<()>().await,
+            Behaviour::FailOnce if attempt == 1 => {
+                return Err(AppError::Busy("the first attempt at each event fails"));
+            }
+            Behaviour::FailOnce => {}
+        }
+        self.handled.lock().unwrap().push(event.message_id);
+        Ok(())
+    }
+}
+
+/// A queue whose first non-empty receive holds its messages for `hold` before returning them,
+/// announcing through `holding` that it does: a receive in progress when the shutdown comes.
+pub struct HoldingQueue<Q> {
+    pub inner: Arc<Q>,
+    hold: Duration,
+    held: AtomicBool,
+    pub holding: Notify,
+}
+
+impl<Q> HoldingQueue<Q> {
+    pub fn new(inner: Arc<Q>, hold: Duration) -> Arc<Self> {
+        Arc::new(Self { inner, hold, held: AtomicBool::new(false), holding: Notify::new() })
+    }
+}
+
+#[async_trait]
+impl<Q: EventQueue> EventQueue for HoldingQueue<Q> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    async fn receive(&self, max: usize, wait: Duration) -> PortResult<Vec<Delivery>> {
+        let deliveries = self.inner.receive(max, wait).await?;
+        if !deliveries.is_empty() && !self.held.swap(true, Ordering::SeqCst) {
+            self.holding.notify_one();
+            tokio::time::sleep(self.hold).await;
+        }
+        Ok(deliveries)
+    }
+
+    async fn ack(&self, receipt: &str) -> PortResult<()> {
+        self.inner.ack(receipt).await
+    }
+
+    async fn release(&self, receipt: &str, delay: Duration) -> PortResult<()> {
+        self.inner.release(receipt, delay).await
+    }
+
+    async fn dead_letters(&self, max: usize) -> PortResult<Vec<DeadLetter>> {
+        self.inner.dead_letters(max).await
+    }
+
+    async fn redrive(&self, max: usize) -> PortResult<usize> {
+        self.inner.redrive(max).await
+    }
+}
+
+/// No message handled twice.
+pub fn assert_unique(handled: &[Uuid]) {
+    let mut sorted = handled.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), handled.len(), "a message was handled twice: {handled:?}");
+}
+
+/// A real processor behind a delay, counting the events it started: makes a batch stay in
+/// flight long enough for a shutdown to arrive during it (the moto scenarios).
+#[cfg(feature = "aws")]
+pub struct Delayed {
+    inner: Arc<dyn Processor>,
+    delay: Duration,
+    started: AtomicUsize,
+    start: Notify,
+}
+
+#[cfg(feature = "aws")]
+impl Delayed {
+    pub fn new(inner: Arc<dyn Processor>, delay: Duration) -> Arc<Self> {
+        Arc::new(Self { inner, delay, started: AtomicUsize::new(0), start: Notify::new() })
+    }
+
+    pub fn started(&self) -> usize {
+        self.started.load(Ordering::SeqCst)
+    }
+
+    /// Waits until at least `count` events have started.
+    pub async fn wait_started(&self, count: usize) {
+        loop {
+            let notified = self.start.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.started() >= count {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+#[cfg(feature = "aws")]
+#[async_trait]
+impl Processor for Delayed {
+    fn kind(&self) -> ProcessorKind {
+        self.inner.kind()
+    }
+
+    async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError> {
+        self.started.fetch_add(1, Ordering::SeqCst);
+        self.start.notify_waiters();
+        tokio::time::sleep(self.delay).await;
+        self.inner.handle(event).await
+    }
+}
+
+/// A queue whose first `failures` receives fail as an outage would.
+pub struct FlakyQueue<Q> {
+    pub inner: Arc<Q>,
+    failures: AtomicUsize,
+}
+
+impl<Q> FlakyQueue<Q> {
+    pub fn new(inner: Arc<Q>, failures: usize) -> Arc<Self> {
+        Arc::new(Self { inner, failures: AtomicUsize::new(failures) })
+    }
+}
+
+#[async_trait]
+impl<Q: EventQueue> EventQueue for FlakyQueue<Q> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    async fn receive(&self, max: usize, wait: Duration) -> PortResult<Vec<Delivery>> {
+        if self.failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(order_ports::PortError::transient("the queue is unreachable"));
+        }
+        self.inner.receive(max, wait).await
+    }
+
+    async fn ack(&self, receipt: &str) -> PortResult<()> {
+        self.inner.ack(receipt).await
+    }
+
+    async fn release(&self, receipt: &str, delay: Duration) -> PortResult<()> {
+        self.inner.release(receipt, delay).await
+    }
+
+    async fn dead_letters(&self, max: usize) -> PortResult<Vec<DeadLetter>> {
+        self.inner.dead_letters(max).await
+    }
+
+    async fn redrive(&self, max: usize) -> PortResult<usize> {
+        self.inner.redrive(max).await
+    }
+}
