@@ -17,6 +17,7 @@
 //!   from the outputs of a stack deployed from `deploy/template.yaml`.
 //! - `worker`: the queue worker loop (bounded concurrency per processor, graceful shutdown).
 //! - `lambda` (feature `lambda`): the Lambda functions' start-up from their environment.
+//! - [`cli`] (feature `http`): the operator's command line `bbws` (`dlq` and `local` with `aws`).
 //!
 //! ## Binaries
 //! | binary | feature | what it runs |
@@ -29,6 +30,8 @@
 pub mod memory;
 pub mod worker;
 
+#[cfg(feature = "http")]
+pub mod cli;
 #[cfg(feature = "http")]
 pub mod http_settings;
 #[cfg(feature = "http")]

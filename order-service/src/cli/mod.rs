@@ -1,4 +1,5 @@
-//! `bbws`, the operator's command line for BBWS Order Management.
+//! The operator's command line `bbws` (feature `http`); `src/bin/bbws.rs` parses [`Cli`] and
+//! calls [`run`].
 //!
 //! - `orders create|get|list|cancel|pay`: through the HTTP API, as a production operator
 //!   reaches the system (`--api`/`BBWS_API_URL`, bearer token `--token`/`BBWS_TOKEN`);
@@ -23,16 +24,16 @@ mod api;
 #[cfg(feature = "aws")]
 mod aws;
 
-use std::process::ExitCode;
+pub use self::api::CliError;
 
 use clap::{Args, Parser, Subcommand};
 
-use self::api::{Api, CliError};
+use self::api::Api;
 
 /// BBWS Order Management from the command line.
 #[derive(Debug, Parser)]
 #[command(name = "bbws", version, about)]
-struct Cli {
+pub struct Cli {
     /// Print JSON (the API's own bodies) instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -194,19 +195,13 @@ enum TokenCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn run(cli: Cli) -> Result<(), CliError> {
+/// Runs one parsed command line. `env` reads the `BBWS_…` variables of the AWS commands (the
+/// binary passes its process environment).
+///
+/// # Errors
+/// [`CliError`]: an API error (its problem+json title and detail), a transport or AWS failure,
+/// or unusable input; the binary prints it and exits with status 1.
+pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<(), CliError> {
     let api = Api::new(&cli.api, cli.token.clone(), cli.json);
     match cli.command {
         Command::Orders(command) => orders(&api, command).await,
@@ -214,9 +209,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             api.mint_token(&role, tenant.as_deref(), ttl_secs).await
         }
         #[cfg(feature = "aws")]
-        Command::Dlq(command) => aws::dlq(command, cli.json).await,
+        Command::Dlq(command) => aws::dlq(command, cli.json, env).await,
         #[cfg(feature = "aws")]
-        Command::Local(command) => aws::local(command, cli.json).await,
+        Command::Local(command) => aws::local(command, cli.json, env).await,
     }
 }
 

@@ -3,16 +3,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::aws_host::{AwsHostConfig, Resources, variable_suffix};
 use adapters_aws::{AwsClients, AwsResources, SqsEventQueue};
 use clap::{Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use order_ports::ProcessorKind;
 use order_ports::{DeadLetter, EventQueue};
-use order_service::aws_host::{AwsHostConfig, Resources, variable_suffix};
 use rand::RngCore;
 use serde_json::{Value, json};
 
-use crate::api::CliError;
+use super::api::CliError;
 
 /// The most dead letters one command looks at, per processor.
 const MOST: usize = 10_000;
@@ -80,8 +80,11 @@ fn aws_error(error: &dyn std::fmt::Display) -> CliError {
 }
 
 /// The chosen processors' queues, from the `BBWS_…` variables.
-async fn queues(only: Option<Which>) -> Result<Vec<(ProcessorKind, Arc<SqsEventQueue>)>, CliError> {
-    let config = AwsHostConfig::from_lookup(|name| std::env::var(name).ok()).map_err(|e| aws_error(&e))?;
+async fn queues(
+    only: Option<Which>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<(ProcessorKind, Arc<SqsEventQueue>)>, CliError> {
+    let config = AwsHostConfig::from_lookup(env).map_err(|e| aws_error(&e))?;
     let (clients, resources) = config.connect().await.map_err(|e| aws_error(&e))?;
     let chosen: Vec<ProcessorKind> = match only {
         Some(which) => vec![which.into()],
@@ -101,16 +104,21 @@ fn describe(letter: &DeadLetter) -> (String, String) {
 }
 
 /// `bbws dlq …`.
-pub async fn dlq(command: DlqCommand, json: bool) -> Result<(), CliError> {
+pub async fn dlq(command: DlqCommand, json: bool, env: &dyn Fn(&str) -> Option<String>) -> Result<(), CliError> {
     match command {
-        DlqCommand::List { processor, max } => list(processor, max, json).await,
-        DlqCommand::Redrive { processor, max } => redrive(processor, max, json).await,
+        DlqCommand::List { processor, max } => list(processor, max, json, env).await,
+        DlqCommand::Redrive { processor, max } => redrive(processor, max, json, env).await,
     }
 }
 
-async fn list(only: Option<Which>, max: usize, json: bool) -> Result<(), CliError> {
+async fn list(
+    only: Option<Which>,
+    max: usize,
+    json: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), CliError> {
     let mut report = Vec::new();
-    for (processor, queue) in queues(only).await? {
+    for (processor, queue) in queues(only, env).await? {
         let letters = queue.dead_letters(max).await.map_err(|e| aws_error(&e))?;
         report.push((processor, letters));
     }
@@ -142,9 +150,14 @@ async fn list(only: Option<Which>, max: usize, json: bool) -> Result<(), CliErro
     Ok(())
 }
 
-async fn redrive(only: Option<Which>, max: usize, json: bool) -> Result<(), CliError> {
+async fn redrive(
+    only: Option<Which>,
+    max: usize,
+    json: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), CliError> {
     let mut moved = Vec::new();
-    for (processor, queue) in queues(only).await? {
+    for (processor, queue) in queues(only, env).await? {
         let waiting = queue.dead_letters(max).await.map_err(|e| aws_error(&e))?.len();
         let bar = ProgressBar::new(waiting as u64).with_message(processor.name());
         bar.set_style(
@@ -180,20 +193,20 @@ async fn redrive(only: Option<Which>, max: usize, json: bool) -> Result<(), CliE
 }
 
 /// `bbws local …`.
-pub async fn local(command: LocalCommand, json: bool) -> Result<(), CliError> {
+pub async fn local(command: LocalCommand, json: bool, env: &dyn Fn(&str) -> Option<String>) -> Result<(), CliError> {
     let LocalCommand::Provision { environment } = command;
     let generated_key = {
         let mut key = [0_u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
         hex::encode(key)
     };
-    let field_key = std::env::var("BBWS_FIELD_KEY").ok().filter(|key| !key.trim().is_empty()).unwrap_or(generated_key);
+    let field_key = env("BBWS_FIELD_KEY").filter(|key| !key.trim().is_empty()).unwrap_or(generated_key);
     // The host configuration, told to provision, with the key a host will need.
     let config = AwsHostConfig::from_lookup(|name| match name {
         "BBWS_PROVISION" => Some("true".to_owned()),
         "BBWS_FIELD_KEY" => Some(field_key.clone()),
-        "BBWS_ENVIRONMENT" => environment.clone().or_else(|| std::env::var(name).ok()),
-        _ => std::env::var(name).ok(),
+        "BBWS_ENVIRONMENT" => environment.clone().or_else(|| env(name)),
+        _ => env(name),
     })
     .map_err(|e| aws_error(&e))?;
     if !matches!(config.resources, Resources::Provision(_)) {
