@@ -23,8 +23,16 @@ enum Role {
 
 fn role(package: &str) -> Role {
     match package {
-        "order-domain" | "order-ports" | "order-app" | "adapters-system" | "adapters-memory" | "adapters-aws"
-        | "adapters-documents" | "adapters-http" | "adapters-lambda" => Role::Library,
+        "order-domain"
+        | "order-ports"
+        | "order-app"
+        | "adapters-system"
+        | "adapters-memory"
+        | "adapters-aws"
+        | "adapters-documents"
+        | "adapters-cart-service"
+        | "adapters-http"
+        | "adapters-lambda" => Role::Library,
         "order-service" => Role::CompositionRoot,
         "bbws-examples" => Role::Examples,
         "bbws-benchmarks" => Role::Benchmarks,
