@@ -15,8 +15,7 @@ pub enum ConfigError {
     /// fragment.
     #[error("the cart service base URL {url:?} {problem}")]
     BaseUrl {
-        /// The value given (it never holds credentials: a URL with them is refused before it
-        /// is echoed, see `problem`).
+        /// The value given, or `<redacted>` when it carried credentials.
         url: String,
         /// What is wrong with it.
         problem: &'static str,

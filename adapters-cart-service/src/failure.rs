@@ -13,7 +13,10 @@ pub(crate) enum Failure {
     /// No complete answer within the per-request timeout.
     #[error("no answer within {0:?}")]
     Timeout(Duration, #[source] reqwest::Error),
-    /// The connection could not be made, broke, or the answer could not be read.
+    /// No connection could be made (refused, unreachable, TLS handshake failed).
+    #[error("could not connect")]
+    Connect(#[source] reqwest::Error),
+    /// The connection broke, or the answer could not be read.
     #[error("the request failed")]
     Transport(#[source] reqwest::Error),
     /// An answer the operation does not accept. `retry_after` is the server's `Retry-After`,
@@ -45,13 +48,19 @@ pub(crate) fn is_transient(status: StatusCode) -> bool {
 impl Failure {
     /// From a `reqwest` error on sending or reading.
     pub(crate) fn transport(error: reqwest::Error, timeout: Duration) -> Self {
-        if error.is_timeout() { Self::Timeout(timeout, error) } else { Self::Transport(error) }
+        if error.is_timeout() {
+            Self::Timeout(timeout, error)
+        } else if error.is_connect() {
+            Self::Connect(error)
+        } else {
+            Self::Transport(error)
+        }
     }
 
     /// `true` when the same request may succeed if sent again.
     pub(crate) fn is_retryable(&self) -> bool {
         match self {
-            Self::Timeout(..) | Self::Transport(_) => true,
+            Self::Timeout(..) | Self::Connect(_) | Self::Transport(_) => true,
             Self::Status { status, .. } => is_transient(*status),
             Self::NotFound | Self::TooLarge(_) => false,
         }

@@ -4,7 +4,7 @@
 //! [`CartGateway`](order_ports::CartGateway) port of BBWS Order Management. When a customer or a
 //! guest creates an order, the application fetches the cart's trusted, priced snapshot through
 //! this gateway; once the order is recorded, the record writer marks the cart inactive through
-//! it (DESIGN §2, §10 "Carts have owners").
+//! it (DESIGN §2).
 //!
 //! The crate is named for the system it talks to, as `adapters-aws` is: it is a driven adapter
 //! of one port and knows nothing of the application, the HTTP server or AWS. The in-memory

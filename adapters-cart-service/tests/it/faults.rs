@@ -180,7 +180,7 @@ async fn a_refused_connection_is_unavailable_quickly_after_bounded_retries() {
 
     let error = gateway.snapshot(&cart("cart_live")).await.unwrap_err();
 
-    assert_unavailable(&error, true, "the request failed");
+    assert_unavailable(&error, true, "could not connect");
     assert!(error.to_string().contains("3 attempts"), "{error}");
     assert!(error.source().and_then(|failure| failure.source()).is_some(), "the connection error is kept: {error:?}");
     assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
