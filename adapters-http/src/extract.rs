@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{
-    ConnectInfo, FromRef, FromRequest, FromRequestParts, OptionalFromRequestParts, Path, Query, Request,
+    ConnectInfo, FromRef, FromRequest, FromRequestParts, OptionalFromRequestParts, OriginalUri, Path, Query, Request,
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -300,5 +300,23 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| *peer)))
+    }
+}
+
+/// Where the routes are mounted: the prefix an embedder nested them under (empty at the root),
+/// so that the links an answer carries (`Location`) lead back through it.
+pub(crate) struct MountPrefix(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for MountPrefix {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // A nested router sees its own part of the path; axum keeps the whole as `OriginalUri`.
+        let prefix = parts
+            .extensions
+            .get::<OriginalUri>()
+            .and_then(|OriginalUri(original)| original.path().strip_suffix(parts.uri.path()))
+            .unwrap_or_default();
+        Ok(Self(prefix.trim_end_matches('/').to_owned()))
     }
 }

@@ -21,7 +21,7 @@ use super::dto::{
     PaymentConfirmationBody, UpdateOrderBody,
 };
 use super::extract::{
-    Authenticated, IdempotencyKey, IfMatch, JsonBody, OrderIdPath, Params, Peer, TenantIdPath, unreadable,
+    Authenticated, IdempotencyKey, IfMatch, JsonBody, MountPrefix, OrderIdPath, Params, Peer, TenantIdPath, unreadable,
     unsupported_media_type, version_tag,
 };
 use super::idempotency::KeyState;
@@ -87,52 +87,64 @@ fn order_response(status: StatusCode, order: &order_domain::Order) -> Response {
     responses(
         (status = 202, description = "Accepted", body = OrderAccepted,
          headers(("Location" = String, description = "The order"), ("Idempotent-Replayed" = Option<String>, description = "`true` on a replay"))),
+        (status = 400, description = "Malformed JSON, tenant id or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Another tenant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Same key in flight, cart already ordered or inactive", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body, or key reused with a different body", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Try again", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub(super) async fn create_tenant_order(
     State(state): State<HttpState>,
+    MountPrefix(prefix): MountPrefix,
     Authenticated(principal): Authenticated,
     TenantIdPath(tenant): TenantIdPath,
     key: Option<IdempotencyKey>,
     JsonBody(body): JsonBody<CreateOrderBody>,
 ) -> Answer {
-    create(&state, principal, Some(tenant), key, body).await
+    create(&state, &prefix, principal, Some(tenant), key, body).await
 }
 
 /// Create an order at guest checkout.
 ///
 /// No token needed; the tenant is resolved from the customer's email when the order is recorded.
+/// A token, when sent (the cart service sends one), must be valid.
 #[utoipa::path(
     post, path = "/v1.0/orders", tag = "orders",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = CreateOrderBody,
     responses(
-        (status = 202, description = "Accepted", body = OrderAccepted, headers(("Location" = String, description = "The order"))),
+        (status = 202, description = "Accepted", body = OrderAccepted,
+         headers(("Location" = String, description = "The order"), ("Idempotent-Replayed" = Option<String>, description = "`true` on a replay"))),
+        (status = 400, description = "Malformed JSON or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent and is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Same key in flight, cart already ordered or inactive", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body, or key reused with a different body", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Try again", body = Problem, content_type = "application/problem+json"),
-    )
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 pub(super) async fn create_guest_order(
     State(state): State<HttpState>,
+    MountPrefix(prefix): MountPrefix,
     // Credentials are optional here; when sent they must be valid (the cart service sends them).
     principal: Option<Authenticated>,
     key: Option<IdempotencyKey>,
     JsonBody(body): JsonBody<CreateOrderBody>,
 ) -> Answer {
     let principal = principal.map_or(Principal::Guest, |Authenticated(principal)| principal);
-    create(&state, principal, None, key, body).await
+    create(&state, &prefix, principal, None, key, body).await
 }
 
 async fn create(
     state: &HttpState,
+    prefix: &str,
     principal: Principal,
     tenant: Option<TenantId>,
     key: Option<IdempotencyKey>,
@@ -167,7 +179,7 @@ async fn create(
     if let Some(in_flight) = in_flight {
         in_flight.succeeded();
     }
-    let location = format!("/v1.0/orders/{}", outcome.order_id);
+    let location = format!("{prefix}/v1.0/orders/{}", outcome.order_id);
     Span::current().record("order_id", tracing::field::display(outcome.order_id));
     info!(order_id = %outcome.order_id, replayed = outcome.replayed, "create accepted");
     let mut response = (
@@ -198,6 +210,7 @@ async fn create(
         (status = 200, description = "The order", body = OrderView, headers(("ETag" = String, description = "The order's version"))),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found, or not recorded yet (with Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -219,6 +232,7 @@ pub(super) async fn get_order(
         (status = 400, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Another tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -259,20 +273,27 @@ pub(super) async fn list_orders(
 /// Change an order's status.
 ///
 /// Owners cancel and hand to payment; the provisioning service moves it through processing; staff
-/// and the payment service refund. `If-Match` with the order's ETag makes the change conditional.
+/// and the payment service refund. `If-Match` with the order's ETag makes the change conditional
+/// (RFC 9110 §13.1.1, strong comparison).
 #[utoipa::path(
     put, path = "/v1.0/orders/{orderId}", tag = "orders",
     params(
         ("orderId" = String, Path, description = "The order"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read; 412 if the order changed since"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read (or several, or `*`); 412 if none is the order's current ETag"),
     ),
     request_body = UpdateOrderBody,
     responses(
         (status = 200, description = "The order after the change", body = OrderView, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "Malformed JSON or If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted for this caller", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not possible in this status, or changed concurrently", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body or reason", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -291,8 +312,9 @@ pub(super) async fn update_order(
 /// Confirm a payment.
 ///
 /// Either the payment service's JSON (bearer token of the payment service) or a PayFast ITN
-/// (`application/x-www-form-urlencoded`, verified by source address, signature, merchant id, status and
-/// amount). Idempotent on the payment id. Anything unverified is refused and changes nothing.
+/// (`application/x-www-form-urlencoded`, verified by source address, signature, merchant id and
+/// status; its amount must equal the order total). Idempotent on the payment id. Anything
+/// unverified is refused and changes nothing.
 #[utoipa::path(
     post, path = "/v1.0/orders/{orderId}/paymentconfirmation", tag = "orders",
     params(("orderId" = String, Path, description = "The order")),
@@ -302,11 +324,15 @@ pub(super) async fn update_order(
     )),
     responses(
         (status = 200, description = "Recorded (or already recorded)", body = PaymentAcknowledged),
-        (status = 400, description = "ITN refused", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "ITN refused (unverified, or not the order total), or malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "JSON without a valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the payment service, or ITN from an unknown source", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Paid by another payment", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Amount does not match", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Neither JSON nor a form", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body, or the amount does not match the order total", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ())
 )]

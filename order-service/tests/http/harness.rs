@@ -71,10 +71,16 @@ pub(crate) async fn server_with(options: Options) -> Server {
     .with_idempotency_keys(IdempotencyKeys::new(1000))
     .with_body_limit(options.body_limit)
     .with_dev_issuer(ISSUER.clone());
+    start(stack, router(state)).await
+}
+
+/// Serves `app` (a whole router, or an embedder's app around the routes) over `stack` on an
+/// ephemeral loopback port.
+pub(crate) async fn start(stack: Stack, app: axum::Router) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address: SocketAddr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve(listener, router(state), async move {
+    tokio::spawn(serve(listener, app, async move {
         let _ = rx.await;
     }));
     Server { base: format!("http://{address}"), stack, client: reqwest::Client::new(), _shutdown: tx }
