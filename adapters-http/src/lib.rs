@@ -21,11 +21,11 @@
 //!   the embedder's identity provider decides who the caller is.
 //!
 //! ## Features
-//! - `dev-issuer`: [`DevIssuer`](auth::DevIssuer) (a key pair made at start-up that mints
-//!   tokens for any principal), [`HttpState::with_dev_issuer`] and the `/dev/*` routes. Only
-//!   development hosts enable it; without it none of these exist, so a production build cannot
-//!   mint tokens whatever its configuration says. `order-service` enables it through its
-//!   default feature `dev`; production builds use `--no-default-features`.
+//! - `dev-issuer`: `auth::DevIssuer` (a key pair made at start-up that mints tokens for any
+//!   principal), `HttpState::with_dev_issuer` and the `/dev/*` routes. Only development hosts
+//!   enable it; without it none of these exist, so a production build cannot mint tokens
+//!   whatever its configuration says. `order-service` enables it through its default feature
+//!   `dev`; production builds use `--no-default-features`.
 //!
 //! ## Layout
 //! - [`auth`]: the [`Authenticator`] port; Cognito JWTs verified against a JWKS as the default

@@ -11,7 +11,7 @@
 //!   rate-limited re-fetch on an unknown `kid`.
 //! - `verified`: the bounded memory of tokens that already passed verification.
 //! - [`cognito`]: Cognito's claims mapped to principals, and the [`CognitoAuthenticator`].
-//! - `dev` (feature `dev-issuer`): [`DevIssuer`], a key pair made at start-up that mints
+//! - `dev` (feature `dev-issuer`): `DevIssuer`, a key pair made at start-up that mints
 //!   tokens for any principal — development hosts and tests only.
 
 use axum::http::request::Parts;
