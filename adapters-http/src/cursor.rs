@@ -1,7 +1,7 @@
 //! Opaque page cursors, signed and bound to the tenant they were issued for.
 //!
 //! A cursor is `base64url(repository cursor) "." base64url(HMAC-SHA256(key, tenant ‖ 0 ‖ repository
-//! cursor))`. A cursor altered by a client, or issued for another tenant, fails the MAC and is
+//! cursor))` (base64url without padding: RFC 4648 §5; HMAC: RFC 2104). A cursor altered by a client, or issued for another tenant, fails the MAC and is
 //! refused before the repository sees it.
 
 use base64::Engine;

@@ -486,3 +486,31 @@ pub struct PayfastItnForm {
     /// MD5 signature over the other fields in order, with the passphrase.
     pub signature: String,
 }
+
+/// Who a development token is for: the body of `POST /dev/token`, which only a server built
+/// with the feature `dev-issuer` and started in development mode serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DevTokenRequest {
+    /// `customer`, `staff`, `payment`, `provisioning` or `cart`.
+    pub role: String,
+    /// The customer's tenant (customers only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// Lifetime in seconds, 1 to 86 400 (default 3600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_secs: Option<u64>,
+}
+
+/// A minted development token: the answer of `POST /dev/token` (shaped like an OAuth 2.0 token
+/// response, RFC 6749 §5.1, in camelCase).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevToken {
+    /// The bearer token.
+    pub access_token: String,
+    /// `Bearer`.
+    pub token_type: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+}

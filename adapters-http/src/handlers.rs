@@ -1,25 +1,28 @@
-//! The routes: parse, authenticate, call order-app, map the result.
+//! The routes: extract, call one use case, map the result. Every parsing and refusal rule lives
+//! in an extractor ([`crate::extract`]) or a DTO ([`crate::dto`]).
 
 use std::any::Any;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::rejection::RawFormRejection;
+use axum::extract::{FromRequest, RawForm, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use order_app::{CreateOutcome, Principal, Service};
-use order_domain::{OrderId, PaymentMethod, TenantId};
+use headers::{ContentType, HeaderMapExt};
+use order_app::{AppError, CreateOutcome, Principal, Service};
+use order_domain::{OrderError, OrderId, PaymentMethod, TenantId};
 use order_ports::ListQuery;
-use serde::de::DeserializeOwned;
 use tracing::{Span, info, warn};
 use utoipa::OpenApi;
 
-use super::auth::{AuthError, DevTokenRequest};
 use super::dto::{
     CreateOrderBody, Health, ListParams, OrderAccepted, OrderPageView, OrderView, PaymentAcknowledged,
     PaymentConfirmationBody, UpdateOrderBody,
+};
+use super::extract::{
+    Authenticated, IdempotencyKey, IfMatch, JsonBody, MountPrefix, OrderIdPath, Params, Peer, TenantIdPath, unreadable,
+    unsupported_media_type, version_tag,
 };
 use super::idempotency::KeyState;
 use super::payfast::ItnRefusal;
@@ -28,7 +31,7 @@ use super::{HttpState, IDEMPOTENT_REPLAYED};
 
 type Answer = Result<Response, Problem>;
 
-/// The OpenAPI 3.1 document of this server, generated from the handlers and bodies.
+/// The OpenAPI 3.1 document of the order routes, generated from the handlers and bodies.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "BBWS Order Management", description = "Orders for the BBWS Customer Portal."),
@@ -60,129 +63,11 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-// ---- authentication -------------------------------------------------------------------------
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
-}
-
-async fn authenticate(state: &HttpState, headers: &HeaderMap) -> Result<Principal, Problem> {
-    let token = bearer(headers).ok_or_else(|| Problem::unauthorized("Send a bearer token."))?;
-    match state.auth.authenticate(token).await {
-        Ok(principal) => {
-            Span::current().record("principal", tracing::field::display(&principal));
-            Ok(principal)
-        }
-        Err(error @ AuthError::KeysUnavailable(_)) => {
-            warn!(%error, "cannot verify tokens");
-            Err(Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "Temporarily unavailable",
-                "Tokens cannot be verified right now; try again shortly.",
-            )
-            .retry_after(std::time::Duration::from_secs(5)))
-        }
-        Err(error) => {
-            info!(%error, "token refused");
-            Err(Problem::unauthorized("The token is invalid or expired."))
-        }
-    }
-}
-
-// ---- parsing --------------------------------------------------------------------------------
-
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
-    body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                "Payload too large",
-                "The request body is larger than this server accepts.",
-            )
-        } else {
-            Problem::bad_request("unreadable-body", "The request body could not be read.")
-        }
-    })
-}
-
-fn media_type(headers: &HeaderMap) -> String {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default()
-}
-
-fn unsupported_media_type(expected: &str) -> Problem {
-    Problem::new(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported-media-type",
-        "Unsupported media type",
-        format!("Send the body as {expected}."),
-    )
-}
-
-fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, Problem> {
-    if media_type(headers) != "application/json" {
-        return Err(unsupported_media_type("application/json"));
-    }
-    serde_json::from_slice(body).map_err(|error| {
-        if error.is_data() {
-            // serde's message is about the client's own document: which field, what was expected.
-            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-body", "Invalid body", error.to_string())
-        } else {
-            Problem::bad_request("malformed-json", "The body is not well-formed JSON.")
-        }
-    })
-}
-
-fn order_id(raw: &str) -> Result<OrderId, Problem> {
-    OrderId::parse(raw).map_err(|_| Problem::not_found())
-}
-
-fn tenant_id(raw: &str) -> Result<TenantId, Problem> {
-    TenantId::parse(raw).map_err(|e| Problem::bad_request("invalid-value", e.to_string()))
-}
-
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
-    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
-    let key = value.to_str().ok().map(str::trim).filter(|k| (1..=255).contains(&k.len()));
-    key.map(|k| Some(k.to_owned())).ok_or_else(|| {
-        Problem::bad_request("invalid-idempotency-key", "Idempotency-Key must be 1 to 255 visible characters.")
-    })
-}
-
-/// `If-Match`: `*` (or absent) means unconditional; otherwise the version in the ETag. An ETag
-/// that is not one of ours can never match.
-fn if_match(headers: &HeaderMap) -> Result<Option<u64>, Problem> {
-    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
-    let text = value.to_str().unwrap_or("").trim();
-    if text == "*" {
-        return Ok(None);
-    }
-    let tag = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    tag.parse().map(Some).map_err(|_| {
-        Problem::new(
-            StatusCode::PRECONDITION_FAILED,
-            "stale-version",
-            "Precondition failed",
-            "If-Match does not match the order's current ETag; read the order again.",
-        )
-    })
-}
-
-fn etag(version: u64) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
-}
-
 fn order_response(status: StatusCode, order: &order_domain::Order) -> Response {
     let mut response = (status, Json(OrderView::from(order))).into_response();
-    response.headers_mut().insert(header::ETAG, etag(order.version()));
+    if let Some(tag) = version_tag(order.version()) {
+        response.headers_mut().typed_insert(tag);
+    }
     response
 }
 
@@ -202,66 +87,75 @@ fn order_response(status: StatusCode, order: &order_domain::Order) -> Response {
     responses(
         (status = 202, description = "Accepted", body = OrderAccepted,
          headers(("Location" = String, description = "The order"), ("Idempotent-Replayed" = Option<String>, description = "`true` on a replay"))),
+        (status = 400, description = "Malformed JSON, tenant id or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Another tenant", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Same key in flight, cart already ordered or inactive", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body, or key reused with a different body", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Try again", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub(super) async fn create_tenant_order(
     State(state): State<HttpState>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    MountPrefix(prefix): MountPrefix,
+    Authenticated(principal): Authenticated,
+    TenantIdPath(tenant): TenantIdPath,
+    key: Option<IdempotencyKey>,
+    JsonBody(body): JsonBody<CreateOrderBody>,
 ) -> Answer {
-    let principal = authenticate(&state, &headers).await?;
-    let tenant = tenant_id(&tenant)?;
-    let body = body_bytes(body)?;
-    create(&state, principal, Some(tenant), &headers, &body).await
+    create(&state, &prefix, principal, Some(tenant), key, body).await
 }
 
 /// Create an order at guest checkout.
 ///
 /// No token needed; the tenant is resolved from the customer's email when the order is recorded.
+/// A token, when sent (the cart service sends one), must be valid.
 #[utoipa::path(
     post, path = "/v1.0/orders", tag = "orders",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = CreateOrderBody,
     responses(
-        (status = 202, description = "Accepted", body = OrderAccepted, headers(("Location" = String, description = "The order"))),
+        (status = 202, description = "Accepted", body = OrderAccepted,
+         headers(("Location" = String, description = "The order"), ("Idempotent-Replayed" = Option<String>, description = "`true` on a replay"))),
+        (status = 400, description = "Malformed JSON or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A token was sent and is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Same key in flight, cart already ordered or inactive", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body, or key reused with a different body", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Try again", body = Problem, content_type = "application/problem+json"),
-    )
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
 )]
 pub(super) async fn create_guest_order(
     State(state): State<HttpState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    MountPrefix(prefix): MountPrefix,
+    // Credentials are optional here; when sent they must be valid (the cart service sends them).
+    principal: Option<Authenticated>,
+    key: Option<IdempotencyKey>,
+    JsonBody(body): JsonBody<CreateOrderBody>,
 ) -> Answer {
-    // A token is optional here; when one is sent it must be valid (the cart service sends one).
-    let principal = if bearer(&headers).is_some() { authenticate(&state, &headers).await? } else { Principal::Guest };
-    let body = body_bytes(body)?;
-    create(&state, principal, None, &headers, &body).await
+    let principal = principal.map_or(Principal::Guest, |Authenticated(principal)| principal);
+    create(&state, &prefix, principal, None, key, body).await
 }
 
 async fn create(
     state: &HttpState,
+    prefix: &str,
     principal: Principal,
     tenant: Option<TenantId>,
-    headers: &HeaderMap,
-    body: &[u8],
+    key: Option<IdempotencyKey>,
+    body: CreateOrderBody,
 ) -> Answer {
-    let request = parse_json::<CreateOrderBody>(headers, body)?.try_into_request()?;
-    let key = idempotency_key(headers)?;
+    let request = body.try_into_request()?;
     let in_flight = match &key {
         Some(key) => {
             let scope = tenant.as_ref().map_or("guest", TenantId::as_str);
             let fingerprint = serde_json::to_vec(&request).unwrap_or_default();
-            match state.keys.begin(&format!("{scope}/{key}"), &fingerprint) {
+            match state.keys.begin(&format!("{scope}/{}", key.as_str()), &fingerprint) {
                 Ok(in_flight) => Some(in_flight),
                 Err(KeyState::InFlight) => {
                     return Err(Problem::new(
@@ -277,14 +171,15 @@ async fn create(
         }
         None => None,
     };
+    let key = key.as_ref().map(IdempotencyKey::as_str);
     let outcome: CreateOutcome = match &tenant {
-        Some(tenant) => state.app.create_for_tenant(&principal, tenant, request, key.as_deref()).await,
-        None => state.app.create_guest(&principal, request, key.as_deref()).await,
+        Some(tenant) => state.app.create_for_tenant(&principal, tenant, request, key).await,
+        None => state.app.create_guest(&principal, request, key).await,
     }?;
     if let Some(in_flight) = in_flight {
         in_flight.succeeded();
     }
-    let location = format!("/v1.0/orders/{}", outcome.order_id);
+    let location = format!("{prefix}/v1.0/orders/{}", outcome.order_id);
     Span::current().record("order_id", tracing::field::display(outcome.order_id));
     info!(order_id = %outcome.order_id, replayed = outcome.replayed, "create accepted");
     let mut response = (
@@ -315,12 +210,15 @@ async fn create(
         (status = 200, description = "The order", body = OrderView, headers(("ETag" = String, description = "The order's version"))),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found, or not recorded yet (with Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
-pub(super) async fn get_order(State(state): State<HttpState>, Path(id): Path<String>, headers: HeaderMap) -> Answer {
-    let principal = authenticate(&state, &headers).await?;
-    let id = order_id(&id)?;
+pub(super) async fn get_order(
+    State(state): State<HttpState>,
+    Authenticated(principal): Authenticated,
+    OrderIdPath(id): OrderIdPath,
+) -> Answer {
     let order = state.app.get(&principal, id).await?;
     Ok(order_response(StatusCode::OK, &order))
 }
@@ -334,18 +232,16 @@ pub(super) async fn get_order(State(state): State<HttpState>, Path(id): Path<Str
         (status = 400, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Another tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub(super) async fn list_orders(
     State(state): State<HttpState>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    params: Result<Query<ListParams>, QueryRejection>,
+    Authenticated(principal): Authenticated,
+    TenantIdPath(tenant): TenantIdPath,
+    Params(params): Params<ListParams>,
 ) -> Answer {
-    let principal = authenticate(&state, &headers).await?;
-    let tenant = tenant_id(&tenant)?;
-    let Query(params) = params.map_err(|rejection| Problem::bad_request("invalid-query", rejection.body_text()))?;
     let limit = params.limit.unwrap_or(20);
     if !(1..=ListQuery::MAX_LIMIT).contains(&limit) {
         return Err(Problem::bad_request(
@@ -377,43 +273,48 @@ pub(super) async fn list_orders(
 /// Change an order's status.
 ///
 /// Owners cancel and hand to payment; the provisioning service moves it through processing; staff
-/// and the payment service refund. `If-Match` with the order's ETag makes the change conditional.
+/// and the payment service refund. `If-Match` with the order's ETag makes the change conditional
+/// (RFC 9110 §13.1.1, strong comparison).
 #[utoipa::path(
     put, path = "/v1.0/orders/{orderId}", tag = "orders",
     params(
         ("orderId" = String, Path, description = "The order"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read; 412 if the order changed since"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read (or several, or `*`); 412 if none is the order's current ETag"),
     ),
     request_body = UpdateOrderBody,
     responses(
         (status = 200, description = "The order after the change", body = OrderView, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "Malformed JSON or If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not permitted for this caller", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not possible in this status, or changed concurrently", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body or reason", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 pub(super) async fn update_order(
     State(state): State<HttpState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Authenticated(principal): Authenticated,
+    OrderIdPath(id): OrderIdPath,
+    if_match: IfMatch,
+    JsonBody(body): JsonBody<UpdateOrderBody>,
 ) -> Answer {
-    let principal = authenticate(&state, &headers).await?;
-    let id = order_id(&id)?;
-    let body = body_bytes(body)?;
-    let change = parse_json::<UpdateOrderBody>(&headers, &body)?.try_into_change()?;
-    let expected = if_match(&headers)?;
-    let order = state.app.update(&principal, id, change, expected).await?;
+    let change = body.try_into_change()?;
+    let order = state.app.update_if(&principal, id, change, &if_match).await?;
     Ok(order_response(StatusCode::OK, &order))
 }
 
 /// Confirm a payment.
 ///
 /// Either the payment service's JSON (bearer token of the payment service) or a PayFast ITN
-/// (`application/x-www-form-urlencoded`, verified by source address, signature, merchant id, status and
-/// amount). Idempotent on the payment id. Anything unverified is refused and changes nothing.
+/// (`application/x-www-form-urlencoded`, verified by source address, signature, merchant id and
+/// status; its amount must equal the order total). Idempotent on the payment id. Anything
+/// unverified is refused and changes nothing.
 #[utoipa::path(
     post, path = "/v1.0/orders/{orderId}/paymentconfirmation", tag = "orders",
     params(("orderId" = String, Path, description = "The order")),
@@ -423,69 +324,108 @@ pub(super) async fn update_order(
     )),
     responses(
         (status = 200, description = "Recorded (or already recorded)", body = PaymentAcknowledged),
-        (status = 400, description = "ITN refused", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "ITN refused (unverified, or not the order total), or malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "JSON without a valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the payment service, or ITN from an unknown source", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Paid by another payment", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Amount does not match", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Neither JSON nor a form", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body, or the amount does not match the order total", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ())
 )]
 pub(super) async fn confirm_payment(
     State(state): State<HttpState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    Peer(peer): Peer,
+    principal: Option<Authenticated>,
+    OrderIdPath(id): OrderIdPath,
+    notice: PaymentNotice,
 ) -> Answer {
-    let body = body_bytes(body)?;
     let now = state.app.ports().clock.now();
-    match media_type(&headers).as_str() {
-        "application/x-www-form-urlencoded" => {
-            let id = order_id(&id)?;
-            payfast_itn(&state, peer, id, &body, now).await
-        }
-        "application/json" => {
-            let principal = authenticate(&state, &headers).await?;
-            let id = order_id(&id)?;
-            let payment = parse_json::<PaymentConfirmationBody>(&headers, &body)?.try_into_payment(now)?;
-            let order = state.app.confirm_payment(&principal, id, payment).await?;
+    match notice {
+        PaymentNotice::Payfast(fields) => payfast_itn(&state, peer, id, &fields, now).await,
+        PaymentNotice::Service(body) => {
+            let Some(Authenticated(principal)) = principal else {
+                return Err(Problem::unauthorized("Send a bearer token."));
+            };
+            let order = state.app.confirm_payment(&principal, id, body.try_into_payment(now)?).await?;
             Ok(acknowledged(&order))
         }
-        _ => Err(unsupported_media_type("application/json or application/x-www-form-urlencoded")),
     }
 }
 
+/// The two bodies a payment confirmation comes as, told apart by `Content-Type`.
+pub(super) enum PaymentNotice {
+    /// The payment service's JSON (it must send its token too).
+    Service(PaymentConfirmationBody),
+    /// A PayFast ITN: the form fields in the order received, as the signature covers them.
+    Payfast(Vec<(String, String)>),
+}
+
+impl<S: Send + Sync> FromRequest<S> for PaymentNotice {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let media_type = request.headers().typed_get::<ContentType>().map(mime::Mime::from);
+        match media_type.as_ref().map(mime::Mime::essence_str) {
+            Some("application/x-www-form-urlencoded") => {
+                let RawForm(form) =
+                    RawForm::from_request(request, state).await.map_err(|rejection| match rejection {
+                        RawFormRejection::BytesRejection(rejection) => unreadable(&rejection),
+                        _ => unsupported_media_type("application/x-www-form-urlencoded"),
+                    })?;
+                Ok(Self::Payfast(form_urlencoded::parse(&form).into_owned().collect()))
+            }
+            Some("application/json") => {
+                JsonBody::from_request(request, state).await.map(|JsonBody(body)| Self::Service(body))
+            }
+            _ => Err(unsupported_media_type("application/json or application/x-www-form-urlencoded")),
+        }
+    }
+}
+
+/// A PayFast notification: verified (source, signature, merchant, status) by the state's
+/// [`ItnVerifier`](crate::payfast::ItnVerifier), then confirmed as a payment; the amount is the
+/// domain's rule, checked once, where the order is loaded. Anything refused changes nothing.
 async fn payfast_itn(
     state: &HttpState,
-    peer: SocketAddr,
+    peer: Option<SocketAddr>,
     id: OrderId,
-    body: &[u8],
+    fields: &[(String, String)],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Answer {
-    let fields: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-    let refused = |refusal: ItnRefusal| {
-        warn!(order_id = %id, peer = %peer, %refusal, "PayFast notification refused");
-        let status = match refusal {
-            ItnRefusal::UnknownSource(_) => StatusCode::FORBIDDEN,
-            _ => StatusCode::BAD_REQUEST,
-        };
+    // Without a peer address nothing is trusted as coming from PayFast.
+    let peer = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |peer| peer.ip());
+    let refused = |status: StatusCode, why: &dyn std::fmt::Display| {
+        warn!(order_id = %id, %peer, %why, "PayFast notification refused");
         Problem::new(status, "itn-refused", "Notification refused", "The payment notification could not be verified.")
     };
-    let itn = state.itn.verify(&fields, peer.ip()).map_err(refused)?;
+    let itn = state.itn.verify(fields, peer).map_err(|refusal| {
+        let status = if matches!(refusal, ItnRefusal::UnknownSource(_)) {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        refused(status, &refusal)
+    })?;
     if itn.order_id != id {
-        return Err(refused(ItnRefusal::WrongOrder));
+        return Err(refused(StatusCode::BAD_REQUEST, &"the notification is for another order"));
     }
-    let principal = Principal::Service(Service::Payment);
-    let order = state.app.get(&principal, id).await?;
-    state.itn.check_amount(&itn, order.totals().total).map_err(refused)?;
     let payment = order_domain::Payment {
         payment_id: itn.payment_id,
         amount: itn.amount,
         method: PaymentMethod::Payfast,
         paid_at: now,
     };
-    let order = state.app.confirm_payment(&principal, id, payment).await?;
+    let order = match state.app.confirm_payment(&Principal::Service(Service::Payment), id, payment).await {
+        Ok(order) => order,
+        Err(AppError::Rejected(mismatch @ OrderError::AmountMismatch { .. })) => {
+            return Err(refused(StatusCode::BAD_REQUEST, &mismatch));
+        }
+        Err(error) => return Err(error.into()),
+    };
     info!(order_id = %id, status = %order.status(), "PayFast notification applied");
     Ok(acknowledged(&order))
 }
@@ -511,23 +451,26 @@ pub(super) async fn openapi() -> Response {
     Json(ApiDoc::openapi()).into_response()
 }
 
+/// `POST /dev/token`: a token for any principal, from the development issuer.
+#[cfg(feature = "dev-issuer")]
 pub(super) async fn dev_token(
-    State(state): State<HttpState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    State(issuer): State<std::sync::Arc<crate::auth::DevIssuer>>,
+    JsonBody(request): JsonBody<super::dto::DevTokenRequest>,
 ) -> Answer {
-    let Some(issuer) = &state.dev else { return Err(Problem::not_found()) };
-    let body = body_bytes(body)?;
-    let request = parse_json::<DevTokenRequest>(&headers, &body)?;
-    let token = issuer.mint(&request).map_err(|error| {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-value", "Invalid value", error.to_string())
-    })?;
-    Ok(Json(token).into_response())
+    use crate::auth::DevIssuerError;
+    match issuer.mint(&request) {
+        Ok(token) => Ok(Json(token).into_response()),
+        Err(DevIssuerError::Request(why)) => {
+            Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-value", "Invalid value", why))
+        }
+        Err(error) => Err(Problem::internal(&error)),
+    }
 }
 
-pub(super) async fn dev_jwks(State(state): State<HttpState>) -> Answer {
-    let Some(issuer) = &state.dev else { return Err(Problem::not_found()) };
-    Ok(Json(issuer.jwks()).into_response())
+/// `GET /dev/jwks.json`: the development issuer's public key.
+#[cfg(feature = "dev-issuer")]
+pub(super) async fn dev_jwks(State(issuer): State<std::sync::Arc<crate::auth::DevIssuer>>) -> Response {
+    Json(issuer.jwks()).into_response()
 }
 
 pub(super) async fn not_found() -> Problem {

@@ -1,14 +1,36 @@
 //! # adapters-http
 //!
-//! The HTTP driving adapter: the six order endpoints of DESIGN §5 over any wired [`OrderApp`], plus
-//! `/health`, `/openapi.json` and, in development mode, `/dev/token` and `/dev/jwks.json`.
+//! The HTTP driving adapter: the six order endpoints of DESIGN §5 over any wired [`OrderApp`],
+//! as axum routes that a host serves on their own ([`router`]) or that another service mounts
+//! into its own axum app ([`routes`]).
 //!
-//! Thin by design: each handler parses the request into order-app and domain types,
-//! authenticates the caller into a [`Principal`](order_app::Principal), calls one use case and
-//! maps its result. No business rule lives here.
+//! Thin by design: extractors ([`extract`]) parse each request into order-app and domain types
+//! and authenticate the caller into a [`Principal`](order_app::Principal) through an
+//! [`Authenticator`]; each handler calls one use case and maps its result. No business rule
+//! lives here. Every client mistake is answered `application/problem+json` (RFC 9457).
+//!
+//! ## Two ways to serve
+//! - [`router`]: a whole server — the order routes, `/health`, `/openapi.json`, in development
+//!   builds `/dev/token` and `/dev/jwks.json`, 404 and 405 as problems, and the global layers
+//!   (request id, trace span, caught panics, body limit). [`serve`] runs it on a socket.
+//! - [`routes`]: the six order endpoints only, for an embedder to `nest` under its own prefix
+//!   behind its own layers. They carry what each order request needs wherever it is mounted:
+//!   the body limit of the [`HttpState`], an `X-Request-Id` (the client's, else a new one,
+//!   echoed in the response), and the request's correlation context, so that every event the
+//!   request causes names that id. Authentication is the [`Authenticator`] the state holds, so
+//!   the embedder's identity provider decides who the caller is.
+//!
+//! ## Features
+//! - `dev-issuer`: `auth::DevIssuer` (a key pair made at start-up that mints tokens for any
+//!   principal), `HttpState::with_dev_issuer` and the `/dev/*` routes. Only development hosts
+//!   enable it; without it none of these exist, so a production build cannot mint tokens
+//!   whatever its configuration says. `order-service` enables it through its default feature
+//!   `dev`; production builds use `--no-default-features`.
 //!
 //! ## Layout
-//! - [`auth`]: JWT verification against a JWKS, principals, the development issuer.
+//! - [`auth`]: the [`Authenticator`] port; Cognito JWTs verified against a JWKS as the default
+//!   implementation; the development issuer.
+//! - [`extract`]: the extractors (principal, `If-Match`, `Idempotency-Key`, JSON bodies).
 //! - [`dto`]: request and response bodies (transport shapes only).
 //! - [`problem`]: `application/problem+json` errors and the mapping of every `AppError`.
 //! - [`cursor`]: signed, tenant-bound page cursors.
@@ -19,6 +41,7 @@
 pub mod auth;
 pub mod cursor;
 pub mod dto;
+pub mod extract;
 mod handlers;
 pub mod idempotency;
 pub mod payfast;
@@ -29,7 +52,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::{HeaderName, Request, Response};
 use axum::routing::{get, post};
 use order_app::OrderApp;
@@ -39,7 +62,7 @@ use tower_http::trace::TraceLayer;
 
 pub use handlers::ApiDoc;
 
-use self::auth::{Authenticator, DevIssuer};
+use self::auth::Authenticator;
 use self::cursor::CursorSigner;
 use self::idempotency::IdempotencyKeys;
 use self::payfast::ItnVerifier;
@@ -50,51 +73,169 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// The header that marks a replayed create.
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
-/// The largest request body accepted (64 KiB).
+/// The largest request body accepted by default (64 KiB).
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
-/// Everything the handlers share.
+/// How many completed idempotency keys are remembered by default.
+pub const DEFAULT_IDEMPOTENCY_KEYS: usize = 10_000;
+
+/// Everything the routes share: the application and the edge's own parts.
+///
+/// ```no_run
+/// # use std::sync::Arc;
+/// # use adapters_http::HttpState;
+/// # use adapters_http::auth::{CognitoAuthenticator, CognitoConfig, JwksSource};
+/// # use adapters_http::cursor::CursorSigner;
+/// # use adapters_http::payfast::{PayfastConfig, PayfastVerifier};
+/// # fn wire(app: Arc<order_app::OrderApp>, cursor_key: &[u8], payfast: PayfastConfig) -> Result<HttpState, Box<dyn std::error::Error>> {
+/// let pool = "https://cognito-idp.af-south-1.amazonaws.com/af-south-1_Example";
+/// let auth = CognitoAuthenticator::new(
+///     CognitoConfig::new(pool, "app-client-id"),
+///     JwksSource::Url(format!("{pool}/.well-known/jwks.json")),
+/// );
+/// let state = HttpState::new(app, Arc::new(auth), CursorSigner::new(cursor_key)?, Arc::new(PayfastVerifier::new(payfast)))
+///     .with_body_limit(32 * 1024);
+/// # Ok(state) }
+/// ```
 #[derive(Clone)]
 pub struct HttpState {
-    /// The application.
-    pub app: Arc<OrderApp>,
-    /// Token verification.
-    pub auth: Arc<Authenticator>,
-    /// Page cursor signing.
-    pub cursors: CursorSigner,
-    /// PayFast notification verification.
-    pub itn: Arc<dyn ItnVerifier>,
-    /// Idempotency keys in flight and recently completed.
-    pub keys: IdempotencyKeys,
-    /// The development issuer, when development mode is on.
-    pub dev: Option<Arc<DevIssuer>>,
-    /// The largest request body accepted.
-    pub body_limit: usize,
+    app: Arc<OrderApp>,
+    auth: Arc<dyn Authenticator>,
+    cursors: CursorSigner,
+    itn: Arc<dyn ItnVerifier>,
+    keys: IdempotencyKeys,
+    body_limit: usize,
+    #[cfg(feature = "dev-issuer")]
+    dev: Option<Arc<auth::DevIssuer>>,
 }
 
-/// The router with every route and middleware: request ids (from `X-Request-Id` or generated,
-/// echoed in the response, recorded in each request's span and carried as `correlationId` in
-/// every event the request causes), tracing, body limit, panics as problem+json.
-pub fn router(state: HttpState) -> Router {
+impl HttpState {
+    /// The state serving `app`: callers authenticated by `auth`, page cursors signed by
+    /// `cursors`, PayFast notifications verified by `itn`; [`DEFAULT_IDEMPOTENCY_KEYS`] and
+    /// [`DEFAULT_BODY_LIMIT`] until changed.
+    pub fn new(
+        app: Arc<OrderApp>,
+        auth: Arc<dyn Authenticator>,
+        cursors: CursorSigner,
+        itn: Arc<dyn ItnVerifier>,
+    ) -> Self {
+        Self {
+            app,
+            auth,
+            cursors,
+            itn,
+            keys: IdempotencyKeys::new(DEFAULT_IDEMPOTENCY_KEYS),
+            body_limit: DEFAULT_BODY_LIMIT,
+            #[cfg(feature = "dev-issuer")]
+            dev: None,
+        }
+    }
+
+    /// Uses `keys` for the `Idempotency-Key` bookkeeping (e.g. another capacity).
+    pub fn with_idempotency_keys(mut self, keys: IdempotencyKeys) -> Self {
+        self.keys = keys;
+        self
+    }
+
+    /// Accepts request bodies of at most `bytes`.
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Development mode: [`router`] also serves `POST /dev/token` and `GET /dev/jwks.json`
+    /// from `issuer` (feature `dev-issuer`). The authenticator is not changed: give the state
+    /// one that accepts the issuer's tokens ([`DevIssuer::authenticator`](auth::DevIssuer::authenticator)).
+    #[cfg(feature = "dev-issuer")]
+    pub fn with_dev_issuer(mut self, issuer: Arc<auth::DevIssuer>) -> Self {
+        self.dev = Some(issuer);
+        self
+    }
+
+    /// The application.
+    pub fn app(&self) -> &Arc<OrderApp> {
+        &self.app
+    }
+
+    /// Who authenticates the callers.
+    pub fn authenticator(&self) -> &Arc<dyn Authenticator> {
+        &self.auth
+    }
+
+    /// The largest request body accepted.
+    pub fn body_limit(&self) -> usize {
+        self.body_limit
+    }
+
+    /// The development issuer, in development mode (feature `dev-issuer`).
+    #[cfg(feature = "dev-issuer")]
+    pub fn dev_issuer(&self) -> Option<&Arc<auth::DevIssuer>> {
+        self.dev.as_ref()
+    }
+}
+
+/// The [`extract::Authenticated`] extractor takes the authenticator from the state.
+impl FromRef<HttpState> for Arc<dyn Authenticator> {
+    fn from_ref(state: &HttpState) -> Self {
+        state.auth.clone()
+    }
+}
+
+/// The six order endpoints, without `/health`, `/openapi.json` or any global layer: for an
+/// embedder to `nest` under a prefix of its own app (or `merge`; they set no fallback).
+///
+/// Each route still carries what makes an order request correct wherever it is mounted: the
+/// state's body limit, an `X-Request-Id` (the client's or the embedder's, else a new UUID,
+/// echoed in the response) and the correlation context that puts that id in every event the
+/// request causes; a method a route does not support is answered 405 as a problem. The peer
+/// address that PayFast's source check needs comes from axum's `ConnectInfo<SocketAddr>`:
+/// serve the embedding app with `into_make_service_with_connect_info::<SocketAddr>()`, or every
+/// PayFast notification is refused as coming from an unknown source.
+pub fn routes(state: HttpState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     let body_limit = state.body_limit;
-    let dev = state.dev.is_some();
-    let mut router = Router::new()
-        .route("/health", get(handlers::health))
-        .route("/openapi.json", get(handlers::openapi))
+    Router::new()
         .route("/v1.0/tenants/{tenant_id}/orders", post(handlers::create_tenant_order).get(handlers::list_orders))
         .route("/v1.0/orders", post(handlers::create_guest_order))
         .route("/v1.0/orders/{order_id}", get(handlers::get_order).put(handlers::update_order))
-        .route("/v1.0/orders/{order_id}/paymentconfirmation", post(handlers::confirm_payment));
-    if dev {
-        router = router.route("/dev/token", post(handlers::dev_token)).route("/dev/jwks.json", get(handlers::dev_jwks));
+        .route("/v1.0/orders/{order_id}/paymentconfirmation", post(handlers::confirm_payment))
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(correlate))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A whole server: [`routes`], `/health`, `/openapi.json`, with the feature `dev-issuer` and a
+/// development issuer in the state `/dev/token` and `/dev/jwks.json`, unknown paths as 404
+/// problems, and the global layers: request ids (from `X-Request-Id` or generated, echoed in the
+/// response and recorded in each request's span), a trace span per request with its outcome
+/// logged, the body limit, and panics answered as 500 problems.
+pub fn router(state: HttpState) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    let body_limit = state.body_limit;
+    #[cfg(feature = "dev-issuer")]
+    let dev = state.dev.clone();
+    #[cfg_attr(not(feature = "dev-issuer"), allow(unused_mut))]
+    let mut router = Router::new()
+        .route("/health", get(handlers::health))
+        .route("/openapi.json", get(handlers::openapi))
+        .merge(routes(state));
+    #[cfg(feature = "dev-issuer")]
+    if let Some(issuer) = dev {
+        router = router.merge(
+            Router::new()
+                .route("/dev/token", post(handlers::dev_token))
+                .route("/dev/jwks.json", get(handlers::dev_jwks))
+                .with_state(issuer),
+        );
     }
     router
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(handlers::panicked))
-        .layer(axum::middleware::from_fn(correlate))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(request_span).on_response(
             |response: &Response<_>, latency: std::time::Duration, _span: &tracing::Span| {
@@ -102,7 +243,6 @@ pub fn router(state: HttpState) -> Router {
             },
         ))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .with_state(state)
 }
 
 /// Runs the request inside its request id's [`order_app::context`], so that the events the use

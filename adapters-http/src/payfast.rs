@@ -1,10 +1,14 @@
-//! PayFast Instant Transaction Notifications (ITN): the verifier port and PayFast's rules.
+//! PayFast Instant Transaction Notifications (ITN): the verifier port and PayFast's rules, as
+//! PayFast's developer documentation describes them ("Step 4: Confirm payment is successful":
+//! the source check, the signature, the merchant, the status).
 //!
 //! An ITN is a form post from PayFast. It is believed only when it comes from an allowed
 //! source address, its MD5 signature (over the fields in the order received, `signature`
 //! excluded, values URL-encoded as PHP's `urlencode` does, with the passphrase appended) matches,
-//! it names our merchant id, its `payment_status` is `COMPLETE`, and its `amount_gross` equals
-//! the order total to the cent. Anything else is refused and changes nothing.
+//! it names our merchant id and its `payment_status` is `COMPLETE`. The route then confirms it as
+//! a payment of `amount_gross`; that the amount equals the order total to the cent is the
+//! domain's rule (`OrderError::AmountMismatch`), checked where the order is loaded, once. Anything
+//! refused changes nothing.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -42,32 +46,20 @@ pub enum ItnRefusal {
     /// Not a completed payment.
     #[error("payment status is not COMPLETE")]
     NotComplete,
-    /// The notification is for another order than the URL names.
-    #[error("notification is for another order")]
-    WrongOrder,
-    /// `amount_gross` differs from the order total.
-    #[error("amount does not match the order total")]
-    AmountMismatch,
 }
 
 /// The verifier port: hosts hold an `Arc<dyn ItnVerifier>`, tests may substitute their own.
 pub trait ItnVerifier: Send + Sync {
-    /// Verifies the form `fields` (in the order received) sent from `peer`.
+    /// Verifies the form `fields` (in the order received) sent from `peer` (the unspecified
+    /// address when the host cannot tell).
     ///
     /// # Errors
-    /// An [`ItnRefusal`] naming the first check that failed.
+    /// An [`ItnRefusal`] naming the first check that failed: MUST refuse a notification whose
+    /// source, signature, merchant or status does not check out.
     fn verify(&self, fields: &[(String, String)], peer: IpAddr) -> Result<VerifiedItn, ItnRefusal>;
-
-    /// Checks the verified amount against the order total, to the cent.
-    ///
-    /// # Errors
-    /// [`ItnRefusal::AmountMismatch`].
-    fn check_amount(&self, itn: &VerifiedItn, order_total: Money) -> Result<(), ItnRefusal> {
-        if itn.amount == order_total { Ok(()) } else { Err(ItnRefusal::AmountMismatch) }
-    }
 }
 
-/// An IPv4 or IPv6 network, e.g. `197.97.145.144/28`.
+/// An IPv4 or IPv6 network in CIDR notation (RFC 4632), e.g. `197.97.145.144/28`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IpNet {
     addr: IpAddr,
@@ -76,6 +68,13 @@ pub struct IpNet {
 
 impl IpNet {
     /// Whether `ip` is in this network (IPv4-mapped IPv6 addresses count as IPv4).
+    ///
+    /// ```
+    /// # use adapters_http::payfast::IpNet;
+    /// let payfast: IpNet = "197.97.145.144/28".parse().unwrap();
+    /// assert!(payfast.contains("197.97.145.150".parse().unwrap()));
+    /// assert!(!payfast.contains("197.97.145.160".parse().unwrap()));
+    /// ```
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip.to_canonical()) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
@@ -138,7 +137,7 @@ pub struct PayfastConfig {
     pub allowed_sources: Vec<IpNet>,
 }
 
-/// PayFast's rules.
+/// PayFast's rules: the default [`ItnVerifier`].
 #[derive(Debug, Clone)]
 pub struct PayfastVerifier {
     config: PayfastConfig,

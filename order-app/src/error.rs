@@ -31,12 +31,10 @@ pub enum AppError {
     #[error("not allowed: {0}")]
     NotAllowed(&'static str),
     /// The caller's copy is stale: the order changed since it was read (`If-Match` failed).
-    #[error("order {order_id} is at version {current}, not {expected}")]
+    #[error("order {order_id} is at version {current}, which the caller's precondition does not admit")]
     StaleVersion {
         /// The order.
         order_id: OrderId,
-        /// The version the caller expected.
-        expected: u64,
         /// The stored version.
         current: u64,
     },

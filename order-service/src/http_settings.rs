@@ -6,7 +6,7 @@
 //!
 //! | flag | variable | meaning | default |
 //! |---|---|---|---|
-//! | `--dev` | `BBWS_DEV` | development mode: a key generated at start-up, `/dev/token`, `/dev/jwks.json`, demo carts, PayFast from loopback | off |
+//! | `--dev` | `BBWS_DEV` | development mode: a key generated at start-up, `/dev/token`, `/dev/jwks.json`, demo carts, PayFast from loopback (only in builds with the feature `dev`) | off |
 //! | `--issuer` | `BBWS_ISSUER` | token issuer (Cognito: `https://cognito-idp.REGION.amazonaws.com/POOL_ID`) | required unless `--dev` |
 //! | `--client-id` | `BBWS_CLIENT_IDS` | accepted app client ids (comma-separated) | required unless `--dev` |
 //! | `--jwks-url` / `--jwks-file` | `BBWS_JWKS_URL` / `BBWS_JWKS_FILE` | where the signing keys are | one required unless `--dev` |
@@ -28,19 +28,21 @@ use std::sync::Arc;
 use clap::Parser;
 use order_app::{OrderApp, Service};
 use rand::RngCore;
-use tracing::warn;
 
-use adapters_http::auth::{AuthConfig, AuthError, Authenticator, DevIssuer, JwksSource};
+use adapters_http::auth::{Authenticator, CognitoAuthenticator, CognitoConfig, JwksSource};
+#[cfg(feature = "dev")]
+use adapters_http::auth::{DevIssuer, DevIssuerError};
 use adapters_http::cursor::CursorSigner;
 use adapters_http::idempotency::IdempotencyKeys;
 use adapters_http::payfast::{IpNet, PAYFAST_NETWORKS, PayfastConfig, PayfastVerifier};
-use adapters_http::{DEFAULT_BODY_LIMIT, HttpState};
+use adapters_http::{DEFAULT_BODY_LIMIT, DEFAULT_IDEMPOTENCY_KEYS, HttpState};
 
 /// The HTTP host's settings: flags with `BBWS_…` fallbacks (flatten them into a host's clap
 /// parser with `#[command(flatten)]`), or the environment alone with [`Self::from_env`].
 #[derive(Debug, Clone, clap::Args)]
 pub struct HttpSettings {
-    /// Development mode: local keys and tokens, demo carts, PayFast from loopback.
+    /// Development mode: local keys and tokens, demo carts, PayFast from loopback (builds with
+    /// the feature `dev` only; others refuse to start with it).
     #[arg(long, env = "BBWS_DEV")]
     pub dev: bool,
     /// Token issuer (Cognito: https://cognito-idp.REGION.amazonaws.com/POOL_ID).
@@ -80,7 +82,7 @@ pub struct HttpSettings {
     #[arg(long, env = "BBWS_DEV_ISSUER")]
     pub dev_issuer: Option<String>,
     /// How many idempotency keys are remembered.
-    #[arg(long, env = "BBWS_IDEMPOTENCY_KEYS", default_value_t = 10_000)]
+    #[arg(long, env = "BBWS_IDEMPOTENCY_KEYS", default_value_t = DEFAULT_IDEMPOTENCY_KEYS)]
     pub idempotency_keys: usize,
     /// The largest request body accepted, in bytes.
     #[arg(long, env = "BBWS_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
@@ -96,9 +98,16 @@ pub enum SettingsError {
     /// A setting required outside development mode is missing.
     #[error("{0} is required outside development mode")]
     Missing(&'static str),
+    /// Development mode was asked of a build without it.
+    #[error(
+        "development mode (--dev, BBWS_DEV) is not in this build: it was built without the feature `dev` \
+         (build with the default features for development; never in production)"
+    )]
+    DevUnavailable,
     /// The development key could not be made.
+    #[cfg(feature = "dev")]
     #[error("development issuer: {0}")]
-    DevIssuer(#[from] AuthError),
+    DevIssuer(#[from] DevIssuerError),
 }
 
 /// The settings alone, for a host without a command line.
@@ -125,9 +134,25 @@ impl HttpSettings {
     /// `default_dev_issuer` (the server uses its own `/dev` URL).
     ///
     /// # Errors
-    /// [`SettingsError`] naming what is missing or unusable.
+    /// [`SettingsError`] naming what is missing or unusable; [`SettingsError::DevUnavailable`]
+    /// in development mode in a build without the feature `dev`.
     pub async fn state(&self, app: Arc<OrderApp>, default_dev_issuer: &str) -> Result<HttpState, SettingsError> {
-        let (auth, dev) = self.authentication(default_dev_issuer).await?;
+        if self.dev && !cfg!(feature = "dev") {
+            return Err(SettingsError::DevUnavailable);
+        }
+        #[cfg(feature = "dev")]
+        let dev =
+            if self.dev && self.issuer.is_none() { Some(self.dev_issuer(default_dev_issuer).await?) } else { None };
+        #[cfg(feature = "dev")]
+        let auth: Arc<dyn Authenticator> = match &dev {
+            Some(issuer) => Arc::new(issuer.authenticator()),
+            None => Arc::new(self.cognito()?),
+        };
+        #[cfg(not(feature = "dev"))]
+        let auth: Arc<dyn Authenticator> = {
+            let _ = default_dev_issuer;
+            Arc::new(self.cognito()?)
+        };
         let cursor_key = match (&self.cursor_key, self.dev) {
             (Some(key), _) => key.as_bytes().to_vec(),
             (None, true) => {
@@ -156,34 +181,35 @@ impl HttpSettings {
             passphrase: self.payfast_passphrase.clone(),
             allowed_sources: allowed,
         });
-        Ok(HttpState {
-            app,
-            auth,
-            cursors,
-            itn: Arc::new(itn),
-            keys: IdempotencyKeys::new(self.idempotency_keys),
-            dev,
-            body_limit: self.body_limit,
-        })
+        let state = HttpState::new(app, auth, cursors, Arc::new(itn))
+            .with_idempotency_keys(IdempotencyKeys::new(self.idempotency_keys))
+            .with_body_limit(self.body_limit);
+        #[cfg(feature = "dev")]
+        let state = match dev {
+            Some(issuer) => state.with_dev_issuer(issuer),
+            None => state,
+        };
+        Ok(state)
     }
 
-    async fn authentication(
-        &self,
-        default_dev_issuer: &str,
-    ) -> Result<(Arc<Authenticator>, Option<Arc<DevIssuer>>), SettingsError> {
-        if self.dev && self.issuer.is_none() {
-            let issuer = self.dev_issuer.clone().unwrap_or_else(|| default_dev_issuer.to_owned());
-            // RSA key generation takes a moment: keep it off the async workers.
-            let issuer = tokio::task::spawn_blocking(move || DevIssuer::generate(issuer, "bbws-dev"))
-                .await
-                .map_err(|error| SettingsError::Invalid(format!("generating the development key: {error}")))??;
-            warn!("development mode: anyone who can reach /dev/token can mint any principal");
-            let auth = Arc::new(Authenticator::new(issuer.auth_config(), JwksSource::Static(issuer.jwks())));
-            return Ok((auth, Some(Arc::new(issuer))));
-        }
+    /// Development mode's key pair, whose tokens name `--dev-issuer` or `default_issuer`.
+    #[cfg(feature = "dev")]
+    async fn dev_issuer(&self, default_issuer: &str) -> Result<Arc<DevIssuer>, SettingsError> {
+        let issuer = self.dev_issuer.clone().unwrap_or_else(|| default_issuer.to_owned());
+        // RSA key generation takes a moment: keep it off the async workers.
+        let issuer = tokio::task::spawn_blocking(move || DevIssuer::generate(issuer, "bbws-dev"))
+            .await
+            .map_err(|error| SettingsError::Invalid(format!("generating the development key: {error}")))??;
+        tracing::warn!("development mode: anyone who can reach /dev/token can mint any principal");
+        Ok(Arc::new(issuer))
+    }
+
+    /// The Cognito authenticator from `--issuer`, `--client-id`, `--jwks-url`/`--jwks-file`
+    /// and the claim and group names.
+    fn cognito(&self) -> Result<CognitoAuthenticator, SettingsError> {
         let issuer = self.issuer.clone().ok_or(SettingsError::Missing("--issuer (BBWS_ISSUER)"))?;
         let first_client = self.client_ids.first().ok_or(SettingsError::Missing("--client-id (BBWS_CLIENT_IDS)"))?;
-        let mut config = AuthConfig::new(issuer, first_client.clone());
+        let mut config = CognitoConfig::new(issuer, first_client.clone());
         config.client_ids.extend(self.client_ids.iter().cloned());
         config.tenant_claim.clone_from(&self.tenant_claim);
         config.staff_group.clone_from(&self.staff_group);
@@ -195,7 +221,7 @@ impl HttpSettings {
                 return Err(SettingsError::Missing("--jwks-url or --jwks-file (BBWS_JWKS_URL, BBWS_JWKS_FILE)"));
             }
         };
-        Ok((Arc::new(Authenticator::new(config, source)), None))
+        Ok(CognitoAuthenticator::new(config, source))
     }
 }
 
@@ -225,13 +251,22 @@ mod tests {
         FromEnv::try_parse_from(args).unwrap().settings
     }
 
+    #[cfg(feature = "dev")]
     #[tokio::test]
     async fn development_mode_needs_nothing_else() {
         let settings = parse(&["--dev", "--dev-issuer", "http://here/dev"]);
         let stack = crate::memory::InMemoryStack::new(crate::memory::StackOptions::wall_clock()).unwrap();
         let state = settings.state(stack.app.clone(), "unused").await.unwrap();
-        assert_eq!(state.dev.as_ref().map(|dev| dev.issuer().to_owned()).as_deref(), Some("http://here/dev"));
-        assert_eq!(state.body_limit, DEFAULT_BODY_LIMIT);
+        assert_eq!(state.dev_issuer().map(|dev| dev.issuer().to_owned()).as_deref(), Some("http://here/dev"));
+        assert_eq!(state.body_limit(), DEFAULT_BODY_LIMIT);
+    }
+
+    #[cfg(not(feature = "dev"))]
+    #[tokio::test]
+    async fn a_build_without_development_mode_refuses_it() {
+        let stack = crate::memory::InMemoryStack::new(crate::memory::StackOptions::wall_clock()).unwrap();
+        let error = parse(&["--dev"]).state(stack.app.clone(), "unused").await.err().unwrap();
+        assert!(matches!(error, SettingsError::DevUnavailable), "{error}");
     }
 
     #[tokio::test]
@@ -254,8 +289,11 @@ mod tests {
         let bad_service = [&base[..], &["--cursor-key", &key, "--service-client", "bank=c9"]].concat();
         assert!(error(&bad_service).await.contains("unknown service"));
         let good = [&base[..], &["--cursor-key", &key, "--service-client", "payment=c2"]].concat();
-        let state = parse(&good).state(app(), "unused").await.unwrap();
-        assert!(state.dev.is_none());
-        assert_eq!(state.auth.config().service_clients.get("c2"), Some(&Service::Payment));
+        let settings = parse(&good);
+        let state = settings.state(app(), "unused").await.unwrap();
+        #[cfg(feature = "dev")]
+        assert!(state.dev_issuer().is_none());
+        assert_eq!(state.body_limit(), DEFAULT_BODY_LIMIT);
+        assert_eq!(settings.cognito().unwrap().config().service_clients.get("c2"), Some(&Service::Payment));
     }
 }

@@ -243,3 +243,29 @@ fn only_adapters_http_and_the_hosts_name_axum() {
         }
     }
 }
+
+/// Production builds of the hosts (`--no-default-features` with `lambda`, `aws` or `http`)
+/// have no development issuer: `adapters-http` is built without `dev-issuer`, so `/dev/token`
+/// and `DevIssuer` do not exist in them. The default build (development) has it.
+#[test]
+fn production_builds_have_no_development_issuer() {
+    let http_features = |extra: &[&str]| {
+        let output = cargo()
+            .args(["tree", "--offline", "-p", "order-service", "-e", "features", "-i", "adapters-http"])
+            .args(["--prefix", "none"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    for features in ["lambda", "aws", "http"] {
+        let tree = http_features(&["--no-default-features", "--features", features]);
+        assert!(tree.contains("adapters-http"), "sanity: --features {features} builds adapters-http: {tree}");
+        assert!(!tree.contains("dev-issuer"), "--no-default-features --features {features} has the dev issuer: {tree}");
+    }
+    assert!(
+        http_features(&[]).contains("adapters-http feature \"dev-issuer\""),
+        "the default build is for development"
+    );
+}

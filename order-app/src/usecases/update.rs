@@ -35,9 +35,33 @@ impl StatusChange {
     }
 }
 
+/// A condition on the version of the order a change is made to: what HTTP's `If-Match`
+/// expresses (RFC 9110 §13.1.1). It is evaluated against the order as the use case loads it, so
+/// a conditional change reads the order once; the write is then conditioned on that version, so
+/// a change made in between is still caught.
+///
+/// ```
+/// use order_app::usecases::update::VersionPrecondition;
+///
+/// assert!(None::<u64>.admits(7), "no condition");
+/// assert!(Some(7).admits(7));
+/// assert!(!Some(6).admits(7), "the caller's copy is stale");
+/// ```
+pub trait VersionPrecondition: Send + Sync {
+    /// Whether the change may be made to the order at `version`.
+    fn admits(&self, version: u64) -> bool;
+}
+
+/// `None` admits every version; `Some(v)` only `v`.
+impl VersionPrecondition for Option<u64> {
+    fn admits(&self, version: u64) -> bool {
+        self.is_none_or(|expected| expected == version)
+    }
+}
+
 impl OrderApp {
-    /// Applies a status change. `expected_version` (from `If-Match`) makes the change
-    /// conditional on the caller's copy being current.
+    /// Applies a status change. `expected_version` (the version the caller read) makes the
+    /// change conditional on the caller's copy being current.
     ///
     /// # Errors
     /// [`AppError::NotFound`], [`AppError::StaleVersion`], [`AppError::Rejected`] (illegal move
@@ -50,7 +74,23 @@ impl OrderApp {
         change: StatusChange,
         expected_version: Option<u64>,
     ) -> Result<Order, AppError> {
-        self.apply_command(principal, id, change.into_command(), expected_version).await
+        self.update_if(principal, id, change, &expected_version).await
+    }
+
+    /// [`OrderApp::update`] under any [`VersionPrecondition`], e.g. an `If-Match` with several
+    /// entity-tags.
+    ///
+    /// # Errors
+    /// As [`OrderApp::update`]; [`AppError::StaleVersion`] when `precondition` does not admit the
+    /// stored version.
+    pub async fn update_if(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+        change: StatusChange,
+        precondition: &dyn VersionPrecondition,
+    ) -> Result<Order, AppError> {
+        self.apply_command_if(principal, id, change.into_command(), precondition).await
     }
 
     /// Confirms a verified payment (the host verified it: payment service token or PayFast
@@ -78,10 +118,20 @@ impl OrderApp {
         command: Command,
         expected_version: Option<u64>,
     ) -> Result<Order, AppError> {
+        self.apply_command_if(principal, id, command, &expected_version).await
+    }
+
+    async fn apply_command_if(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+        command: Command,
+        precondition: &dyn VersionPrecondition,
+    ) -> Result<Order, AppError> {
         let mut order = self.get(principal, id).await?;
         let loaded_version = order.version();
-        if let Some(expected) = expected_version.filter(|expected| *expected != loaded_version) {
-            return Err(AppError::StaleVersion { order_id: id, expected, current: loaded_version });
+        if !precondition.admits(loaded_version) {
+            return Err(AppError::StaleVersion { order_id: id, current: loaded_version });
         }
         let payment = match &command {
             Command::ConfirmPayment(payment) => Some(payment.clone()),

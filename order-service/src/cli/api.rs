@@ -4,8 +4,7 @@
 use std::fmt;
 use std::fmt::Write as _;
 
-use adapters_http::auth::DevToken;
-use adapters_http::dto::{MoneyDto, OrderAccepted, OrderPageView, OrderView, PaymentAcknowledged};
+use adapters_http::dto::{DevToken, MoneyDto, OrderAccepted, OrderPageView, OrderView, PaymentAcknowledged};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::process::{Command, Output};
 use std::sync::{Arc, LazyLock};
 
-use adapters_http::auth::{Authenticator, DevIssuer, JwksSource};
+use adapters_http::auth::DevIssuer;
 use adapters_http::cursor::CursorSigner;
 use adapters_http::idempotency::IdempotencyKeys;
 use adapters_http::payfast::{PayfastConfig, PayfastVerifier};
@@ -36,20 +36,19 @@ pub(crate) struct Server {
 
 pub(crate) async fn server() -> Server {
     let stack = Arc::new(InMemoryStack::new(StackOptions::wall_clock()).unwrap());
-    let issuer = ISSUER.clone();
-    let state = HttpState {
-        app: stack.app.clone(),
-        auth: Arc::new(Authenticator::new(issuer.auth_config(), JwksSource::Static(issuer.jwks()))),
-        cursors: CursorSigner::new(&[7; 32]).unwrap(),
-        itn: Arc::new(PayfastVerifier::new(PayfastConfig {
-            merchant_id: "10000100".into(),
-            passphrase: None,
-            allowed_sources: Vec::new(),
-        })),
-        keys: IdempotencyKeys::new(100),
-        dev: Some(issuer),
-        body_limit: 64 * 1024,
-    };
+    let itn = PayfastVerifier::new(PayfastConfig {
+        merchant_id: "10000100".into(),
+        passphrase: None,
+        allowed_sources: Vec::new(),
+    });
+    let state = HttpState::new(
+        stack.app.clone(),
+        Arc::new(ISSUER.authenticator()),
+        CursorSigner::new(&[7; 32]).unwrap(),
+        Arc::new(itn),
+    )
+    .with_idempotency_keys(IdempotencyKeys::new(100))
+    .with_dev_issuer(ISSUER.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address: SocketAddr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

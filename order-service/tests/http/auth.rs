@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use adapters_http::auth::{AuthConfig, Authenticator, DevIssuer, DevTokenRequest, JwksSource};
+use adapters_http::auth::{AuthError, CognitoAuthenticator, CognitoConfig, DevIssuer, JwksSource};
+use adapters_http::dto::DevTokenRequest;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -106,10 +107,10 @@ async fn bad_tokens_are_401_problems() {
 
 #[tokio::test]
 async fn roles_map_to_principals() {
-    let auth = Authenticator::new(ISSUER.auth_config(), JwksSource::Static(ISSUER.jwks()));
+    let auth = ISSUER.authenticator();
     let principal = |token: String| {
         let auth = &auth;
-        async move { auth.authenticate(&token).await.unwrap() }
+        async move { auth.verify_token(&token).await.unwrap() }
     };
     assert_eq!(
         principal(crate::customer("tenant_acme")).await,
@@ -121,15 +122,15 @@ async fn roles_map_to_principals() {
     assert_eq!(principal(crate::mint("cart", None)).await, Principal::Service(Service::Cart));
 
     // A machine-to-machine access token: a service by its client id.
-    let mut config = ISSUER.auth_config();
+    let mut config = ISSUER.cognito_config();
     config.service_clients.insert("payments-client".into(), Service::Payment);
-    let auth = Authenticator::new(config, JwksSource::Static(ISSUER.jwks()));
+    let auth = CognitoAuthenticator::new(config, JwksSource::Static(ISSUER.jwks()));
     let token = with(|c| {
         c["token_use"] = json!("access");
         c["client_id"] = json!("payments-client");
         c.as_object_mut().unwrap().remove("aud");
     });
-    assert_eq!(auth.authenticate(&token).await.unwrap(), Principal::Service(Service::Payment));
+    assert_eq!(auth.verify_token(&token).await.unwrap(), Principal::Service(Service::Payment));
 }
 
 #[tokio::test]
@@ -141,24 +142,24 @@ async fn keys_are_refetched_from_the_jwks_on_an_unknown_kid_at_most_once_per_int
     let rotated = DevIssuer::generate(ISSUER.issuer(), ISSUER.client_id()).unwrap();
     let new_token = rotated.sign(&claims()).unwrap();
 
-    let mut config: AuthConfig = ISSUER.auth_config();
+    let mut config: CognitoConfig = ISSUER.cognito_config();
     config.refetch_interval = Duration::from_hours(1);
-    let slow = Authenticator::new(config.clone(), JwksSource::File(file.clone()));
-    assert!(slow.authenticate(&ISSUER.sign(&claims()).unwrap()).await.is_ok());
-    assert!(slow.authenticate(&new_token).await.is_err(), "the new key is not published yet");
+    let slow = CognitoAuthenticator::new(config.clone(), JwksSource::File(file.clone()));
+    assert!(slow.verify_token(&ISSUER.sign(&claims()).unwrap()).await.is_ok());
+    assert!(slow.verify_token(&new_token).await.is_err(), "the new key is not published yet");
 
     // Publish the new key alongside the old one.
     let mut both = ISSUER.jwks();
     both.keys.extend(rotated.jwks().keys);
     std::fs::write(&file, serde_json::to_vec(&both).unwrap()).unwrap();
-    assert!(slow.authenticate(&new_token).await.is_err(), "rate-limited: fetched moments ago");
+    assert!(slow.verify_token(&new_token).await.is_err(), "rate-limited: fetched moments ago");
 
     config.refetch_interval = Duration::ZERO;
-    let eager = Authenticator::new(config, JwksSource::File(file.clone()));
-    assert!(eager.authenticate(&ISSUER.sign(&claims()).unwrap()).await.is_ok());
-    assert!(eager.authenticate(&new_token).await.is_ok(), "re-fetched for the unknown kid");
+    let eager = CognitoAuthenticator::new(config, JwksSource::File(file.clone()));
+    assert!(eager.verify_token(&ISSUER.sign(&claims()).unwrap()).await.is_ok());
+    assert!(eager.verify_token(&new_token).await.is_ok(), "re-fetched for the unknown kid");
 
-    let missing = Authenticator::new(ISSUER.auth_config(), JwksSource::File(dir.join("absent.json")));
-    assert!(matches!(missing.authenticate(&new_token).await, Err(adapters_http::auth::AuthError::KeysUnavailable(_))));
+    let missing = CognitoAuthenticator::new(ISSUER.cognito_config(), JwksSource::File(dir.join("absent.json")));
+    assert!(matches!(missing.verify_token(&new_token).await, Err(AuthError::Unavailable(_))));
     std::fs::remove_dir_all(&dir).unwrap();
 }

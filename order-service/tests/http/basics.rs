@@ -75,9 +75,9 @@ async fn dev_tokens_are_minted_over_http_and_accepted() {
 }
 
 /// Keeps every event it is handed, then lets the real processor handle it.
-struct Recording {
-    inner: Arc<dyn Processor>,
-    seen: Arc<Mutex<Vec<EventEnvelope>>>,
+pub(crate) struct Recording {
+    pub(crate) inner: Arc<dyn Processor>,
+    pub(crate) seen: Arc<Mutex<Vec<EventEnvelope>>>,
 }
 
 #[async_trait]

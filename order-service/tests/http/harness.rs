@@ -4,8 +4,9 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock};
 
-use adapters_http::auth::{Authenticator, DevIssuer, DevTokenRequest, JwksSource};
+use adapters_http::auth::DevIssuer;
 use adapters_http::cursor::CursorSigner;
+use adapters_http::dto::DevTokenRequest;
 use adapters_http::idempotency::IdempotencyKeys;
 use adapters_http::payfast::{PayfastConfig, PayfastVerifier};
 use adapters_http::problem::{PROBLEM_JSON, TYPE_BASE};
@@ -61,27 +62,37 @@ pub(crate) async fn server_with(options: Options) -> Server {
         Some(make) => make(&stack),
         None => stack.app(),
     };
-    let issuer = ISSUER.clone();
-    let state = HttpState {
+    let state = HttpState::new(
         app,
-        auth: Arc::new(Authenticator::new(issuer.auth_config(), JwksSource::Static(issuer.jwks()))),
-        cursors: CursorSigner::new(&[42; 32]).unwrap(),
-        itn: Arc::new(PayfastVerifier::new(PayfastConfig {
-            merchant_id: MERCHANT_ID.into(),
-            passphrase: Some(PASSPHRASE.into()),
-            allowed_sources: options.payfast_allow.iter().map(|net| net.parse().unwrap()).collect(),
-        })),
-        keys: IdempotencyKeys::new(1000),
-        dev: Some(issuer),
-        body_limit: options.body_limit,
-    };
+        Arc::new(ISSUER.authenticator()),
+        CursorSigner::new(&[42; 32]).unwrap(),
+        payfast(&options.payfast_allow),
+    )
+    .with_idempotency_keys(IdempotencyKeys::new(1000))
+    .with_body_limit(options.body_limit)
+    .with_dev_issuer(ISSUER.clone());
+    start(stack, router(state)).await
+}
+
+/// Serves `app` (a whole router, or an embedder's app around the routes) over `stack` on an
+/// ephemeral loopback port.
+pub(crate) async fn start(stack: Stack, app: axum::Router) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address: SocketAddr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve(listener, router(state), async move {
+    tokio::spawn(serve(listener, app, async move {
         let _ = rx.await;
     }));
     Server { base: format!("http://{address}"), stack, client: reqwest::Client::new(), _shutdown: tx }
+}
+
+/// PayFast's rules with the test merchant and passphrase, from the `allowed` networks.
+pub(crate) fn payfast(allowed: &[&str]) -> Arc<PayfastVerifier> {
+    Arc::new(PayfastVerifier::new(PayfastConfig {
+        merchant_id: MERCHANT_ID.into(),
+        passphrase: Some(PASSPHRASE.into()),
+        allowed_sources: allowed.iter().map(|net| net.parse().unwrap()).collect(),
+    }))
 }
 
 /// A customer's token for `tenant`.

@@ -9,6 +9,7 @@ mod harness;
 
 mod auth;
 mod basics;
+mod embed;
 mod listing;
 mod orders;
 mod payments;

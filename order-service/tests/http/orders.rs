@@ -60,6 +60,16 @@ async fn a_tenant_order_is_accepted_read_and_changed() {
     problem(foreign_tag, StatusCode::PRECONDITION_FAILED, "stale-version").await;
     assert_eq!(server.order(&id).await["status"], "PAYMENT_PENDING");
 
+    // If-Match is a list of entity-tags compared strongly (RFC 9110 §13.1.1): one of them
+    // current is enough; a weak tag never matches.
+    let weak = server.put_json(&location, &owner, Some("W/\"2\""), &json!({"status": "CANCELLED"})).await;
+    problem(weak, StatusCode::PRECONDITION_FAILED, "stale-version").await;
+    let unquoted = server.put_json(&location, &owner, Some("2"), &json!({"status": "CANCELLED"})).await;
+    problem(unquoted, StatusCode::PRECONDITION_FAILED, "stale-version").await;
+    let listed = server.put_json(&location, &owner, Some("\"7\", \"2\""), &json!({"status": "PAYMENT_PENDING"})).await;
+    assert_eq!(listed.status(), StatusCode::OK, "a repeat under a list naming the current version");
+    assert_eq!(listed.headers().get("etag").unwrap(), "\"2\"", "a repeat changes nothing");
+
     // Provisioning cannot start before payment: the transition table says so, the host says 409.
     let refused = server.put_json(&location, &owner, None, &json!({"status": "PROCESSING"})).await;
     problem(refused, StatusCode::CONFLICT, "illegal-transition").await;
@@ -260,6 +270,20 @@ async fn idempotency_keys_replay_refuse_reuse_and_guard_in_flight_requests() {
     problem(same_cart, StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused").await;
     let other_cart = send("key-1", create_body("cart_i2", "thandi@acme.co.za")).await.unwrap();
     problem(other_cart, StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused").await;
+
+    // A key must be 1 to 255 visible characters.
+    for bad in ["x".repeat(256), " ".to_owned()] {
+        let response = server
+            .client
+            .post(server.url(path))
+            .bearer_auth(&token)
+            .header("idempotency-key", bad)
+            .json(&create_body("cart_i2", "thandi@acme.co.za"))
+            .send()
+            .await
+            .unwrap();
+        problem(response, StatusCode::BAD_REQUEST, "invalid-idempotency-key").await;
+    }
 
     // The same cart again without a key is also answered with the first order.
     let retry = server.post_json(path, Some(&token), &create_body("cart_i1", "thandi@acme.co.za")).await;

@@ -1,6 +1,14 @@
 //! Payment confirmation: the payment service's JSON and verified PayFast notifications.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use adapters_http::payfast::signature;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use order_app::OrderApp;
+use order_domain::{Order, OrderId, OrderStatus, TenantId};
+use order_ports::{ListQuery, OrderPage, OrderRepository, OrderUpdate, OutboxEntry, PortResult};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -154,4 +162,75 @@ async fn the_payment_service_confirms_with_json() {
     let order = server.order(&id).await;
     assert_eq!(order["payment"]["paymentId"], "pay_1");
     assert_eq!(order["history"].as_array().unwrap().len(), 2, "PENDING → PAYMENT_PENDING → PAID");
+}
+
+/// The order store, counting the reads of one order.
+struct CountingReads {
+    inner: Arc<dyn OrderRepository>,
+    reads: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl OrderRepository for CountingReads {
+    async fn insert(&self, order: &Order) -> PortResult<()> {
+        self.inner.insert(order).await
+    }
+
+    async fn get(&self, tenant: &TenantId, id: OrderId) -> PortResult<Order> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.get(tenant, id).await
+    }
+
+    async fn get_by_id(&self, id: OrderId) -> PortResult<Order> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.get_by_id(id).await
+    }
+
+    async fn list(&self, tenant: &TenantId, query: &ListQuery) -> PortResult<OrderPage> {
+        self.inner.list(tenant, query).await
+    }
+
+    async fn update<'a>(&self, update: OrderUpdate<'a>) -> PortResult<()> {
+        self.inner.update(update).await
+    }
+
+    async fn stale(&self, status: OrderStatus, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<Order>> {
+        self.inner.stale(status, before, limit).await
+    }
+
+    async fn pending_outbox(&self, limit: usize) -> PortResult<Vec<OutboxEntry>> {
+        self.inner.pending_outbox(limit).await
+    }
+
+    async fn clear_outbox(&self, entry: &OutboxEntry) -> PortResult<()> {
+        self.inner.clear_outbox(entry).await
+    }
+}
+
+#[tokio::test]
+async fn an_itn_reads_the_order_once_and_a_wrong_amount_is_refused_by_the_order_itself() {
+    let reads = Arc::new(AtomicUsize::new(0));
+    let counter = reads.clone();
+    let server = server_with(Options {
+        app: Some(Box::new(move |stack| {
+            let app = stack.app();
+            let mut ports = app.ports().clone();
+            ports.orders = Arc::new(CountingReads { inner: ports.orders.clone(), reads: counter });
+            OrderApp::new(ports, app.config().clone())
+        })),
+        ..Options::default()
+    })
+    .await;
+    let id = awaiting_payment(&server, "cart_once").await;
+
+    reads.store(0, Ordering::SeqCst);
+    let short = post_itn(&server, &id, &itn(&id, "p-short", "1348.99", PASSPHRASE)).await;
+    problem(short, StatusCode::BAD_REQUEST, "itn-refused").await;
+    assert_eq!(reads.load(Ordering::SeqCst), 1, "the refusal read the order once");
+
+    reads.store(0, Ordering::SeqCst);
+    let paid = post_itn(&server, &id, &itn(&id, "p-full", "1349.00", PASSPHRASE)).await;
+    assert_eq!(paid.status(), StatusCode::OK);
+    assert_eq!(reads.load(Ordering::SeqCst), 1, "the payment read the order once");
+    assert_eq!(server.order(&id).await["payment"]["paymentId"], "p-full");
 }

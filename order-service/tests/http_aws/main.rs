@@ -14,6 +14,8 @@ mod harness;
 mod auth;
 #[path = "../http/basics.rs"]
 mod basics;
+#[path = "../http/embed.rs"]
+mod embed;
 #[path = "../http/listing.rs"]
 mod listing;
 #[path = "../http/orders.rs"]

@@ -7,12 +7,13 @@
 
 use std::sync::Arc;
 
-use adapters_http::auth::{AuthConfig, Authenticator, DevIssuer, DevTokenRequest, JwksSource};
+use adapters_http::HttpState;
+use adapters_http::auth::{CognitoAuthenticator, CognitoConfig, DevIssuer, JwksSource};
 use adapters_http::cursor::CursorSigner;
+use adapters_http::dto::DevTokenRequest;
 use adapters_http::idempotency::IdempotencyKeys;
 use adapters_http::payfast::{PAYFAST_NETWORKS, PayfastConfig, PayfastVerifier};
 use adapters_http::problem::PROBLEM_JSON;
-use adapters_http::{DEFAULT_BODY_LIMIT, HttpState};
 use adapters_lambda::api::{self as lambda_api, LambdaApi};
 use axum::body::to_bytes;
 use base64::Engine;
@@ -30,20 +31,15 @@ const CLIENT: &str = "5r1tq0bbwsportal";
 /// The function's service over a fresh in-memory application, verifying tokens signed by
 /// `issuer`, allowing PayFast's networks only.
 fn api(issuer: &DevIssuer, stack: &InMemoryStack) -> LambdaApi {
-    let config = AuthConfig::new(ISSUER, CLIENT);
-    lambda_api::service(HttpState {
-        app: stack.app.clone(),
-        auth: Arc::new(Authenticator::new(config, JwksSource::Static(issuer.jwks()))),
-        cursors: CursorSigner::new(&[9; 32]).unwrap(),
-        itn: Arc::new(PayfastVerifier::new(PayfastConfig {
-            merchant_id: "10000100".into(),
-            passphrase: Some("jt7NOE43FZPn".into()),
-            allowed_sources: PAYFAST_NETWORKS.iter().map(|net| net.parse().unwrap()).collect(),
-        })),
-        keys: IdempotencyKeys::new(100),
-        dev: None,
-        body_limit: DEFAULT_BODY_LIMIT,
-    })
+    let auth = CognitoAuthenticator::new(CognitoConfig::new(ISSUER, CLIENT), JwksSource::Static(issuer.jwks()));
+    let itn = PayfastVerifier::new(PayfastConfig {
+        merchant_id: "10000100".into(),
+        passphrase: Some("jt7NOE43FZPn".into()),
+        allowed_sources: PAYFAST_NETWORKS.iter().map(|net| net.parse().unwrap()).collect(),
+    });
+    let state = HttpState::new(stack.app.clone(), Arc::new(auth), CursorSigner::new(&[9; 32]).unwrap(), Arc::new(itn))
+        .with_idempotency_keys(IdempotencyKeys::new(100));
+    lambda_api::service(state)
 }
 
 /// The fixture `name` with its `{{PLACEHOLDERS}}` filled in, parsed as the runtime parses it.

@@ -7,11 +7,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use adapters_http::auth::{DevIssuer, DevTokenRequest, dev_authenticator};
+use adapters_http::auth::DevIssuer;
 use adapters_http::cursor::CursorSigner;
-use adapters_http::idempotency::IdempotencyKeys;
+use adapters_http::dto::DevTokenRequest;
 use adapters_http::payfast::{PayfastConfig, PayfastVerifier};
-use adapters_http::{DEFAULT_BODY_LIMIT, HttpState, router, serve};
+use adapters_http::{HttpState, router, serve};
 use async_trait::async_trait;
 use hyper::StatusCode;
 use order_app::{AppError, Processor, RunReport};
@@ -105,19 +105,18 @@ async fn host(args: &Args) -> Result<Host> {
     let issuer =
         tokio::task::spawn_blocking(move || DevIssuer::generate(format!("http://{address}/dev"), "bbws-dev")).await??;
     let token = issuer.mint(&DevTokenRequest { role: "cart".into(), tenant_id: None, ttl_secs: None })?.access_token;
-    let state = HttpState {
-        app: stack.app.clone(),
-        auth: dev_authenticator(&issuer),
-        cursors: CursorSigner::new(&[7; 32])?,
-        itn: Arc::new(PayfastVerifier::new(PayfastConfig {
-            merchant_id: "10000100".into(),
-            passphrase: None,
-            allowed_sources: Vec::new(),
-        })),
-        keys: IdempotencyKeys::new(10_000),
-        dev: Some(Arc::new(issuer)),
-        body_limit: DEFAULT_BODY_LIMIT,
-    };
+    let itn = PayfastVerifier::new(PayfastConfig {
+        merchant_id: "10000100".into(),
+        passphrase: None,
+        allowed_sources: Vec::new(),
+    });
+    let state = HttpState::new(
+        stack.app.clone(),
+        Arc::new(issuer.authenticator()),
+        CursorSigner::new(&[7; 32])?,
+        Arc::new(itn),
+    )
+    .with_dev_issuer(Arc::new(issuer));
     tokio::spawn(serve(listener, router(state), std::future::pending()));
 
     let tracker = Arc::new(Tracker::default());
