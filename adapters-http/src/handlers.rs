@@ -439,7 +439,7 @@ pub(super) async fn confirm_payment(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     let body = body_bytes(body)?;
-    let now = state.app.ports().clock.now();
+    let now = state.app.system().clock.now();
     match media_type(&headers).as_str() {
         "application/x-www-form-urlencoded" => {
             let id = order_id(&id)?;
