@@ -81,7 +81,9 @@ async fn main() -> Result<()> {
         }
         #[cfg(not(feature = "aws"))]
         Backend::Aws => {
-            return Err("built without the `aws` feature: cargo run -p order-service --features aws --bin server".into());
+            return Err(
+                "built without the `aws` feature: cargo run -p order-service --features aws --bin server".into()
+            );
         }
     };
     let state = args.http.state(app.clone(), &format!("http://{}/dev", args.bind)).await?;

@@ -1,4 +1,4 @@
-//! Test processors and queues for driving the worker into its shutdown paths.
+//! Test processors and queues for driving the consumer into its shutdown paths.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
