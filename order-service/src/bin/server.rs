@@ -1,16 +1,10 @@
-//! The HTTP server, on the in-memory adapters (the default) or on AWS (`--backend aws`, feature
-//! `aws`, configured by the `BBWS_…` variables of [`aws_host`](order_service::aws_host)), with
-//! the application's [background service](order_app::background) — the processors and the
-//! sweep (relay, then expiry) — unless `--no-processors` leaves them to others (in an AWS
-//! deployment, the Lambda functions). SIGTERM or SIGINT stops both gracefully.
-//!
-//! ```sh
-//! cargo run -p order-service --bin server -- --dev
-//! ```
-//!
-//! `--dev` mints tokens at `POST /dev/token` and seeds demo carts; without it the token settings
-//! of [`http_settings`](order_service::http_settings) are required. `--help` lists every flag
-//! and its `BBWS_…` variable.
+//! The HTTP server, in memory (the default) or on AWS (`--backend aws`, feature `aws`, the
+//! `BBWS_…` variables of [`aws_host`](order_service::aws_host)), with the application's
+//! [background service](order_app::background) (processors and sweep) unless `--no-processors`
+//! leaves it to others (in an AWS deployment, the Lambda functions). SIGTERM or SIGINT stops both
+//! gracefully. `--dev` (`cargo run -p order-service --bin server -- --dev`) mints tokens at
+//! `POST /dev/token` and seeds demo carts; without it the token settings of
+//! [`http_settings`](order_service::http_settings) are required. `--help` lists every flag.
 
 use std::error::Error;
 use std::net::SocketAddr;
@@ -80,11 +74,7 @@ async fn main() -> Result<()> {
             (stack.app.clone(), stack.carts.clone(), stack.event_queues())
         }
         #[cfg(not(feature = "aws"))]
-        Backend::Aws => {
-            return Err(
-                "built without the `aws` feature: cargo run -p order-service --features aws --bin server".into()
-            );
-        }
+        Backend::Aws => return Err("built without the `aws` feature (cargo run --features aws)".into()),
     };
     let state = args.http.state(app.clone(), &format!("http://{}/dev", args.bind)).await?;
     if args.http.dev {
