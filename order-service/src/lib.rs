@@ -23,9 +23,9 @@
 //! ## Binaries
 //! | binary | feature | what it runs |
 //! |---|---|---|
-//! | `server` | `http` (default) | the HTTP API, in memory or on AWS (`--backend`), with the processors in the background |
+//! | `server` | `http` (default) | the HTTP API, in memory or on AWS (`--backend`), with the background service (processors and sweep) |
 //! | `bbws` | `http` | the operator's CLI (`orders`, `token`; `dlq`, `local` with `aws`) |
-//! | `worker` | `aws` | the four processors on their SQS queues |
+//! | `worker` | `aws` | the background service on the four SQS queues (`--no-sweep` to leave the sweep to others) |
 //! | `lambda-api`, `lambda-processor`, `lambda-sweep` | `lambda` | the Lambda functions |
 
 use std::sync::Arc;
