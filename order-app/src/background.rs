@@ -31,7 +31,7 @@ use tracing::{info, warn};
 
 use crate::app::OrderApp;
 use crate::consumer::{Consumer, ConsumerOptions, ConsumerReport, Subscription, stop_requested};
-use crate::usecases::sweep::{SweepOptions, SweepSummary};
+use crate::usecases::sweep::SweepOptions;
 
 /// What the background service runs, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,10 +69,9 @@ pub struct BackgroundReport {
     pub consumer: ConsumerReport,
     /// Sweeps run (failed ones included).
     pub sweeps: usize,
-    /// Sweeps that failed (logged; the next one picks up the rest).
+    /// Sweeps that failed (logged; the next one picks up the rest). What each sweep did is
+    /// logged by [`OrderApp::sweep`].
     pub failed_sweeps: usize,
-    /// What the sweeps that succeeded did, added up (`out_of_time`: any of them ran out).
-    pub swept: SweepSummary,
 }
 
 /// The consumer and the sweep of one application, ready to run; see the [module docs](self).
@@ -141,10 +140,9 @@ impl Background {
             tokio::select! {
                 swept = self.app.sweep(self.options.sweep, deadline) => {
                     report.sweeps += 1;
-                    match swept {
-                        Ok(summary) => add(&mut report.swept, &summary),
-                        // Logged by the sweep; the next one picks up the rest.
-                        Err(_) => report.failed_sweeps += 1,
+                    // A failure is logged by the sweep; the next one picks up the rest.
+                    if swept.is_err() {
+                        report.failed_sweeps += 1;
                     }
                 }
                 () = cut_short => {
@@ -155,15 +153,4 @@ impl Background {
         }
         report
     }
-}
-
-/// Adds one sweep's summary to a running total.
-fn add(total: &mut SweepSummary, one: &SweepSummary) {
-    total.outbox_published += one.outbox_published;
-    total.claims_republished += one.claims_republished;
-    total.pages += one.pages;
-    total.expired += one.expired;
-    total.cancelled += one.cancelled;
-    total.skipped += one.skipped;
-    total.out_of_time |= one.out_of_time;
 }

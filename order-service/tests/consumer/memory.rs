@@ -8,7 +8,7 @@ use adapters_memory::{MemoryEventBus, MemoryQueue, QueueConfig};
 use order_app::{Consumer, ConsumerOptions, ConsumerReport, Processor, Subscription};
 use order_ports::{EventPublisher, EventQueue, ProcessorKind};
 
-use crate::support::{Behaviour, FlakyQueue, HoldingQueue, Probe, assert_unique, events};
+use crate::support::{Behaviour, Probe, TroubledQueue, assert_unique, events};
 
 const SENT: usize = 30;
 
@@ -96,7 +96,7 @@ async fn a_shutdown_mid_batch_finishes_what_is_in_flight_and_leaves_the_rest_on_
 async fn messages_received_while_shutting_down_are_released_visible_at_once() {
     let config = QueueConfig::with_max_receive_count(3);
     let queues = loaded(&["record-writer"], config).await;
-    let queue = HoldingQueue::new(queues[0].clone(), Duration::from_millis(200));
+    let queue = TroubledQueue::holding(queues[0].clone(), Duration::from_millis(200));
     let probe = Probe::new(ProcessorKind::RecordWriter, Behaviour::Slow(Duration::ZERO));
     let subs = vec![subscription(&probe, queue.clone(), 5)];
 
@@ -167,7 +167,7 @@ async fn a_failed_event_is_released_for_its_retry_and_then_handled() {
 async fn a_queue_that_cannot_be_read_is_retried_after_a_pause() {
     let config = QueueConfig::with_max_receive_count(3);
     let queues = loaded(&["internal-notifier"], config).await;
-    let queue = FlakyQueue::new(queues[0].clone(), 3);
+    let queue = TroubledQueue::flaky(queues[0].clone(), 3);
     let probe = Probe::new(ProcessorKind::InternalNotifier, Behaviour::Slow(Duration::ZERO));
     let subs = vec![subscription(&probe, queue, 5)];
     let options = ConsumerOptions { error_backoff: Duration::from_millis(50), ..options() };
