@@ -219,8 +219,8 @@ fn payment(id: &str, amount: Money) -> Result<Payment> {
 
 async fn drain(stack: &InMemoryStack) -> Result<()> {
     let report = stack.drain().await?;
-    let handled: usize = report.handled.values().sum();
-    let failed: usize = report.failed.values().sum();
+    let total = report.total();
+    let (handled, failed) = (total.handled, total.failed);
     println!("  fan-out: {handled} events handled by the four processors, {failed} failed attempts");
     Ok(())
 }

@@ -343,7 +343,7 @@ pub(super) async fn confirm_payment(
     OrderIdPath(id): OrderIdPath,
     notice: PaymentNotice,
 ) -> Answer {
-    let now = state.app.ports().clock.now();
+    let now = state.app.system().clock.now();
     match notice {
         PaymentNotice::Payfast(fields) => payfast_itn(&state, peer, id, &fields, now).await,
         PaymentNotice::Service(body) => {

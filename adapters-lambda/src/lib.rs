@@ -14,6 +14,6 @@ pub mod api;
 pub mod sqs;
 
 pub use sqs::{
-    BatchError, RECORD_CONCURRENCY, SweepError, SweepOptions, SweepSummary, handle_sqs_batch, handle_sqs_batch_with,
-    handle_sweep, handle_sweep_with,
+    BatchError, RECORD_CONCURRENCY, SweepFailed, handle_sqs_batch, handle_sqs_batch_with, handle_sweep,
+    handle_sweep_with,
 };

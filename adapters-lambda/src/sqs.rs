@@ -4,8 +4,9 @@
 //! - [`handle_sqs_batch`]: one SQS batch for one processor (the `lambda-processor` function). Answers with a partial batch
 //!   response: only the records that failed are reported in `batchItemFailures`, by their SQS
 //!   message id, and only those come back.
-//! - [`handle_sweep`]: the scheduled sweep (the `lambda-sweep` function): the outbox relay, then
-//!   the expiry sweep page by page until nothing is left or the invocation's deadline is near.
+//! - [`handle_sweep`]: the scheduled sweep (the `lambda-sweep` function): [`OrderApp::sweep`],
+//!   the policy every host shares — the outbox relay, then the expiry page by page until
+//!   nothing is left or the invocation's deadline is near.
 //!
 //! Both are thin: decode, call `order-app`, map the outcome. No business rule lives here.
 //!
@@ -21,7 +22,8 @@
 //! log line behind; reporting it keeps the message itself in the dead-letter queue, where it can
 //! be read and redriven (from the CLI) once the cause is fixed. A processor error that is not
 //! retryable is reported for the same reason: the processors are idempotent, so a later redrive
-//! after a fix is safe. Failing records are logged at `error` (permanent) or `warn` (retryable).
+//! after a fix is safe. Failing records are logged by [`order_app::handle_event`] at `error`
+//! (permanent) or `warn` (retryable), in its span that names the request.
 //!
 //! A failure can only be reported by its message id. SQS always sets one; should a record ever
 //! lack it, an empty `itemIdentifier` would be read by Lambda as a failure of the whole batch
@@ -29,15 +31,15 @@
 //! invocation fails, and every record of the batch comes back (the ones already handled are
 //! handled again, harmlessly). A record without an id that succeeded needs no report.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
 use lambda_runtime::Diagnostic;
-use order_app::{AppError, OrderApp, Processor};
+use order_app::{OrderApp, Processor, SweepError, SweepOptions, SweepSummary};
 use order_domain::EventEnvelope;
-use tracing::{Instrument, error, field, info, info_span, warn};
+use tracing::{Instrument, error, field, info, info_span};
 
 /// Records of one batch handled at once by [`handle_sqs_batch`].
 pub const RECORD_CONCURRENCY: usize = 10;
@@ -146,12 +148,10 @@ async fn handle_record(processor: &dyn Processor, record: &SqsMessage) -> Outcom
     span.record("order_id", field::display(event.event.order_id()));
     span.record("event_id", field::display(event.message_id));
     span.record("event_type", event.event.event_type());
+    // Logs a failure itself, inside the span that names the request.
     match order_app::handle_event(processor, &event).await {
         Ok(()) => Outcome::Handled,
-        Err(error) => {
-            log_failure(&error);
-            Outcome::Failed
-        }
+        Err(_) => Outcome::Failed,
     }
 }
 
@@ -161,72 +161,14 @@ fn decode(record: &SqsMessage) -> Result<EventEnvelope, String> {
     serde_json::from_str(body).map_err(|error| format!("not an event envelope: {error}"))
 }
 
-fn log_failure(error: &AppError) {
-    if error.is_retryable() {
-        warn!(%error, retryable = true, "processing failed; the message will be redelivered");
-    } else {
-        error!(
-            %error,
-            retryable = false,
-            "processing failed and will fail again; the message goes to the dead-letter queue after its retries"
-        );
-    }
-}
-
-/// How [`handle_sweep_with`] pages and budgets its time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SweepOptions {
-    /// Orders per status per expiry page, and entries per relay pass.
-    pub page_size: usize,
-    /// No new page starts when less than this remains before the deadline.
-    pub reserve: Duration,
-}
-
-impl Default for SweepOptions {
-    /// Pages of 100; stop starting pages 10 s before the deadline.
-    fn default() -> Self {
-        Self { page_size: 100, reserve: Duration::from_secs(10) }
-    }
-}
-
-/// What one sweep invocation did: the function's result, logged and returned as JSON.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SweepSummary {
-    /// Outbox events of committed changes published by the relay.
-    pub outbox_published: usize,
-    /// `ORDER_CREATED` of claims still unrecorded after the grace period, published again.
-    pub claims_republished: usize,
-    /// Expiry pages run.
-    pub pages: usize,
-    /// PENDING orders expired.
-    pub expired: usize,
-    /// PAYMENT_PENDING orders cancelled for want of payment.
-    pub cancelled: usize,
-    /// Orders that changed concurrently and were left for the next sweep.
-    pub skipped: usize,
-    /// The deadline came near before the expiry ran out of work; the next run goes on.
-    pub out_of_time: bool,
-}
-
-/// Why a sweep invocation failed (the scheduler retries it).
+/// A failed sweep, as the Lambda runtime reports it (the scheduler then retries it): the
+/// application's [`SweepError`], with what the sweep did before and after the failure.
 #[derive(Debug, thiserror::Error)]
-pub enum SweepError {
-    /// The relay or the expiry could not read or write; what the other did is in `summary`.
-    #[error("{stage} failed: {source}")]
-    Failed {
-        /// `relay` or `expiry`.
-        stage: &'static str,
-        /// What failed.
-        #[source]
-        source: AppError,
-        /// What the invocation did before and after the failure.
-        summary: SweepSummary,
-    },
-}
+#[error(transparent)]
+pub struct SweepFailed(#[from] pub SweepError);
 
-impl From<SweepError> for Diagnostic {
-    fn from(error: SweepError) -> Self {
+impl From<SweepFailed> for Diagnostic {
+    fn from(error: SweepFailed) -> Self {
         Self { error_type: "SweepError".into(), error_message: error.to_string() }
     }
 }
@@ -234,76 +176,31 @@ impl From<SweepError> for Diagnostic {
 /// The scheduled sweep with the [default options](SweepOptions::default).
 ///
 /// # Errors
-/// [`SweepError`] when the relay or the expiry failed to read or write.
+/// [`SweepFailed`] when the relay or the expiry failed to read or write.
 pub async fn handle_sweep(
     app: &OrderApp,
     event: CloudWatchEvent,
     deadline: SystemTime,
-) -> Result<SweepSummary, SweepError> {
+) -> Result<SweepSummary, SweepFailed> {
     handle_sweep_with(app, event, deadline, SweepOptions::default()).await
 }
 
-/// The scheduled sweep: one relay pass (the outbox and unrecorded claims — what keeps a crash
-/// from losing an event, so it runs first), then [`OrderApp::expire_stale`] page by page until a
-/// page changes nothing or less than `options.reserve` remains before `deadline` (the Lambda
-/// context's deadline, wall-clock time). A failure of either stage still lets the other run;
-/// the invocation then fails, and the scheduler's retry (or the next run) picks up the rest.
+/// The scheduled sweep: [`OrderApp::sweep`] (one relay pass, then the expiry page by page until
+/// a page changes nothing or less than `options.reserve` remains) with `deadline`, the Lambda
+/// context's deadline (wall-clock time), as its deadline. What it did is the function's result.
 ///
 /// # Errors
-/// [`SweepError`] when the relay or the expiry failed to read or write.
+/// [`SweepFailed`] when the relay or the expiry failed to read or write; the other stage still
+/// ran, and the scheduler's retry (or the next run) picks up the rest.
 pub async fn handle_sweep_with(
     app: &OrderApp,
     event: CloudWatchEvent,
     deadline: SystemTime,
     options: SweepOptions,
-) -> Result<SweepSummary, SweepError> {
+) -> Result<SweepSummary, SweepFailed> {
     let span = info_span!("sweep", event_id = event.id.as_deref().unwrap_or("-"), scheduled = %event.time);
-    async move {
-        let mut summary = SweepSummary::default();
-        let mut failure = None;
-        match app.relay(options.page_size).await {
-            Ok(relayed) => {
-                summary.outbox_published = relayed.outbox_published;
-                summary.claims_republished = relayed.claims_republished;
-            }
-            Err(error) => failure = Some(("relay", error)),
-        }
-        loop {
-            let left = deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
-            if left < options.reserve {
-                summary.out_of_time = true;
-                warn!(left_ms = left.as_millis(), "deadline near; the next sweep goes on");
-                break;
-            }
-            match app.expire_stale(options.page_size).await {
-                Ok(page) => {
-                    summary.pages += 1;
-                    summary.expired += page.expired;
-                    summary.cancelled += page.cancelled;
-                    summary.skipped += page.skipped;
-                    // A page that changed nothing found nothing left to change (what it skipped
-                    // would only be skipped again).
-                    if page.expired + page.cancelled == 0 {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    failure.get_or_insert(("expiry", error));
-                    break;
-                }
-            }
-        }
-        match failure {
-            None => {
-                info!(?summary, "sweep finished");
-                Ok(summary)
-            }
-            Some((stage, source)) => {
-                error!(stage, error = %source, ?summary, "sweep failed");
-                Err(SweepError::Failed { stage, source, summary })
-            }
-        }
-    }
-    .instrument(span)
-    .await
+    let left = deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+    let summary = app.sweep(options, Instant::now() + left).instrument(span).await?;
+    info!(?summary, "sweep invocation finished");
+    Ok(summary)
 }

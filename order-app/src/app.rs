@@ -1,52 +1,16 @@
 //! The application: its configuration, the ports it is wired to, and shared helpers.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use order_domain::{
     Email, EventEnvelope, ExpiryPolicy, GuestTenantDecision, Order, OrderEvent, PricingRules, TenantId,
 };
-use order_ports::{
-    CampaignCatalog, CartClaims, CartGateway, Clock, DocumentRenderer, DocumentStore, EffectLog, EmailRenderer,
-    EventPublisher, IdGenerator, InvoiceNumbers, Mailer, OrderRepository, PortError, Supplier, TenantDirectory,
-};
+use order_ports::{PortError, Supplier};
 use tracing::{info, warn};
 
+use crate::builder::{Documents, Messaging, OrderAppBuilder, Storage, System, Upstream};
 use crate::error::{AppError, Context};
-
-/// Every port the application uses. Hosts fill it with adapters of one family or another.
-#[derive(Clone)]
-pub struct Ports {
-    /// Orders and their outbox.
-    pub orders: Arc<dyn OrderRepository>,
-    /// Cart claims (idempotent creates).
-    pub claims: Arc<dyn CartClaims>,
-    /// Tenants by email.
-    pub tenants: Arc<dyn TenantDirectory>,
-    /// Event publication.
-    pub publisher: Arc<dyn EventPublisher>,
-    /// The cart service.
-    pub carts: Arc<dyn CartGateway>,
-    /// Campaign rules.
-    pub campaigns: Arc<dyn CampaignCatalog>,
-    /// Stored invoices and receipts.
-    pub documents: Arc<dyn DocumentStore>,
-    /// PDF rendering.
-    pub renderer: Arc<dyn DocumentRenderer>,
-    /// Invoice serial numbers.
-    pub invoice_numbers: Arc<dyn InvoiceNumbers>,
-    /// Sending email.
-    pub mailer: Arc<dyn Mailer>,
-    /// Email templates.
-    pub emails: Arc<dyn EmailRenderer>,
-    /// Once-only side effects.
-    pub effects: Arc<dyn EffectLog>,
-    /// The time.
-    pub clock: Arc<dyn Clock>,
-    /// Fresh ids.
-    pub ids: Arc<dyn IdGenerator>,
-}
 
 /// How the application behaves. Built by the host from its own configuration; the library
 /// reads no environment.
@@ -71,21 +35,59 @@ pub struct AppConfig {
     pub effect_lease: Duration,
 }
 
-/// The application: use cases (this type's methods) and the processors built on it.
+/// The application: use cases (this type's methods) and the processors built on it. Built with
+/// [`OrderApp::builder`]; shared as `Arc<OrderApp>`.
 pub struct OrderApp {
-    pub(crate) ports: Ports,
+    pub(crate) storage: Storage,
+    pub(crate) messaging: Messaging,
+    pub(crate) documents: Documents,
+    pub(crate) upstream: Upstream,
+    pub(crate) system: System,
     pub(crate) config: AppConfig,
 }
 
 impl OrderApp {
-    /// Wires the application.
-    pub fn new(ports: Ports, config: AppConfig) -> Arc<Self> {
-        Arc::new(Self { ports, config })
+    /// A builder with nothing set: every group of ports and the configuration must be given
+    /// (a composition root pre-fills the [`System`] ports with the real clock and ids).
+    pub fn builder() -> OrderAppBuilder {
+        OrderAppBuilder::default()
     }
 
-    /// The ports it was wired with.
-    pub fn ports(&self) -> &Ports {
-        &self.ports
+    /// A builder holding this application's ports and configuration, to build a variant that
+    /// differs in some of them (a decorated port, another configuration).
+    pub fn to_builder(&self) -> OrderAppBuilder {
+        OrderApp::builder()
+            .storage(self.storage.clone())
+            .messaging(self.messaging.clone())
+            .documents(self.documents.clone())
+            .upstream(self.upstream.clone())
+            .system(self.system.clone())
+            .config(self.config.clone())
+    }
+
+    /// Its storage ports.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Its messaging port.
+    pub fn messaging(&self) -> &Messaging {
+        &self.messaging
+    }
+
+    /// Its document and email ports.
+    pub fn documents(&self) -> &Documents {
+        &self.documents
+    }
+
+    /// The other services it reads.
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
+    }
+
+    /// Its clock and id generator.
+    pub fn system(&self) -> &System {
+        &self.system
     }
 
     /// Its configuration.
@@ -96,13 +98,14 @@ impl OrderApp {
     /// Wraps events in envelopes with fresh ids, stamped now, naming the request in progress
     /// (see [`context`](crate::context)).
     pub(crate) fn envelopes(&self, events: Vec<OrderEvent>) -> Vec<EventEnvelope> {
-        let now = self.ports.clock.now();
+        let now = self.system.clock.now();
         events.into_iter().map(|event| self.envelope(now, event)).collect()
     }
 
     /// Wraps one event in an envelope with a fresh id, naming the request in progress.
     pub(crate) fn envelope(&self, at: DateTime<Utc>, event: OrderEvent) -> EventEnvelope {
-        EventEnvelope::new(self.ports.ids.message_id(), at, event).with_correlation_id(crate::context::correlation_id())
+        EventEnvelope::new(self.system.ids.message_id(), at, event)
+            .with_correlation_id(crate::context::correlation_id())
     }
 
     /// The tenant an order belongs to, resolving a guest order's tenant by its email: the
@@ -114,20 +117,24 @@ impl OrderApp {
             return Ok(tenant.clone());
         }
         let email = order.customer_email();
-        let found = self.ports.tenants.find_by_email(email).await.context("looking up the guest's tenant")?;
+        let found = self.storage.tenants.find_by_email(email).await.context("looking up the guest's tenant")?;
         match order_domain::decide_guest_tenant(email, found.as_ref()) {
             GuestTenantDecision::Use(tenant) => Ok(tenant),
             GuestTenantDecision::CreateUnvalidated { email } => {
-                let id = self.ports.ids.tenant_id();
-                match self.ports.tenants.create_unvalidated(&id, &email, self.ports.clock.now()).await {
+                let id = self.system.ids.tenant_id();
+                match self.storage.tenants.create_unvalidated(&id, &email, self.system.clock.now()).await {
                     Ok(tenant) => {
                         info!(tenant = %tenant.id, order = %order.id(), "created an unvalidated tenant for a guest order");
                         Ok(tenant.id)
                     }
                     Err(PortError::AlreadyExists) => {
                         // A concurrent order for the same email created it first: use theirs.
-                        let winner =
-                            self.ports.tenants.find_by_email(&email).await.context("re-reading the guest's tenant")?;
+                        let winner = self
+                            .storage
+                            .tenants
+                            .find_by_email(&email)
+                            .await
+                            .context("re-reading the guest's tenant")?;
                         winner.map(|tenant| tenant.id).ok_or_else(|| AppError::Dependency {
                             context: "resolving the guest's tenant",
                             source: PortError::transient("tenant reported as existing but not found"),
@@ -145,14 +152,14 @@ impl OrderApp {
     pub(crate) async fn publish_committed(&self, order: &Order, envelopes: &[EventEnvelope]) {
         let Some(tenant_id) = order.tenant_id() else { return };
         for envelope in envelopes {
-            match self.ports.publisher.publish(envelope).await {
+            match self.messaging.publisher.publish(envelope).await {
                 Ok(()) => {
                     let entry = order_ports::OutboxEntry {
                         tenant_id: tenant_id.clone(),
                         order_id: order.id(),
                         event: envelope.clone(),
                     };
-                    if let Err(error) = self.ports.orders.clear_outbox(&entry).await {
+                    if let Err(error) = self.storage.orders.clear_outbox(&entry).await {
                         warn!(order = %order.id(), %error, "published, but could not clear the outbox; the relay will publish again");
                     }
                 }

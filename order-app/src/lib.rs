@@ -2,9 +2,11 @@
 //!
 //! The application layer of BBWS Order Management: use cases and event processors. It loads,
 //! asks the domain, saves and publishes; every business rule stays in `order-domain`, every
-//! technology behind an `order-ports` trait. Hosts build an [`OrderApp`] from [`Ports`] and an
-//! [`AppConfig`], call its use cases with an authenticated [`Principal`], and drive the
-//! processors with a [`Runner`] (or their own queue consumer, such as a Lambda).
+//! technology behind an `order-ports` trait. Hosts build an [`OrderApp`] with
+//! [`OrderApp::builder`] from five groups of ports and an [`AppConfig`] (see [`builder`]), call
+//! its use cases with an authenticated [`Principal`], and drive the processors with the
+//! [`Consumer`] — or all background work at once with [`OrderApp::background`] — or, in a
+//! queue-triggered host such as a Lambda, with [`handle_event`] per event.
 //!
 //! ## The flow
 //! 1. [`OrderApp::create_for_tenant`] / [`OrderApp::create_guest`]: price the trusted cart,
@@ -15,7 +17,8 @@
 //! 3. [`OrderApp::update`] and [`OrderApp::confirm_payment`]: version-conditioned writes that
 //!    commit the order and its `ORDER_STATUS_CHANGED` event together; the event is then
 //!    published (or by [`OrderApp::relay`] after a crash).
-//! 4. [`OrderApp::expire_stale`]: the scheduled sweep.
+//! 4. [`OrderApp::sweep`]: the scheduled work — the relay, then [`OrderApp::expire_stale`] page
+//!    by page — run by the sweep Lambda and by the [`background`] service alike.
 //!
 //! ## Request context
 //! A host names the request it serves with [`context::with_correlation_id`]; every event built
@@ -27,20 +30,24 @@
 //! each kind of principal may do to an order is decided by the domain's transition table.
 
 mod app;
+pub mod background;
+pub mod builder;
+pub mod consumer;
 pub mod context;
 mod error;
 mod principal;
 pub mod processors;
-mod runner;
 pub mod usecases;
 
-pub use app::{AppConfig, OrderApp, Ports};
+pub use app::{AppConfig, OrderApp};
+pub use background::{Background, BackgroundOptions, BackgroundReport};
+pub use builder::{BuildError, Documents, Messaging, OrderAppBuilder, Storage, System, Upstream};
+pub use consumer::{Consumer, ConsumerOptions, ConsumerReport, ProcessorCounts, Subscription};
 pub use error::AppError;
 pub use principal::{Principal, Service};
 pub use processors::{CustomerNotifier, InternalNotifier, InvoiceWriter, Processor, RecordWriter, handle_event};
-pub use runner::{RunReport, Runner, Subscription};
 pub use usecases::create::{CreateOrderRequest, CreateOutcome};
-pub use usecases::sweep::{RelayReport, SweepReport};
+pub use usecases::sweep::{RelayReport, SweepError, SweepOptions, SweepReport, SweepStage, SweepSummary};
 pub use usecases::update::StatusChange;
 
 #[cfg(test)]

@@ -38,23 +38,26 @@ impl Mocks {
     }
 
     fn app(self) -> Arc<OrderApp> {
-        let ports = Ports {
-            orders: Arc::new(self.orders),
-            claims: Arc::new(self.claims),
-            tenants: Arc::new(MockTenantDirectory::new()),
-            publisher: Arc::new(self.publisher),
-            carts: Arc::new(self.carts),
-            campaigns: Arc::new(MockCampaignCatalog::new()),
-            documents: Arc::new(MockDocumentStore::new()),
-            renderer: Arc::new(MockDocumentRenderer::new()),
-            invoice_numbers: Arc::new(MockInvoiceNumbers::new()),
-            mailer: Arc::new(MockMailer::new()),
-            emails: Arc::new(MockEmailRenderer::new()),
-            effects: Arc::new(MockEffectLog::new()),
-            clock: Arc::new(self.clock),
-            ids: Arc::new(self.ids),
-        };
-        OrderApp::new(ports, config())
+        OrderApp::builder()
+            .storage(Storage {
+                orders: Arc::new(self.orders),
+                claims: Arc::new(self.claims),
+                tenants: Arc::new(MockTenantDirectory::new()),
+                invoice_numbers: Arc::new(MockInvoiceNumbers::new()),
+                effects: Arc::new(MockEffectLog::new()),
+            })
+            .messaging(Messaging { publisher: Arc::new(self.publisher) })
+            .documents(Documents {
+                renderer: Arc::new(MockDocumentRenderer::new()),
+                store: Arc::new(MockDocumentStore::new()),
+                emails: Arc::new(MockEmailRenderer::new()),
+                mailer: Arc::new(MockMailer::new()),
+            })
+            .upstream(Upstream { carts: Arc::new(self.carts), campaigns: Arc::new(MockCampaignCatalog::new()) })
+            .system(System { clock: Arc::new(self.clock), ids: Arc::new(self.ids) })
+            .config(config())
+            .build()
+            .unwrap()
     }
 }
 

@@ -38,8 +38,11 @@ use std::time::Duration;
 use adapters_aws::{AwsAdapters, AwsClients, AwsResources, DynamoCampaignCatalog, S3TemplateSource, SqsEventQueue};
 use adapters_documents::{PdfRenderer, TemplateRenderer};
 use adapters_memory::MemoryCartGateway;
-use adapters_system::{AesGcmCipher, CipherKey, RandomIds, SystemClock};
-use order_app::{AppConfig, OrderApp, Ports, Processor, RunReport, Runner, Subscription};
+use adapters_system::{AesGcmCipher, CipherKey};
+use order_app::{
+    AppConfig, Consumer, ConsumerOptions, ConsumerReport, Documents, Messaging, OrderApp, Processor, Storage,
+    Subscription, Upstream,
+};
 use order_ports::{Clock, EventQueue, IdGenerator, PerProcessor, PortError, ProcessorKind};
 
 /// How to build an [`AwsStack`].
@@ -49,9 +52,9 @@ pub struct AwsStackOptions {
     pub config: AppConfig,
     /// The key billing addresses are sealed with before they are stored.
     pub cipher_key: CipherKey,
-    /// The time ([`SystemClock`] unless replaced).
+    /// The time (the wall clock of [`system_ports`](crate::system_ports) unless replaced).
     pub clock: Arc<dyn Clock>,
-    /// Fresh ids ([`RandomIds`] unless replaced).
+    /// Fresh ids (random, of [`system_ports`](crate::system_ports), unless replaced).
     pub ids: Arc<dyn IdGenerator>,
     /// Events handled at once per processor.
     pub concurrency: usize,
@@ -69,11 +72,12 @@ impl AwsStackOptions {
     /// `config` and `cipher_key`, the system clock, random ids, 8 events at once per
     /// processor, 1 s long polls, failed messages retried at once.
     pub fn new(config: AppConfig, cipher_key: CipherKey) -> Self {
+        let system = crate::system_ports();
         Self {
             config,
             cipher_key,
-            clock: Arc::new(SystemClock),
-            ids: Arc::new(RandomIds),
+            clock: system.clock,
+            ids: system.ids,
             concurrency: 8,
             poll_wait: Duration::from_secs(1),
             retry_delay: Duration::ZERO,
@@ -148,26 +152,29 @@ impl AwsStack {
         let adapters = AwsAdapters::new(clients, resources, cipher);
         let carts = Arc::new(MemoryCartGateway::new());
         let campaigns = adapters.campaigns.clone();
-        let ports = Ports {
-            orders: adapters.orders.clone(),
-            claims: adapters.orders.clone(),
-            tenants: adapters.tenants.clone(),
-            publisher: adapters.publisher.clone(),
-            carts: carts.clone(),
-            campaigns: campaigns.clone(),
-            documents: adapters.documents.clone(),
-            renderer: Arc::new(PdfRenderer::new()?),
-            invoice_numbers: adapters.invoice_numbers.clone(),
-            mailer: adapters.mailer.clone(),
-            emails: Arc::new(TemplateRenderer::new(Arc::new(
-                S3TemplateSource::new(clients.s3.clone(), &resources.templates_bucket)
-                    .with_cache_ttl(options.template_ttl),
-            ))?),
-            effects: adapters.effects.clone(),
-            clock: options.clock,
-            ids: options.ids,
-        };
-        let app = OrderApp::new(ports, options.config);
+        let templates =
+            S3TemplateSource::new(clients.s3.clone(), &resources.templates_bucket).with_cache_ttl(options.template_ttl);
+        let app = crate::app_builder()
+            .storage(Storage {
+                orders: adapters.orders.clone(),
+                claims: adapters.orders.clone(),
+                tenants: adapters.tenants.clone(),
+                invoice_numbers: adapters.invoice_numbers.clone(),
+                effects: adapters.effects.clone(),
+            })
+            .messaging(Messaging { publisher: adapters.publisher.clone() })
+            .documents(Documents {
+                renderer: Arc::new(PdfRenderer::new()?),
+                store: adapters.documents.clone(),
+                emails: Arc::new(TemplateRenderer::new(Arc::new(templates))?),
+                mailer: adapters.mailer.clone(),
+            })
+            .upstream(Upstream { carts: carts.clone(), campaigns: campaigns.clone() })
+            .system(order_app::System { clock: options.clock, ids: options.ids })
+            .config(options.config)
+            .build()
+            // Every group is set above: this cannot fail, and if it ever did it would say why.
+            .map_err(|error| PortError::InvalidData(error.to_string()))?;
         Ok(Self {
             app,
             adapters,
@@ -185,13 +192,19 @@ impl AwsStack {
         self.app.processors()
     }
 
-    /// A runner over the given processors, each on its own kind's SQS queue, polling with the
-    /// stack's wait and retry delay.
-    pub fn runner_with(&self, processors: PerProcessor<Arc<dyn Processor>>) -> Runner {
-        let queues = self.adapters.queues.map(|_, queue| queue.clone() as Arc<dyn EventQueue>);
-        Runner::new(Subscription::per_processor(processors, &queues, &PerProcessor::all(self.concurrency)))
-            .with_wait(self.poll_wait)
-            .with_retry_delay(self.retry_delay)
+    /// The four SQS queues, as the consumer and the background service take them.
+    pub fn event_queues(&self) -> PerProcessor<Arc<dyn EventQueue>> {
+        self.adapters.queues.map(|_, queue| queue.clone() as Arc<dyn EventQueue>)
+    }
+
+    /// A consumer of the given processors, each on its own kind's SQS queue, with the stack's
+    /// concurrency, poll wait and retry delay.
+    pub fn consumer(&self, processors: PerProcessor<Arc<dyn Processor>>) -> Consumer {
+        let concurrency = PerProcessor::all(self.concurrency);
+        let subscriptions = Subscription::per_processor(processors, &self.event_queues(), &concurrency);
+        let options =
+            ConsumerOptions { wait: self.poll_wait, retry_delay: self.retry_delay, ..ConsumerOptions::default() };
+        Consumer::new(subscriptions, options)
     }
 
     /// Runs the four processors until a poll of every queue receives nothing: every event
@@ -199,8 +212,8 @@ impl AwsStack {
     ///
     /// # Errors
     /// When a queue cannot be read.
-    pub async fn drain(&self) -> Result<RunReport, PortError> {
-        self.runner_with(self.processors()).run_until_drained().await
+    pub async fn drain(&self) -> Result<ConsumerReport, PortError> {
+        self.consumer(self.processors()).drain().await
     }
 
     /// The SQS queue (and dead-letter queue) of a processor.

@@ -11,7 +11,10 @@ use adapters_memory::{
 };
 use adapters_system::{AesGcmCipher, CipherKey, SystemClock};
 use chrono::{DateTime, Utc};
-use order_app::{AppConfig, OrderApp, Ports, Processor, RunReport, Runner, Subscription};
+use order_app::{
+    AppConfig, Consumer, ConsumerOptions, ConsumerReport, Documents, Messaging, OrderApp, Processor, Storage,
+    Subscription, System, Upstream,
+};
 use order_domain::{
     CartId, CartSnapshot, Currency, Description, Email, ExpiryPolicy, Money, OrderLine, PricingRules, Quantity, Sku,
     VatNumber,
@@ -149,23 +152,31 @@ impl InMemoryStack {
         let mailbox = Arc::new(MemoryMailbox::new());
         let templates = Arc::new(MemoryTemplateSource::new());
         let clock = Arc::new(ManualClock::new(options.start));
-        let ports = Ports {
-            orders: store.clone(),
-            claims: store.clone(),
-            tenants: tenants.clone(),
-            publisher: bus.clone(),
-            carts: carts.clone(),
-            campaigns: campaigns.clone(),
-            documents: documents.clone(),
-            renderer: Arc::new(PdfRenderer::new()?),
-            invoice_numbers: Arc::new(MemoryInvoiceNumbers::new()),
-            mailer: mailbox.clone(),
-            emails: Arc::new(TemplateRenderer::new(templates.clone())?),
-            effects: Arc::new(MemoryEffectLog::new()),
+        let system = System {
             clock: if options.wall_clock { Arc::new(SystemClock) } else { clock.clone() },
             ids: Arc::new(SequentialIds::new()),
         };
-        let app = OrderApp::new(ports, demo_config()?);
+        let app = crate::app_builder()
+            .storage(Storage {
+                orders: store.clone(),
+                claims: store.clone(),
+                tenants: tenants.clone(),
+                invoice_numbers: Arc::new(MemoryInvoiceNumbers::new()),
+                effects: Arc::new(MemoryEffectLog::new()),
+            })
+            .messaging(Messaging { publisher: bus.clone() })
+            .documents(Documents {
+                renderer: Arc::new(PdfRenderer::new()?),
+                store: documents.clone(),
+                emails: Arc::new(TemplateRenderer::new(templates.clone())?),
+                mailer: mailbox.clone(),
+            })
+            .upstream(Upstream { carts: carts.clone(), campaigns: campaigns.clone() })
+            .system(system)
+            .config(demo_config()?)
+            .build()
+            // Every group is set above: this cannot fail, and if it ever did it would say why.
+            .map_err(|error| PortError::InvalidData(error.to_string()))?;
         Ok(Self { app, store, tenants, bus, queues, carts, campaigns, documents, mailbox, templates, clock, options })
     }
 
@@ -174,18 +185,28 @@ impl InMemoryStack {
         self.app.processors()
     }
 
-    /// A runner over the given processors, each on its own kind's queue.
-    pub fn runner_with(&self, processors: PerProcessor<Arc<dyn Processor>>) -> Runner {
-        let queues = self.queues.map(|_, queue| queue.clone() as Arc<dyn EventQueue>);
-        Runner::new(Subscription::per_processor(processors, &queues, &PerProcessor::all(self.options.concurrency)))
+    /// The four queues, as the consumer and the background service take them.
+    pub fn event_queues(&self) -> PerProcessor<Arc<dyn EventQueue>> {
+        self.queues.map(|_, queue| queue.clone() as Arc<dyn EventQueue>)
     }
 
-    /// Runs the four processors until every queue is empty.
+    /// A consumer of the given processors, each on its own kind's queue, with the stack's
+    /// concurrency; it never waits for an empty queue and retries a failure at once.
+    pub fn consumer(&self, processors: PerProcessor<Arc<dyn Processor>>) -> Consumer {
+        let concurrency = PerProcessor::all(self.options.concurrency);
+        let subscriptions = Subscription::per_processor(processors, &self.event_queues(), &concurrency);
+        Consumer::new(
+            subscriptions,
+            ConsumerOptions { wait: Duration::ZERO, retry_delay: Duration::ZERO, ..ConsumerOptions::default() },
+        )
+    }
+
+    /// Runs the four processors until every queue is empty ([`Consumer::drain`]).
     ///
     /// # Errors
-    /// Never for in-memory queues; kept for the shape of the runner.
-    pub async fn drain(&self) -> Result<RunReport, PortError> {
-        self.runner_with(self.processors()).run_until_drained().await
+    /// Never for in-memory queues; kept for the shape of the consumer.
+    pub async fn drain(&self) -> Result<ConsumerReport, PortError> {
+        self.consumer(self.processors()).drain().await
     }
 
     /// The queue of a processor.

@@ -23,10 +23,10 @@ impl InvoiceWriter {
     }
 
     async fn write(&self, kind: DocumentKind, order: &Order) -> Result<DocumentKey, AppError> {
-        let ports = &self.app.ports;
+        let (storage, documents) = (&self.app.storage, &self.app.documents);
         let supplier = &self.app.config.supplier;
         let tenant_id = self.app.tenant_of(order).await?;
-        let number = ports
+        let number = storage
             .invoice_numbers
             .number_for(&supplier.id, order.id())
             .await
@@ -35,12 +35,12 @@ impl InvoiceWriter {
             DocumentKind::Invoice => order.created_at(),
             DocumentKind::Receipt => order.payment().map_or(order.updated_at(), |payment| payment.paid_at),
         };
-        let document = ports
+        let document = documents
             .renderer
             .render(&DocumentRequest { kind, order, supplier, number, issued_at })
             .context("rendering the document")?;
         let key = DocumentKey { tenant_id, order_id: order.id(), kind };
-        ports.documents.put(&key, document.bytes, &document.content_type).await.context("storing the document")?;
+        documents.store.put(&key, document.bytes, &document.content_type).await.context("storing the document")?;
         info!(order = %order.id(), key = %key, number = %number, "document written");
         Ok(key)
     }

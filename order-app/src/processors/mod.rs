@@ -44,8 +44,10 @@ pub trait Processor: Send + Sync {
 /// processor, the event, the order and the request that caused it (`request_id`, from the
 /// envelope's `correlationId`, `-` when there is none), and inside that request's
 /// [`context`](crate::context), so that anything published while handling it names the same
-/// request. The [`Runner`](crate::Runner) calls it for every delivery; a queue-triggered host
-/// (a Lambda) calls it per record.
+/// request. A failure is logged in that span: at `warn` when a retry may help, at `error` when
+/// it will fail again (the message then ends in its dead-letter queue, kept for a redrive).
+/// The [`Consumer`](crate::consumer::Consumer) calls it for every delivery; a queue-triggered
+/// host (a Lambda) calls it per record.
 ///
 /// # Errors
 /// Whatever [`Processor::handle`] returns.
@@ -57,7 +59,24 @@ pub async fn handle_event(processor: &dyn Processor, event: &EventEnvelope) -> R
         order_id = %event.event.order_id(),
         request_id = %event.correlation_id.as_ref().map_or("-", |id| id.as_str()),
     );
-    crate::context::with_correlation_id(event.correlation_id.clone(), processor.handle(event)).instrument(span).await
+    let handled = crate::context::with_correlation_id(event.correlation_id.clone(), processor.handle(event));
+    async move {
+        let outcome = handled.await;
+        if let Err(error) = &outcome {
+            if error.is_retryable() {
+                tracing::warn!(%error, retryable = true, "processing failed; the message will be redelivered");
+            } else {
+                tracing::error!(
+                    %error,
+                    retryable = false,
+                    "processing failed and will fail again; the message goes to the dead-letter queue after its retries"
+                );
+            }
+        }
+        outcome
+    }
+    .instrument(span)
+    .await
 }
 
 impl OrderApp {

@@ -48,10 +48,10 @@ impl OrderApp {
     /// Sends `mail` unless an effect record says it was sent. A failure abandons the record so
     /// the retry sends it; a worker already sending it makes this a retryable `Busy`.
     async fn send_once(&self, mail: Mail<'_>) -> Result<(), AppError> {
-        let ports = &self.ports;
-        let start = ports
+        let (storage, documents, system) = (&self.storage, &self.documents, &self.system);
+        let start = storage
             .effects
-            .begin(&mail.key, ports.clock.now(), self.config.effect_lease)
+            .begin(&mail.key, system.clock.now(), self.config.effect_lease)
             .await
             .context("claiming the email")?;
         match start {
@@ -64,19 +64,21 @@ impl OrderApp {
         }
         let sent = async {
             let context = EmailContext { order: mail.order, notice: &mail.notice, order_url: &mail.url };
-            let rendered = ports.emails.render(mail.template, &context).await.context("rendering the email")?;
+            let rendered = documents.emails.render(mail.template, &context).await.context("rendering the email")?;
             let email =
                 OutgoingEmail { to: mail.to, subject: rendered.subject, html: rendered.html, text: rendered.text };
-            let message_id = ports.mailer.send(&email).await.context("sending the email")?;
+            let message_id = documents.mailer.send(&email).await.context("sending the email")?;
             info!(key = %mail.key, %message_id, subject = %email.subject, "email sent");
             Ok::<_, AppError>(())
         }
         .await;
         match sent {
-            Ok(()) => ports.effects.complete(&mail.key, ports.clock.now()).await.context("recording the email as sent"),
+            Ok(()) => {
+                storage.effects.complete(&mail.key, system.clock.now()).await.context("recording the email as sent")
+            }
             Err(error) => {
                 // Best effort: if this fails too, the lease runs out and a retry proceeds then.
-                let _ = ports.effects.abandon(&mail.key).await;
+                let _ = storage.effects.abandon(&mail.key).await;
                 Err(error)
             }
         }

@@ -33,13 +33,13 @@ impl Processor for RecordWriter {
         let mut order = Order::from_created(created);
         let tenant = self.app.tenant_of(&order).await?;
         order.assign_guest_tenant(tenant)?;
-        let ports = &self.app.ports;
-        match ports.orders.insert(&order).await {
+        let (storage, upstream) = (&self.app.storage, &self.app.upstream);
+        match storage.orders.insert(&order).await {
             Ok(()) => info!(order = %order.id(), tenant = ?order.tenant_id(), "order recorded"),
             Err(PortError::AlreadyExists) => info!(order = %order.id(), "order already recorded (duplicate delivery)"),
             Err(source) => return Err(AppError::Dependency { context: "recording the order", source }),
         }
-        match ports.carts.mark_inactive(order.cart_id()).await {
+        match upstream.carts.mark_inactive(order.cart_id()).await {
             Ok(()) => Ok(()),
             // A cart the cart service handed over with its lines may be unknown to its
             // lookup API; the order is recorded either way.

@@ -101,7 +101,7 @@ impl OrderApp {
         request: CreateOrderRequest,
         idempotency_key: Option<&str>,
     ) -> Result<CreateOutcome, AppError> {
-        let now = self.ports.clock.now();
+        let now = self.system.clock.now();
         let request_hash = request_hash(tenant.as_ref(), &request);
         let scoped_key = idempotency_key.map(|key| scope_key(tenant.as_ref(), key));
 
@@ -109,7 +109,7 @@ impl OrderApp {
             Ok(cart) => cart,
             Err(AppError::CartInactive) => {
                 // An inactive cart is usually one this very request already ordered.
-                return match self.ports.claims.find(&request.cart_id).await.context("reading the cart claim")? {
+                return match self.storage.claims.find(&request.cart_id).await.context("reading the cart claim")? {
                     Some(claim) => self.replay(claim, &request_hash, scoped_key.as_deref()).await,
                     None => Err(AppError::CartInactive),
                 };
@@ -117,11 +117,11 @@ impl OrderApp {
             Err(other) => return Err(other),
         };
         let campaign = match &request.campaign_code {
-            Some(code) => self.ports.campaigns.find(code).await.context("looking up the campaign")?,
+            Some(code) => self.upstream.campaigns.find(code).await.context("looking up the campaign")?,
             None => None,
         };
         let new = NewOrder {
-            id: self.ports.ids.order_id(now),
+            id: self.system.ids.order_id(now),
             tenant_id: tenant,
             customer_email: request.customer_email,
             cart,
@@ -141,9 +141,9 @@ impl OrderApp {
             claimed_at: now,
             recorded: false,
         };
-        match self.ports.claims.claim(&claim).await.context("claiming the cart")? {
+        match self.storage.claims.claim(&claim).await.context("claiming the cart")? {
             ClaimOutcome::Claimed => {
-                self.ports.publisher.publish(&event).await.context("publishing ORDER_CREATED")?;
+                self.messaging.publisher.publish(&event).await.context("publishing ORDER_CREATED")?;
                 info!(order = %order.id(), cart = %order.cart_id(), actor = %principal, total = %order.totals().total, "order accepted");
                 Ok(CreateOutcome { order_id: order.id(), replayed: false })
             }
@@ -166,7 +166,7 @@ impl OrderApp {
         if !claim.recorded {
             // The first attempt may have crashed between claim and publish: publish again.
             // Harmless if it did not: every processor is idempotent.
-            self.ports.publisher.publish(&claim.event).await.context("re-publishing ORDER_CREATED")?;
+            self.messaging.publisher.publish(&claim.event).await.context("re-publishing ORDER_CREATED")?;
         }
         info!(order = %claim.order_id, cart = %claim.cart_id, "repeated create answered with the first order");
         Ok(CreateOutcome { order_id: claim.order_id, replayed: true })
@@ -186,7 +186,7 @@ impl OrderApp {
         if request.items.is_some() {
             warn!(cart = %request.cart_id, actor = %principal, "ignoring client-supplied prices; fetching the cart");
         }
-        match self.ports.carts.snapshot(&request.cart_id).await {
+        match self.upstream.carts.snapshot(&request.cart_id).await {
             Ok(cart) => Ok(cart),
             Err(PortError::NotFound) => Err(AppError::CartNotFound),
             Err(PortError::Conflict(_)) => Err(AppError::CartInactive),

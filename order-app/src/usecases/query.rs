@@ -17,16 +17,16 @@ impl OrderApp {
     /// the record writer may not have run yet.
     pub async fn get(&self, principal: &Principal, id: OrderId) -> Result<Order, AppError> {
         let found = match principal.own_tenant() {
-            Some(tenant) => self.ports.orders.get(tenant, id).await,
-            None => self.ports.orders.get_by_id(id).await,
+            Some(tenant) => self.storage.orders.get(tenant, id).await,
+            None => self.storage.orders.get_by_id(id).await,
         };
         match found {
             Ok(order) if principal.may_see(&order) => Ok(order),
-            Err(PortError::NotFound) if self.may_be_unrecorded(id, self.ports.clock.now()) => {
+            Err(PortError::NotFound) if self.may_be_unrecorded(id, self.system.clock.now()) => {
                 // A customer's partition lacks it: make sure it is not simply another tenant's
                 // order before saying "not recorded yet" (one extra read, only on this path).
                 let elsewhere = match principal.own_tenant() {
-                    Some(_) => self.ports.orders.get_by_id(id).await,
+                    Some(_) => self.storage.orders.get_by_id(id).await,
                     None => Err(PortError::NotFound),
                 };
                 match elsewhere {
@@ -64,7 +64,7 @@ impl OrderApp {
         }
         let mut query = query.clone();
         query.limit = query.limit.clamp(1, ListQuery::MAX_LIMIT);
-        self.ports
+        self.storage
             .orders
             .list(tenant, &query)
             .await

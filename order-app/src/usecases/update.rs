@@ -138,7 +138,7 @@ impl OrderApp {
             _ => None,
         };
         let kind = command.kind();
-        let events = order.execute(command, principal.actor(), self.ports.clock.now())?;
+        let events = order.execute(command, principal.actor(), self.system.clock.now())?;
         if events.is_empty() {
             info!(order = %id, command = %kind, "repeat of a change already made; nothing to do");
             return Ok(order);
@@ -150,7 +150,7 @@ impl OrderApp {
             events: &envelopes,
             payment: payment.as_ref(),
         };
-        match self.ports.orders.update(update).await {
+        match self.storage.orders.update(update).await {
             Ok(()) => {}
             Err(PortError::Conflict(_)) => return Err(AppError::Conflict(id)),
             Err(PortError::AlreadyExists) => return Err(AppError::PaymentIdReused),

@@ -1,7 +1,13 @@
-//! The queue worker for deployments without Lambda: long-polls the four SQS queues and runs
-//! the four processors with bounded concurrency each, until SIGTERM or SIGINT. On the signal
-//! it stops receiving, releases what it received but did not start, finishes (and
-//! acknowledges) what is in flight, and exits 0.
+//! The queue worker for deployments without Lambda: the application's
+//! [background service](order_app::background) on AWS — the four processors long-polling their
+//! SQS queues with bounded concurrency each, and the sweep (outbox relay, then expiry) — until
+//! SIGTERM or SIGINT. On the signal it stops receiving, releases what it received but did not
+//! start, finishes (and acknowledges) what is in flight, and exits 0.
+//!
+//! The sweep runs here by default, so that a deployment of servers (`--no-processors`) and
+//! workers is a whole system; several workers sweeping at once are safe (the expiry's writes
+//! are version-conditioned, a twice-relayed event is a duplicate the processors tolerate).
+//! `--no-sweep` leaves it to another host, such as the sweep Lambda.
 //!
 //! AWS is configured by the `BBWS_…` variables every host reads (see `aws_host`):
 //!
@@ -14,17 +20,17 @@ use std::error::Error;
 use std::time::Duration;
 
 use clap::Parser;
-use order_app::Subscription;
-use order_ports::{EventQueue, PerProcessor};
+use order_app::{BackgroundOptions, ConsumerOptions};
+use order_ports::PerProcessor;
 use order_service::aws_host::AwsHostConfig;
 use order_service::memory::demo_config;
 use order_service::telemetry::{LogFormat, init_logs};
-use order_service::worker::{Worker, WorkerOptions};
 use tracing::info;
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
-/// BBWS Order Management queue worker (SQS): the four processors until SIGTERM/SIGINT.
+/// BBWS Order Management queue worker (SQS): the four processors and the sweep until
+/// SIGTERM/SIGINT.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
@@ -51,6 +57,12 @@ struct Args {
     /// Seconds a shutdown waits for the events in flight.
     #[arg(long, env = "BBWS_WORKER_GRACE_SECS", default_value_t = 25)]
     grace_secs: u64,
+    /// How often the sweep (outbox relay, then expiry) runs, in seconds.
+    #[arg(long, env = "BBWS_SWEEP_SECS", default_value_t = 10)]
+    sweep_secs: u64,
+    /// Run no sweep here (another host, such as the sweep Lambda, runs it).
+    #[arg(long, env = "BBWS_WORKER_NO_SWEEP")]
+    no_sweep: bool,
     /// Log as JSON lines.
     #[arg(long, env = "BBWS_LOG_JSON")]
     log_json: bool,
@@ -63,43 +75,25 @@ async fn main() -> Result<()> {
 
     let host = AwsHostConfig::from_lookup(|name| std::env::var(name).ok())?;
     let stack = host.stack(demo_config()?).await?;
-    let concurrency = PerProcessor {
-        record_writer: args.record_writer,
-        invoice_writer: args.invoice_writer,
-        internal_notifier: args.internal_notifier,
-        customer_notifier: args.customer_notifier,
+    let options = BackgroundOptions {
+        concurrency: PerProcessor {
+            record_writer: args.record_writer,
+            invoice_writer: args.invoice_writer,
+            internal_notifier: args.internal_notifier,
+            customer_notifier: args.customer_notifier,
+        },
+        consumer: ConsumerOptions {
+            wait: Duration::from_secs(args.poll_wait_secs),
+            retry_delay: Duration::from_secs(args.retry_delay_secs),
+            grace: Duration::from_secs(args.grace_secs),
+            ..ConsumerOptions::default()
+        },
+        sweep_every: (!args.no_sweep).then(|| Duration::from_secs(args.sweep_secs.max(1))),
+        ..BackgroundOptions::default()
     };
-    let queues = stack.adapters.queues.map(|_, queue| queue.clone() as std::sync::Arc<dyn EventQueue>);
-    let subscriptions = Subscription::per_processor(stack.processors(), &queues, &concurrency.map(|_, n| (*n).max(1)));
-    let options = WorkerOptions {
-        wait: Duration::from_secs(args.poll_wait_secs),
-        retry_delay: Duration::from_secs(args.retry_delay_secs),
-        grace: Duration::from_secs(args.grace_secs),
-        ..WorkerOptions::default()
-    };
-    info!(environment = %host.environment, "starting the queue worker");
-    let report = Worker::new(subscriptions, options).run(shutdown_signal()).await;
-    let total = report.total();
+    info!(environment = %host.environment, sweep = !args.no_sweep, "starting the queue worker");
+    let background = stack.app.background(&stack.event_queues(), options);
+    let total = background.run(order_service::signal::shutdown()).await.consumer.total();
     info!(handled = total.handled, released = total.released, "bye");
     Ok(())
-}
-
-/// Completes on SIGTERM (what container platforms send) or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = terminate.recv() => info!("SIGTERM received"),
-                    _ = tokio::signal::ctrl_c() => info!("SIGINT received"),
-                }
-                return;
-            }
-            Err(error) => tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the worker"),
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-    info!("SIGINT received");
 }

@@ -87,13 +87,13 @@ async fn every_event_delivered_twice_has_no_second_effect() {
     let mut processors = env.stack.processors();
     let recorder = Arc::new(Recording { inner: processors.record_writer.clone(), seen: Mutex::new(Vec::new()) });
     processors.record_writer = recorder.clone();
-    let runner = env.stack.runner_with(processors);
+    let consumer = env.stack.consumer(processors);
 
     let id = create(&env, "cart_1").await;
-    runner.run_until_drained().await.unwrap();
+    consumer.drain().await.unwrap();
     env.stack.app.confirm_payment(&payment_service(), id, payment("pf_1", "1349.00")).await.unwrap();
     env.stack.app.update(&Principal::Staff, id, StatusChange::StartProcessing, None).await.unwrap();
-    runner.run_until_drained().await.unwrap();
+    consumer.drain().await.unwrap();
     let before = effects(&env).await;
     let invoice = object(&env, &format!("tenant_acme/{id}/invoice_{id}.pdf")).await;
     assert_eq!(before.documents.len(), 2, "invoice and receipt: {:?}", before.documents);
@@ -105,9 +105,9 @@ async fn every_event_delivered_twice_has_no_second_effect() {
     for event in &events {
         env.stack.adapters.publisher.publish(event).await.unwrap();
     }
-    let report = runner.run_until_drained().await.unwrap();
-    assert_eq!(report.handled.values().sum::<usize>(), 12, "every duplicate was handled: {report:?}");
-    assert_eq!(report.failed.values().sum::<usize>(), 0, "{report:?}");
+    let report = consumer.drain().await.unwrap();
+    assert_eq!(report.total().handled, 12, "every duplicate was handled: {report:?}");
+    assert_eq!(report.total().failed, 0, "{report:?}");
 
     let after = effects(&env).await;
     assert_eq!(after.orders_table, before.orders_table, "no second order, serial, payment or email record");
@@ -124,12 +124,13 @@ async fn a_processor_that_always_fails_leaves_its_message_in_its_own_dlq_only() 
     let mut processors = env.stack.processors();
     processors.invoice_writer = Arc::new(Broken { kind: Queue::InvoiceWriter });
     let id = create(&env, "cart_1").await;
-    let report = env.stack.runner_with(processors).run_until_drained().await.unwrap();
+    let report = env.stack.consumer(processors).drain().await.unwrap();
 
-    assert_eq!(report.failed["invoice-writer"], MAX_RECEIVES as usize, "once per receive: {report:?}");
-    assert_eq!(report.handled["invoice-writer"], 0);
-    for name in ["record-writer", "internal-notifier", "customer-notifier"] {
-        assert_eq!((report.handled[name], report.failed[name]), (1, 0), "{name}: {report:?}");
+    assert_eq!(report.processors.invoice_writer.failed, MAX_RECEIVES as usize, "once per receive: {report:?}");
+    assert_eq!(report.processors.invoice_writer.handled, 0);
+    for kind in [Queue::RecordWriter, Queue::InternalNotifier, Queue::CustomerNotifier] {
+        let counts = report.processors.get(kind);
+        assert_eq!((counts.handled, counts.failed), (1, 0), "{kind}: {report:?}");
     }
 
     // SQS: the event sits in the invoice writer's DLQ and in no other queue or DLQ.
@@ -157,7 +158,7 @@ async fn a_processor_that_always_fails_leaves_its_message_in_its_own_dlq_only() 
     // Once the fault is fixed, a redrive from the DLQ completes the work.
     assert_eq!(env.stack.queue(Queue::InvoiceWriter).redrive(10).await.unwrap(), 1);
     let report = env.stack.drain().await.unwrap();
-    assert_eq!(report.handled["invoice-writer"], 1, "{report:?}");
+    assert_eq!(report.processors.invoice_writer.handled, 1, "{report:?}");
     assert_eq!(depth(&env, &invoices.dead_letter_url).await, (0, 0));
     let invoice = object(&env, &format!("tenant_acme/{id}/invoice_{id}.pdf")).await;
     assert_eq!(invoice.encryption.as_deref(), Some("AES256"));

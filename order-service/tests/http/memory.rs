@@ -39,7 +39,7 @@ impl Stack {
 
     /// Runs the given processors (one per queue, in queue order) until every queue is empty.
     pub async fn drain_with(&self, processors: PerProcessor<Arc<dyn Processor>>) {
-        self.0.runner_with(processors).run_until_drained().await.unwrap();
+        self.0.consumer(processors).drain().await.unwrap();
     }
 
     /// How many orders are recorded.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use order_app::OrderApp;
+use order_app::Upstream;
 use order_domain::{CartId, CartSnapshot};
 use order_ports::{CartGateway, PortResult};
 use reqwest::StatusCode;
@@ -320,9 +320,8 @@ async fn a_request_still_in_flight_with_the_same_key_is_409() {
     let server = server_with(Options {
         app: Some(Box::new(move |stack| {
             let app = stack.app();
-            let mut ports = app.ports().clone();
-            ports.carts = Arc::new(GatedCarts { inner: stack.carts(), entered: entered2, release: release2 });
-            OrderApp::new(ports, app.config().clone())
+            let carts = Arc::new(GatedCarts { inner: stack.carts(), entered: entered2, release: release2 });
+            app.to_builder().upstream(Upstream { carts, ..app.upstream().clone() }).build().unwrap()
         })),
         ..Options::default()
     })

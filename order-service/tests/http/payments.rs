@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use adapters_http::payfast::signature;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use order_app::OrderApp;
+use order_app::Storage;
 use order_domain::{Order, OrderId, OrderStatus, TenantId};
 use order_ports::{ListQuery, OrderPage, OrderRepository, OrderUpdate, OutboxEntry, PortResult};
 use reqwest::StatusCode;
@@ -214,9 +214,9 @@ async fn an_itn_reads_the_order_once_and_a_wrong_amount_is_refused_by_the_order_
     let server = server_with(Options {
         app: Some(Box::new(move |stack| {
             let app = stack.app();
-            let mut ports = app.ports().clone();
-            ports.orders = Arc::new(CountingReads { inner: ports.orders.clone(), reads: counter });
-            OrderApp::new(ports, app.config().clone())
+            let orders = Arc::new(CountingReads { inner: app.storage().orders.clone(), reads: counter });
+            let storage = Storage { orders, ..app.storage().clone() };
+            app.to_builder().storage(storage).build().unwrap()
         })),
         ..Options::default()
     })

@@ -89,7 +89,7 @@ impl Stack {
 
     /// Runs the given processors (each on its own SQS queue) until every queue is empty.
     pub async fn drain_with(&self, processors: PerProcessor<Arc<dyn Processor>>) {
-        self.aws.runner_with(processors).run_until_drained().await.unwrap();
+        self.aws.consumer(processors).drain().await.unwrap();
     }
 
     /// How many orders are recorded: the orders table's order items, read with a raw,

@@ -9,7 +9,7 @@ use adapters_lambda::{BatchError, handle_sqs_batch, handle_sqs_batch_with};
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{TimeZone, Utc};
-use order_app::{AppError, OrderApp, Ports, Processor};
+use order_app::{AppError, OrderApp, Processor, Storage};
 use order_domain::{Email, EventEnvelope, OrderId, Tenant, TenantId};
 use order_ports::{PortError, PortResult, ProcessorKind, TenantDirectory};
 use order_service::memory::{InMemoryStack, StackOptions};
@@ -75,8 +75,8 @@ fn app_with_flaky_tenants(stack: &InMemoryStack) -> Arc<OrderApp> {
         email: Email::parse("user@example.com").unwrap(),
         failures: AtomicU32::new(1),
     };
-    let ports = Ports { tenants: Arc::new(tenants), ..stack.app.ports().clone() };
-    OrderApp::new(ports, stack.app.config().clone())
+    let storage = Storage { tenants: Arc::new(tenants), ..stack.app.storage().clone() };
+    stack.app.to_builder().storage(storage).build().unwrap()
 }
 
 fn recorded(stack: &InMemoryStack, id: &str) -> bool {

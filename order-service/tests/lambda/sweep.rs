@@ -5,11 +5,13 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use adapters_lambda::{SweepError, SweepOptions, SweepSummary, handle_sweep, handle_sweep_with};
+use adapters_lambda::{SweepFailed, handle_sweep, handle_sweep_with};
 use adapters_memory::{MemoryQueue, QueueConfig};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use order_app::{CreateOrderRequest, OrderApp, Ports, Principal, StatusChange};
+use order_app::{
+    CreateOrderRequest, Messaging, Principal, StatusChange, Storage, SweepError, SweepOptions, SweepStage, SweepSummary,
+};
 use order_domain::testing::{address, line};
 use order_domain::{
     CartId, CartSnapshot, Email, EventEnvelope, Order, OrderEvent, OrderId, OrderStatus, PaymentMethod, TenantId,
@@ -94,8 +96,7 @@ impl EventPublisher for Unreachable {
 /// Cancels `id` through an application whose topic is down: the change commits, its event
 /// stays in the outbox.
 async fn cancel_while_the_topic_is_down(stack: &InMemoryStack, id: OrderId) {
-    let ports = Ports { publisher: Arc::new(Unreachable), ..stack.app.ports().clone() };
-    let app = OrderApp::new(ports, stack.app.config().clone());
+    let app = stack.app.to_builder().messaging(Messaging { publisher: Arc::new(Unreachable) }).build().unwrap();
     app.update(&customer(), id, StatusChange::Cancel(None), None).await.unwrap();
     assert_eq!(stack.store.pending_outbox(10).await.unwrap().len(), 1, "the event waits in the outbox");
 }
@@ -205,12 +206,12 @@ async fn a_failing_expiry_fails_the_invocation_after_the_relay_did_its_part() {
     let stack = stack();
     let cancelled = recorded_order(&stack, "cart_1").await;
     cancel_while_the_topic_is_down(&stack, cancelled).await;
-    let ports = Ports { orders: Arc::new(StaleFeedDown(stack.store.clone())), ..stack.app.ports().clone() };
-    let app = OrderApp::new(ports, stack.app.config().clone());
+    let storage = Storage { orders: Arc::new(StaleFeedDown(stack.store.clone())), ..stack.app.storage().clone() };
+    let app = stack.app.to_builder().storage(storage).build().unwrap();
 
     let error = handle_sweep(&app, scheduled_event(SCHEDULE), a_minute_left()).await.unwrap_err();
-    let SweepError::Failed { stage, source, summary } = &error;
-    assert_eq!(*stage, "expiry");
+    let SweepFailed(SweepError { stage, source, summary }) = &error;
+    assert_eq!(*stage, SweepStage::Expiry);
     assert!(source.is_retryable(), "{source}");
     assert_eq!(*summary, SweepSummary { outbox_published: 1, ..SweepSummary::default() });
     assert!(error.to_string().starts_with("expiry failed: "), "{error}");

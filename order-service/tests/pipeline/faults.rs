@@ -55,7 +55,7 @@ async fn every_event_delivered_twice_has_one_effect() {
         stack.bus.publish(event).await.unwrap();
     }
     let report = stack.drain().await.unwrap();
-    assert_eq!(report.handled.values().sum::<usize>(), 12, "every duplicate was handled: {report:?}");
+    assert_eq!(report.total().handled, 12, "every duplicate was handled: {report:?}");
 
     assert_eq!((stack.store.order_count(), stack.mailbox.sent().len(), stack.documents.len()), before);
     assert_eq!(before, (1, 4, 2), "one order; confirmation, internal, PAID, PROCESSING emails; invoice and receipt");
@@ -69,11 +69,11 @@ async fn a_processor_that_fails_twice_then_succeeds_completes_once() {
     let customer_notifier = flaky(processors.customer_notifier.clone(), 2);
     processors.customer_notifier = customer_notifier.clone();
     let id = accepted_order(&stack, "tenant_acme", "cart_1").await;
-    let report = stack.runner_with(processors).run_until_drained().await.unwrap();
+    let report = stack.consumer(processors).drain().await.unwrap();
 
     assert_eq!(customer_notifier.calls.load(Ordering::SeqCst), 3);
-    assert_eq!(report.failed["customer-notifier"], 2);
-    assert_eq!(report.handled["customer-notifier"], 1);
+    assert_eq!(report.processors.customer_notifier.failed, 2);
+    assert_eq!(report.processors.customer_notifier.handled, 1);
     let to_customer = stack.mailbox.sent_to(&Email::parse("thandi@example.co.za").unwrap());
     assert_eq!(to_customer.len(), 1, "sent exactly once");
     assert_eq!(stack.queue(ProcessorKind::CustomerNotifier).dead_letter_depth(), 0);
@@ -86,11 +86,11 @@ async fn a_processor_that_always_fails_dead_letters_and_harms_nothing_else() {
     let mut processors = stack.processors();
     processors.invoice_writer = flaky(processors.invoice_writer.clone(), u32::MAX);
     let id = accepted_order(&stack, "tenant_acme", "cart_1").await;
-    let report = stack.runner_with(processors).run_until_drained().await.unwrap();
+    let report = stack.consumer(processors).drain().await.unwrap();
 
     let invoices = stack.queue(ProcessorKind::InvoiceWriter);
     assert_eq!(invoices.dead_letter_depth(), 1, "the event ends in the invoice writer's DLQ");
-    assert_eq!(report.failed["invoice-writer"], 4, "after its retry budget of 4 receives");
+    assert_eq!(report.processors.invoice_writer.failed, 4, "after its retry budget of 4 receives");
     assert!(stack.documents.is_empty());
     // The other three completed.
     assert_eq!(stack.app.get(&Principal::Staff, id).await.unwrap().status(), OrderStatus::Pending);

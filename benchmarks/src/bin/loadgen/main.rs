@@ -62,7 +62,8 @@ pub struct Args {
     /// Seconds of unmeasured load before each measured run.
     #[arg(long, default_value_t = 2.0)]
     warmup_secs: f64,
-    /// The server's processor poll interval, in milliseconds (its minimum is 10).
+    /// How long the processors' receive waits on an empty queue, in milliseconds (the server's
+    /// minimum is 10).
     #[arg(long, default_value_t = 10)]
     poll_ms: u64,
     /// The server's log filter (`RUST_LOG`).
@@ -81,7 +82,7 @@ pub struct Args {
     /// Connections for the pipeline runs.
     #[arg(long, default_value_t = 16)]
     pipeline_connections: usize,
-    /// Runner tasks polling the four queues in the pipeline runs (0: one per core).
+    /// Consumers of the four queues in the pipeline runs (0: one per core).
     #[arg(long, default_value_t = 0)]
     pipeline_workers: usize,
     /// Writes the results as JSON here.

@@ -14,9 +14,9 @@ use adapters_http::payfast::{PayfastConfig, PayfastVerifier};
 use adapters_http::{HttpState, router, serve};
 use async_trait::async_trait;
 use hyper::StatusCode;
-use order_app::{AppError, Processor, RunReport};
+use order_app::{AppError, Consumer, ConsumerOptions, Processor, Subscription};
 use order_domain::EventEnvelope;
-use order_ports::ProcessorKind;
+use order_ports::{PerProcessor, ProcessorKind};
 use order_service::memory::{InMemoryStack, StackOptions};
 use tokio::time::Instant;
 
@@ -129,22 +129,16 @@ async fn host(args: &Args) -> Result<Host> {
     } else {
         args.pipeline_workers
     };
-    // Like the server's background loop, in `workers` tasks: each polls all four queues and
-    // sleeps for the poll interval only when a round found nothing.
+    // The server's consumer, `workers` times over (as if that many worker processes shared the
+    // queues): each consumes all four queues, a receive waiting up to the poll interval.
     let poll = Duration::from_millis(args.poll_ms.max(1));
+    let options = ConsumerOptions { wait: poll, retry_delay: Duration::ZERO, ..ConsumerOptions::default() };
     for _ in 0..workers {
-        let runner = stack.runner_with(observed.clone());
-        tokio::spawn(async move {
-            let mut report = RunReport::default();
-            loop {
-                match runner.poll_once(&mut report).await {
-                    Ok(0) | Err(_) => tokio::time::sleep(poll).await,
-                    Ok(_) => {}
-                }
-            }
-        });
+        let subscriptions = Subscription::per_processor(observed.clone(), &stack.event_queues(), &PerProcessor::all(8));
+        let consumer = Consumer::new(subscriptions, options);
+        tokio::spawn(async move { consumer.run(std::future::pending()).await });
     }
-    println!("pipeline host at http://{address}: {workers} runner tasks, poll {} ms", poll.as_millis());
+    println!("pipeline host at http://{address}: {workers} consumers, poll {} ms", poll.as_millis());
     Ok(Host { address, token, tracker })
 }
 

@@ -1,24 +1,23 @@
-//! The worker on in-memory queues: shutdown mid-batch, a receive in progress at shutdown, the
+//! The consumer on in-memory queues: shutdown mid-batch, a receive in progress at shutdown, the
 //! grace running out, failures retried.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use adapters_memory::{MemoryEventBus, MemoryQueue, QueueConfig};
-use order_app::{Processor, Subscription};
+use order_app::{Consumer, ConsumerOptions, ConsumerReport, Processor, Subscription};
 use order_ports::{EventPublisher, EventQueue, ProcessorKind};
-use order_service::worker::{Worker, WorkerOptions, WorkerReport};
 
-use crate::support::{Behaviour, FlakyQueue, HoldingQueue, Probe, assert_unique, events};
+use crate::support::{Behaviour, Probe, TroubledQueue, assert_unique, events};
 
 const SENT: usize = 30;
 
-fn options() -> WorkerOptions {
-    WorkerOptions {
+fn options() -> ConsumerOptions {
+    ConsumerOptions {
         wait: Duration::from_millis(20),
         retry_delay: Duration::ZERO,
         grace: Duration::from_secs(10),
-        ..WorkerOptions::default()
+        ..ConsumerOptions::default()
     }
 }
 
@@ -38,8 +37,8 @@ fn subscription(processor: &Arc<Probe>, queue: Arc<dyn EventQueue>, concurrency:
 
 /// Every message is either handled (once) and gone, or visible on its queue; none in flight,
 /// none dead.
-fn assert_accounted(report: &WorkerReport, probe: &Probe, queue: &MemoryQueue) {
-    let counts = report.processors[probe.kind.name()];
+fn assert_accounted(report: &ConsumerReport, probe: &Probe, queue: &MemoryQueue) {
+    let counts = *report.processors.get(probe.kind);
     let handled = probe.handled();
     assert_unique(&handled);
     assert_eq!(counts.handled, handled.len(), "{report:?}");
@@ -64,17 +63,17 @@ async fn a_shutdown_mid_batch_finishes_what_is_in_flight_and_leaves_the_rest_on_
             invoices.wait_started(6).await;
         }
     };
-    let report = Worker::new(subs, options()).run(shutdown).await;
+    let report = Consumer::new(subs, options()).run(shutdown).await;
 
     for (probe, queue) in [(&records, &queues[0]), (&invoices, &queues[1])] {
         assert_accounted(&report, probe, queue);
-        let counts = report.processors[probe.kind.name()];
+        let counts = *report.processors.get(probe.kind);
         assert_eq!(probe.started(), counts.handled, "every started event was finished: {report:?}");
         assert!(counts.handled > 0 && counts.handled < SENT, "stopped mid-way: {report:?}");
         assert_eq!((counts.failed, counts.abandoned), (0, 0), "{report:?}");
     }
 
-    // A second worker takes the rest: every event handled exactly once over both runs.
+    // A second consumer takes the rest: every event handled exactly once over both runs.
     let subs = vec![subscription(&records, queues[0].clone(), 3), subscription(&invoices, queues[1].clone(), 5)];
     let done = {
         let queues = queues.clone();
@@ -84,7 +83,7 @@ async fn a_shutdown_mid_batch_finishes_what_is_in_flight_and_leaves_the_rest_on_
             }
         }
     };
-    Worker::new(subs, options()).run(done).await;
+    Consumer::new(subs, options()).run(done).await;
     for (probe, queue) in [(&records, &queues[0]), (&invoices, &queues[1])] {
         let handled = probe.handled();
         assert_unique(&handled);
@@ -97,7 +96,7 @@ async fn a_shutdown_mid_batch_finishes_what_is_in_flight_and_leaves_the_rest_on_
 async fn messages_received_while_shutting_down_are_released_visible_at_once() {
     let config = QueueConfig::with_max_receive_count(3);
     let queues = loaded(&["record-writer"], config).await;
-    let queue = HoldingQueue::new(queues[0].clone(), Duration::from_millis(200));
+    let queue = TroubledQueue::holding(queues[0].clone(), Duration::from_millis(200));
     let probe = Probe::new(ProcessorKind::RecordWriter, Behaviour::Slow(Duration::ZERO));
     let subs = vec![subscription(&probe, queue.clone(), 5)];
 
@@ -107,9 +106,9 @@ async fn messages_received_while_shutting_down_are_released_visible_at_once() {
         async move { queue.holding.notified().await }
     };
     let started = std::time::Instant::now();
-    let report = Worker::new(subs, options()).run(shutdown).await;
+    let report = Consumer::new(subs, options()).run(shutdown).await;
 
-    let counts = report.processors["record-writer"];
+    let counts = report.processors.record_writer;
     assert_eq!((counts.received, counts.released, counts.handled), (5, 5, 0), "{report:?}");
     assert_eq!(probe.started(), 0, "nothing received during the shutdown is started");
     assert_accounted(&report, &probe, &queues[0]);
@@ -127,15 +126,15 @@ async fn events_still_running_when_the_grace_ends_return_after_their_visibility_
     let queues = loaded(&["record-writer"], config).await;
     let probe = Probe::new(ProcessorKind::RecordWriter, Behaviour::Hang);
     let subs = vec![subscription(&probe, queues[0].clone(), 2)];
-    let options = WorkerOptions { grace: Duration::from_millis(100), ..options() };
+    let options = ConsumerOptions { grace: Duration::from_millis(100), ..options() };
 
     let shutdown = {
         let probe = probe.clone();
         async move { probe.wait_started(2).await }
     };
-    let report = Worker::new(subs, options).run(shutdown).await;
+    let report = Consumer::new(subs, options).run(shutdown).await;
 
-    let counts = report.processors["record-writer"];
+    let counts = report.processors.record_writer;
     assert_eq!((counts.received, counts.handled, counts.abandoned), (2, 0, 2), "{report:?}");
     assert_eq!(queues[0].in_flight(), 2, "abandoned, not acknowledged");
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -156,9 +155,9 @@ async fn a_failed_event_is_released_for_its_retry_and_then_handled() {
             }
         }
     };
-    let report = Worker::new(subs, options()).run(done).await;
+    let report = Consumer::new(subs, options()).run(done).await;
 
-    let counts = report.processors["customer-notifier"];
+    let counts = report.processors.customer_notifier;
     assert_eq!((counts.handled, counts.failed, counts.released), (SENT, SENT, 0), "{report:?}");
     assert_unique(&probe.handled());
     assert_eq!((queues[0].depth(), queues[0].in_flight(), queues[0].dead_letter_depth()), (0, 0, 0));
@@ -168,10 +167,10 @@ async fn a_failed_event_is_released_for_its_retry_and_then_handled() {
 async fn a_queue_that_cannot_be_read_is_retried_after_a_pause() {
     let config = QueueConfig::with_max_receive_count(3);
     let queues = loaded(&["internal-notifier"], config).await;
-    let queue = FlakyQueue::new(queues[0].clone(), 3);
+    let queue = TroubledQueue::flaky(queues[0].clone(), 3);
     let probe = Probe::new(ProcessorKind::InternalNotifier, Behaviour::Slow(Duration::ZERO));
     let subs = vec![subscription(&probe, queue, 5)];
-    let options = WorkerOptions { error_backoff: Duration::from_millis(50), ..options() };
+    let options = ConsumerOptions { error_backoff: Duration::from_millis(50), ..options() };
     let done = {
         let probe = probe.clone();
         async move {
@@ -181,9 +180,9 @@ async fn a_queue_that_cannot_be_read_is_retried_after_a_pause() {
         }
     };
     let started = std::time::Instant::now();
-    let report = Worker::new(subs, options).run(done).await;
+    let report = Consumer::new(subs, options).run(done).await;
 
-    let counts = report.processors["internal-notifier"];
+    let counts = report.processors.internal_notifier;
     assert_eq!((counts.receive_errors, counts.handled, counts.failed), (3, SENT, 0), "{report:?}");
     assert!(started.elapsed() >= Duration::from_millis(150), "a pause after each failed receive");
     assert_unique(&probe.handled());

@@ -1,4 +1,4 @@
-//! Test processors and queues for driving the worker into its shutdown paths.
+//! Test processors and queues for driving the consumer into its shutdown paths.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -18,6 +18,19 @@ pub fn events(count: u128) -> Vec<EventEnvelope> {
     (1..=count)
         .map(|n| EventEnvelope::new(Uuid::from_u128(n), now, OrderEvent::OrderCreated(order.created_event())))
         .collect()
+}
+
+/// Waits until `reached` holds, checking again each time `notify` wakes its waiters.
+async fn wait_until(notify: &Notify, reached: impl Fn() -> bool) {
+    loop {
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if reached() {
+            return;
+        }
+        notified.await;
+    }
 }
 
 /// What a [`Probe`] does with each event.
@@ -65,15 +78,7 @@ impl Probe {
 
     /// Waits until at least `count` events have started.
     pub async fn wait_started(&self, count: usize) {
-        loop {
-            let notified = self.start.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.started() >= count {
-                return;
-            }
-            notified.await;
-        }
+        wait_until(&self.start, || self.started() >= count).await;
     }
 }
 
@@ -102,53 +107,6 @@ impl Processor for Probe {
         }
         self.handled.lock().unwrap().push(event.message_id);
         Ok(())
-    }
-}
-
-/// A queue whose first non-empty receive holds its messages for `hold` before returning them,
-/// announcing through `holding` that it does: a receive in progress when the shutdown comes.
-pub struct HoldingQueue<Q> {
-    pub inner: Arc<Q>,
-    hold: Duration,
-    held: AtomicBool,
-    pub holding: Notify,
-}
-
-impl<Q> HoldingQueue<Q> {
-    pub fn new(inner: Arc<Q>, hold: Duration) -> Arc<Self> {
-        Arc::new(Self { inner, hold, held: AtomicBool::new(false), holding: Notify::new() })
-    }
-}
-
-#[async_trait]
-impl<Q: EventQueue> EventQueue for HoldingQueue<Q> {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    async fn receive(&self, max: usize, wait: Duration) -> PortResult<Vec<Delivery>> {
-        let deliveries = self.inner.receive(max, wait).await?;
-        if !deliveries.is_empty() && !self.held.swap(true, Ordering::SeqCst) {
-            self.holding.notify_one();
-            tokio::time::sleep(self.hold).await;
-        }
-        Ok(deliveries)
-    }
-
-    async fn ack(&self, receipt: &str) -> PortResult<()> {
-        self.inner.ack(receipt).await
-    }
-
-    async fn release(&self, receipt: &str, delay: Duration) -> PortResult<()> {
-        self.inner.release(receipt, delay).await
-    }
-
-    async fn dead_letters(&self, max: usize) -> PortResult<Vec<DeadLetter>> {
-        self.inner.dead_letters(max).await
-    }
-
-    async fn redrive(&self, max: usize) -> PortResult<usize> {
-        self.inner.redrive(max).await
     }
 }
 
@@ -182,15 +140,7 @@ impl Delayed {
 
     /// Waits until at least `count` events have started.
     pub async fn wait_started(&self, count: usize) {
-        loop {
-            let notified = self.start.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.started() >= count {
-                return;
-            }
-            notified.await;
-        }
+        wait_until(&self.start, || self.started() >= count).await;
     }
 }
 
@@ -209,20 +159,43 @@ impl Processor for Delayed {
     }
 }
 
-/// A queue whose first `failures` receives fail as an outage would.
-pub struct FlakyQueue<Q> {
+/// A queue in trouble: its first `failures` receives fail as an outage would, and with a `hold`
+/// its first non-empty receive holds its messages that long before returning them, announcing
+/// through `holding` that it does (a receive in progress when the shutdown comes).
+pub struct TroubledQueue<Q> {
     pub inner: Arc<Q>,
     failures: AtomicUsize,
+    hold: Option<Duration>,
+    held: AtomicBool,
+    pub holding: Notify,
 }
 
-impl<Q> FlakyQueue<Q> {
-    pub fn new(inner: Arc<Q>, failures: usize) -> Arc<Self> {
-        Arc::new(Self { inner, failures: AtomicUsize::new(failures) })
+impl<Q> TroubledQueue<Q> {
+    /// Its first `failures` receives fail.
+    pub fn flaky(inner: Arc<Q>, failures: usize) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            failures: AtomicUsize::new(failures),
+            hold: None,
+            held: AtomicBool::new(false),
+            holding: Notify::new(),
+        })
+    }
+
+    /// Its first non-empty receive takes `hold` longer.
+    pub fn holding(inner: Arc<Q>, hold: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            failures: AtomicUsize::new(0),
+            hold: Some(hold),
+            held: AtomicBool::new(false),
+            holding: Notify::new(),
+        })
     }
 }
 
 #[async_trait]
-impl<Q: EventQueue> EventQueue for FlakyQueue<Q> {
+impl<Q: EventQueue> EventQueue for TroubledQueue<Q> {
     fn name(&self) -> &str {
         self.inner.name()
     }
@@ -231,7 +204,15 @@ impl<Q: EventQueue> EventQueue for FlakyQueue<Q> {
         if self.failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
             return Err(order_ports::PortError::transient("the queue is unreachable"));
         }
-        self.inner.receive(max, wait).await
+        let deliveries = self.inner.receive(max, wait).await?;
+        if let Some(hold) = self.hold
+            && !deliveries.is_empty()
+            && !self.held.swap(true, Ordering::SeqCst)
+        {
+            self.holding.notify_one();
+            tokio::time::sleep(hold).await;
+        }
+        Ok(deliveries)
     }
 
     async fn ack(&self, receipt: &str) -> PortResult<()> {

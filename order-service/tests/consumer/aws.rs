@@ -1,4 +1,4 @@
-//! The worker on moto's SQS with the whole application behind it: a shutdown while a batch is
+//! The consumer on moto's SQS with the whole application behind it: a shutdown while a batch is
 //! in flight loses no order, and the real `worker` binary stops cleanly on SIGTERM. Each test
 //! provisions its own environment; outcomes are read raw from SQS and DynamoDB.
 
@@ -7,11 +7,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use order_app::{Processor, Subscription};
+use order_app::{Consumer, ConsumerOptions, Processor, Subscription};
 use order_domain::OrderId;
 use order_ports::{EventQueue, PerProcessor};
 use order_service::aws_host::variable_suffix;
-use order_service::worker::{Worker, WorkerOptions};
 
 use crate::pipeline::{Env, KEY, customer, depth, endpoint, fresh, orders_table, request, tenant};
 use crate::support::Delayed;
@@ -62,21 +61,21 @@ async fn a_shutdown_while_a_batch_is_in_flight_loses_no_order() {
     let queues = env.stack.adapters.queues.map(|_, queue| queue.clone() as Arc<dyn EventQueue>);
     let subs = Subscription::per_processor(processors, &queues, &concurrency);
     let options =
-        WorkerOptions { wait: Duration::from_secs(1), retry_delay: Duration::ZERO, ..WorkerOptions::default() };
+        ConsumerOptions { wait: Duration::from_secs(1), retry_delay: Duration::ZERO, ..ConsumerOptions::default() };
     let shutdown = {
         let records = records.clone();
         async move { records.wait_started(2).await }
     };
-    let report = Worker::new(subs, options).run(shutdown).await;
+    let report = Consumer::new(subs, options).run(shutdown).await;
 
-    let counts = report.processors["record-writer"];
+    let counts = report.processors.record_writer;
     assert_eq!(records.started(), counts.handled, "the batch in flight was finished: {report:?}");
     assert!(counts.handled >= 2 && counts.handled < ORDERS, "stopped mid-way: {report:?}");
     assert_eq!((counts.failed, counts.abandoned), (0, 0), "{report:?}");
     assert_eq!(recorded(&env).await.len(), counts.handled, "each handled event recorded its order");
     for (which, queue) in env.resources.queues.iter() {
         let (visible, hidden) = depth(&env, &queue.url).await;
-        let handled = report.processors[which.name()].handled;
+        let handled = report.processors.get(which).handled;
         assert_eq!(hidden, 0, "{which}: nothing left hidden after the shutdown ({report:?})");
         assert_eq!(
             usize::try_from(visible).unwrap() + handled,
@@ -165,7 +164,14 @@ async fn the_worker_binary_finishes_its_work_and_exits_on_sigterm() {
     std::thread::sleep(Duration::from_millis(100)); // the output threads catch up
     let log = log.lock().unwrap().clone();
     assert!(exit.success(), "exit {exit:?}:\n{log}");
-    for expected in ["worker started", "SIGTERM received", "shutting down", "processor stopped", "worker stopped"] {
+    for expected in [
+        "consumer started",
+        "SIGTERM received",
+        "shutting down",
+        "processor stopped",
+        "consumer stopped",
+        "background service stopped",
+    ] {
         assert!(log.contains(expected), "{expected:?} is missing from the log:\n{log}");
     }
     for (which, queue) in env.resources.queues.iter() {
