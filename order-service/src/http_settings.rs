@@ -136,6 +136,7 @@ impl HttpSettings {
     /// # Errors
     /// [`SettingsError`] naming what is missing or unusable; [`SettingsError::DevUnavailable`]
     /// in development mode in a build without the feature `dev`.
+    #[cfg_attr(not(feature = "dev"), allow(clippy::unused_async, reason = "only development mode awaits (its key)"))]
     pub async fn state(&self, app: Arc<OrderApp>, default_dev_issuer: &str) -> Result<HttpState, SettingsError> {
         if self.dev && !cfg!(feature = "dev") {
             return Err(SettingsError::DevUnavailable);
