@@ -1,5 +1,5 @@
 //! Another service embeds order management in its own axum app: the order routes are nested
-//! under the service's own prefix, behind the service's own authentication (an API key here;
+//! under the service's own prefix, behind the service's own authentication (API keys here;
 //! a session cookie or another identity provider in real life), and the application's
 //! background service (the four processors and the sweep) runs beside the HTTP server in the
 //! same process, stopped gracefully with it.
@@ -13,6 +13,7 @@
 //! example needs no set-up; a service wires its own ports the same way with
 //! `order_service::app_builder()` (storage, messaging, documents, upstream).
 
+use std::collections::HashMap;
 use std::error::Error;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,7 +26,8 @@ use adapters_http::cursor::CursorSigner;
 use adapters_http::payfast::{PAYFAST_NETWORKS, PayfastConfig, PayfastVerifier};
 use async_trait::async_trait;
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
+use axum::http::header;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -39,33 +41,39 @@ use tokio::task::JoinHandle;
 /// Errors of this example.
 pub type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
-/// Who the service's own authentication says the caller is.
+/// The service's own API keys and whom each stands for (a real service keeps them in its
+/// own store, hashed).
 #[derive(Clone)]
-struct Session(Principal);
+struct ApiKeys(Arc<HashMap<&'static str, Principal>>);
 
-/// The service's own authentication layer: `X-Api-Key: staff-key` is staff, any other key is
-/// the customer of the tenant with that id. It only records who the caller is; the order routes
-/// decide what that caller may do.
-async fn api_keys(mut request: Request, next: Next) -> Response {
-    let principal = match request.headers().get("x-api-key").and_then(|key| key.to_str().ok()) {
-        Some("staff-key") => Some(Principal::Staff),
-        Some(tenant) => TenantId::parse(tenant).ok().map(|tenant_id| Principal::Customer { tenant_id }),
-        None => None,
-    };
-    if let Some(principal) = principal {
-        request.extensions_mut().insert(Session(principal));
+/// What the service's authentication found: the caller, put in the request's extensions.
+#[derive(Clone)]
+struct Caller(Principal);
+
+/// The service's own authentication layer: `Authorization: ApiKey <key>`. It only records who
+/// the caller is; the order routes decide what that caller may do with an order.
+async fn authenticate(State(keys): State<ApiKeys>, mut request: Request, next: Next) -> Response {
+    let key = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("ApiKey "));
+    if let Some(principal) = key.and_then(|key| keys.0.get(key)) {
+        let caller = Caller(principal.clone());
+        request.extensions_mut().insert(caller);
     }
     next.run(request).await
 }
 
-/// The order routes' [`Authenticator`]: whoever the service's layer says, else unauthenticated
-/// (the guest checkout route still serves a guest; every other route answers 401).
-struct FromSession;
+/// The order routes' [`Authenticator`]: the caller the service's layer found, else
+/// unauthenticated (the guest checkout route still serves a guest; every other route answers
+/// 401 problem+json).
+struct ServiceCaller;
 
 #[async_trait]
-impl Authenticator for FromSession {
+impl Authenticator for ServiceCaller {
     async fn authenticate(&self, request: &Parts) -> std::result::Result<Principal, AuthError> {
-        request.extensions.get::<Session>().map(|Session(principal)| principal.clone()).ok_or(AuthError::Missing)
+        request.extensions.get::<Caller>().map(|Caller(principal)| principal.clone()).ok_or(AuthError::Missing)
     }
 }
 
@@ -107,14 +115,19 @@ pub async fn start(address: &str) -> Result<Embedded> {
     };
     let state = HttpState::new(
         stack.app.clone(),
-        Arc::new(FromSession),
+        Arc::new(ServiceCaller),
         CursorSigner::new(b"a secret of at least 32 bytes for cursors")?,
         Arc::new(PayfastVerifier::new(payfast)),
     );
+    let keys = ApiKeys(Arc::new(HashMap::from([
+        ("key-acme", Principal::Customer { tenant_id: TenantId::parse("tenant_acme")? }),
+        ("key-other", Principal::Customer { tenant_id: TenantId::parse("tenant_other")? }),
+        ("key-staff", Principal::Staff),
+    ])));
     let app = Router::new()
         .route("/", get(|| async { "the service's own home page" }))
         .nest("/orders-api", adapters_http::routes(state))
-        .layer(axum::middleware::from_fn(api_keys));
+        .layer(axum::middleware::from_fn_with_state(keys, authenticate));
 
     let (stop, stopped) = oneshot::channel::<()>();
     let stopped = shared(async move {
@@ -161,7 +174,7 @@ pub async fn demo(address: SocketAddr) -> Result<Vec<String>> {
     });
     let created = client
         .post(format!("{base}/tenants/tenant_acme/orders"))
-        .header("x-api-key", "tenant_acme")
+        .header("authorization", "ApiKey key-acme")
         .header("idempotency-key", "embed-checkout-1")
         .json(&body)
         .send()
@@ -176,7 +189,7 @@ pub async fn demo(address: SocketAddr) -> Result<Vec<String>> {
     // The record writer runs in the background service; the order is readable once recorded.
     let url = format!("http://{address}{location}");
     for _ in 0..100 {
-        let read = client.get(&url).header("x-api-key", "staff-key").send().await?;
+        let read = client.get(&url).header("authorization", "ApiKey key-staff").send().await?;
         if read.status().is_success() {
             let order: serde_json::Value = read.json().await?;
             lines.push(format!(
@@ -185,7 +198,7 @@ pub async fn demo(address: SocketAddr) -> Result<Vec<String>> {
                 order["totals"]["total"]["amount"].as_str().unwrap_or("?"),
                 order["totals"]["total"]["currency"].as_str().unwrap_or("?"),
             ));
-            let other = client.get(&url).header("x-api-key", "tenant_other").send().await?;
+            let other = client.get(&url).header("authorization", "ApiKey key-other").send().await?;
             lines.push(format!("read as another tenant: {}", other.status()));
             return Ok(lines);
         }
