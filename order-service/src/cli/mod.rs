@@ -201,6 +201,7 @@ enum TokenCommand {
 /// # Errors
 /// [`CliError`]: an API error (its problem+json title and detail), a transport or AWS failure,
 /// or unusable input; the binary prints it and exits with status 1.
+#[cfg_attr(not(feature = "aws"), allow(unused_variables, reason = "only the AWS commands read variables"))]
 pub async fn run(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<(), CliError> {
     let api = Api::new(&cli.api, cli.token.clone(), cli.json);
     match cli.command {
