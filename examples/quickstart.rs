@@ -26,7 +26,17 @@ type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let out_dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "out/quickstart".into()));
+    let out_dir = match std::env::args().nth(1) {
+        None => PathBuf::from("out/quickstart"),
+        Some(arg) if arg.starts_with('-') => {
+            println!("usage: quickstart [OUTPUT_DIR]   (default out/quickstart; the PDFs are written there)");
+            return Ok(());
+        }
+        Some(dir) => PathBuf::from(dir),
+    };
+    // Fail before the run, not after it, when the folder cannot be made.
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| format!("cannot create the output folder {}: {e}", out_dir.display()))?;
     let stack = InMemoryStack::new(StackOptions::starting_at(SystemClock.now()))?;
     let acme = TenantId::parse("tenant_acme")?;
     let owner = Principal::Customer { tenant_id: acme.clone() };
@@ -44,7 +54,7 @@ async fn main() -> Result<()> {
     let mut tenant_request = request(
         &stack,
         "cart_acme_1",
-        "thandi@acme.co.za",
+        ("thandi@acme.co.za", "Thandi Nkosi", "12 Long Street"),
         &[
             ("HOSTING-PRO", "Pro hosting, 12 months", "575.00", 2),
             ("DOMAIN-COZA", "Domain registration acme.co.za, 1 year", "199.00", 1),
@@ -62,7 +72,7 @@ async fn main() -> Result<()> {
     let guest_request = request(
         &stack,
         "cart_guest_1",
-        "Sipho.Dlamini@Example.com",
+        ("Sipho.Dlamini@Example.com", "Sipho Dlamini", "3 Loop Street"),
         &[("WEBSITE-STARTER", "Starter website with 5 pages", "1499.00", 1)],
     )?;
     let guest_order = stack.app.create_guest(&Principal::Guest, guest_request, None).await?.order_id;
@@ -140,7 +150,6 @@ async fn report(stack: &InMemoryStack, ids: &[OrderId], out_dir: &std::path::Pat
     }
 
     section("Documents stored");
-    std::fs::create_dir_all(out_dir)?;
     for &id in ids {
         let order = stack.app.get(&Principal::Staff, id).await?;
         let Some(tenant_id) = order.tenant_id().cloned() else { continue };
@@ -163,7 +172,7 @@ fn section(title: &str) {
 fn request(
     stack: &InMemoryStack,
     cart: &str,
-    email: &str,
+    (email, holder, street): (&str, &str, &str),
     lines: &[(&str, &str, &str, u32)],
 ) -> Result<CreateOrderRequest> {
     let cart_id = CartId::parse(cart)?;
@@ -185,8 +194,8 @@ fn request(
         customer_email: Email::parse(email)?,
         campaign_code: None,
         billing_address: BillingAddress::parse(&BillingAddressInput {
-            name: "Thandi Nkosi".into(),
-            line1: "12 Long Street".into(),
+            name: holder.into(),
+            line1: street.into(),
             city: "Cape Town".into(),
             province: Some("Western Cape".into()),
             postal_code: "8001".into(),
@@ -204,7 +213,7 @@ async fn create(
     cart: &str,
     lines: &[(&str, &str, &str, u32)],
 ) -> Result<OrderId> {
-    let request = request(stack, cart, "thandi@acme.co.za", lines)?;
+    let request = request(stack, cart, ("thandi@acme.co.za", "Thandi Nkosi", "12 Long Street"), lines)?;
     Ok(stack.app.create_for_tenant(owner, tenant, request, None).await?.order_id)
 }
 

@@ -18,7 +18,8 @@ pub fn init_logs(format: LogFormat) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let installed = match format {
-        LogFormat::Text => builder.try_init(),
+        // Colours only on a terminal: a log file or a pipe gets plain text.
+        LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())).try_init(),
         LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).with_ansi(false).try_init(),
     };
     // Already installed: keep the first subscriber, as documented.
