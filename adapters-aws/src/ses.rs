@@ -9,6 +9,12 @@ use crate::error::classify;
 /// Sends email through SES v2 from a verified sender: one `SendEmail` per email, `Simple`
 /// content with an HTML and a text part (rendered by the caller; SES-stored templates are not
 /// used), UTF-8 throughout. Returns SES's message id.
+///
+/// Recipients are given with their domains as A-labels ([`Email::to_ascii`]): SES takes a
+/// non-ASCII domain only in Punycode, and does not support SMTPUTF8, so a non-ASCII local part
+/// cannot be delivered through it.
+///
+/// [`Email::to_ascii`]: order_domain::Email::to_ascii
 #[derive(Debug, Clone)]
 pub struct SesMailer {
     client: aws_sdk_sesv2::Client,
@@ -44,7 +50,7 @@ impl Mailer for SesMailer {
             return Err(PortError::InvalidData("an email needs at least one recipient".into()));
         }
         let destination = Destination::builder()
-            .set_to_addresses(Some(email.to.iter().map(|to| to.as_str().to_owned()).collect()))
+            .set_to_addresses(Some(email.to.iter().map(order_domain::Email::to_ascii).collect()))
             .build();
         let message = Message::builder()
             .subject(utf8(email.subject.as_str())?)

@@ -128,7 +128,11 @@ pub struct CreateOrderBody {
     /// The cart.
     #[schema(example = "cart_demo_1")]
     pub cart_id: String,
-    /// The customer's email.
+    /// The customer's email. Every spelling of one address is one customer: it is kept in its
+    /// canonical form (lower case, Unicode NFC, the domain as IDNA U-labels: `ZOË@XN--BCHER-KVA.co.za`
+    /// is `zoë@bücher.co.za`, whether the ë is one character or an e and a combining diaeresis).
+    /// Invisible, full-width and unassigned characters before the `@`, and a domain IDNA refuses,
+    /// are answered 422.
     #[schema(example = "thandi@acme.co.za")]
     pub customer_email: String,
     /// A campaign code.
@@ -341,7 +345,7 @@ pub struct OrderView {
     pub status: String,
     /// Its version (also the `ETag`).
     pub version: u64,
-    /// The customer's email.
+    /// The customer's email, in its canonical form.
     pub customer_email: String,
     /// The cart it came from.
     pub cart_id: String,

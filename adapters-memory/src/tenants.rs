@@ -13,11 +13,11 @@ use crate::sync::lock;
 #[derive(Debug, Default)]
 struct State {
     tenants: HashMap<TenantId, Tenant>,
-    /// The uniqueness record: normalized email → tenant.
+    /// The uniqueness record: email (canonical, so one key per address) → tenant.
     by_email: HashMap<Email, TenantId>,
 }
 
-/// Tenants, unique by normalized email: the tenant and its email uniqueness record are written
+/// Tenants, unique by email (its canonical form): the tenant and its email uniqueness record are written
 /// under one lock, so concurrent creates for one email end with exactly one tenant.
 #[derive(Debug, Default)]
 pub struct MemoryTenantDirectory {

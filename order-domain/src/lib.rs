@@ -7,7 +7,8 @@
 //! ## Layout
 //! - [`text`], [`ids`], [`email`], [`address`]: validated value types ("parse, don't
 //!   validate"). Each has a private field, a fallible constructor returning a typed error, and
-//!   serde support that goes through that constructor.
+//!   serde support that goes through that constructor. An [`Email`] is in one canonical form
+//!   (NFC local part, IDNA domain), so every spelling of an address is one key.
 //! - [`money`], [`vat`], [`pricing`]: exact money (`rust_decimal`, never `f64`), South African
 //!   VAT from a dated rate table, and pricing a trusted cart snapshot with an optional campaign.
 //! - [`status`], [`order`]: the [`Order`] aggregate and the transition table of DESIGN §2.1 as

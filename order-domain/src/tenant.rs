@@ -21,7 +21,7 @@ pub enum TenantStatus {
 pub struct Tenant {
     /// The tenant.
     pub id: TenantId,
-    /// The email the tenant is registered under (normalized).
+    /// The email the tenant is registered under (its canonical form, the directory's key).
     pub email: Email,
     /// Its standing.
     pub status: TenantStatus,

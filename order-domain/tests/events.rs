@@ -92,6 +92,16 @@ fn envelopes_are_validated_on_the_way_in() {
 }
 
 #[test]
+fn an_event_carries_the_customer_email_in_its_canonical_form() {
+    let mut value: Value = serde_json::from_str(GOLDEN_ORDER_CREATED).unwrap();
+    value["payload"]["customerEmail"] = "ZOE\u{308}@xn--bcher-kva.co.za".into();
+    let envelope: EventEnvelope = serde_json::from_value(value).unwrap();
+    let OrderEvent::OrderCreated(created) = &envelope.event else { panic!("not ORDER_CREATED") };
+    assert_eq!(created.customer_email, Email::parse("zo\u{eb}@b\u{fc}cher.co.za").unwrap());
+    assert_eq!(serde_json::to_value(&envelope).unwrap()["payload"]["customerEmail"], "zo\u{eb}@b\u{fc}cher.co.za");
+}
+
+#[test]
 fn the_correlation_id_is_optional_and_validated() {
     let golden: Value = serde_json::from_str(GOLDEN_ORDER_CREATED).unwrap();
     assert!(golden.get("correlationId").is_none(), "omitted when unknown");

@@ -11,8 +11,10 @@ use crate::error::PortResult;
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait TenantDirectory: Send + Sync {
-    /// The tenant registered under this (normalized) email. The read is strongly consistent: a
-    /// tenant created a moment ago by a concurrent guest order is found.
+    /// The tenant registered under this email. The read is strongly consistent: a tenant created
+    /// a moment ago by a concurrent guest order is found. Every spelling of one address is one
+    /// key: an adapter keys by the canonical form ([`Email::as_str`]) and reads a stored address
+    /// back through [`Email::parse`], never compares what was typed.
     ///
     /// # Errors
     /// Only [`Unavailable`](crate::PortError::Unavailable); no tenant is `Ok(None)`.

@@ -40,9 +40,12 @@ fn parse_status(text: &str) -> PortResult<TenantStatus> {
 /// The tenant directory on the tenants table.
 ///
 /// Items: the tenant, `PK = TENANT#{tenantId}`, `SK = TENANT` (`tenantId`, `email`, `status`,
-/// `createdAt`), and its email-uniqueness item, `PK = EMAIL#{normalized email}`, `SK = EMAIL`
-/// (`tenantId`, `email`, `status`). Both are written in one `TransactWriteItems`, each on the
-/// condition that it is absent, so two concurrent creates for one email end with one tenant.
+/// `createdAt`), and its email-uniqueness item, `PK = EMAIL#{email}`, `SK = EMAIL` (`tenantId`,
+/// `email`, `status`). The email in the key and the attributes is [`Email`]'s canonical form
+/// (lower-case NFC local part, the domain as IDNA U-labels: `EMAIL#zoë@bücher.co.za`), so every
+/// spelling of one address is one item; an address read back goes through [`Email::parse`].
+/// Both are written in one `TransactWriteItems`, each on the condition that it is absent, so two
+/// concurrent creates for one email end with one tenant.
 /// `find_by_email` is one strongly consistent `GetItem` of the email item — never an index
 /// query, which is eventually consistent and would let a duplicate through. The email item
 /// carries the status so the lookup needs no second read; whoever changes a tenant's status

@@ -109,6 +109,22 @@ async fn an_email_is_sent_with_html_and_text_and_seen_by_the_server() {
 }
 
 #[tokio::test]
+async fn a_unicode_domain_is_sent_as_punycode() {
+    let f = fresh().await;
+    let email = OutgoingEmail {
+        to: vec![Email::parse("Someone@B\u{fc}cher.co.za").unwrap()],
+        subject: Subject::new("Your order is confirmed").unwrap(),
+        html: "<p>x</p>".into(),
+        text: "x".into(),
+    };
+    let id = f.adapters.mailer.send(&email).await.unwrap();
+    let data: serde_json::Value = serde_json::from_str(&moto_get("/moto-api/data.json")).unwrap();
+    let messages = data["ses"]["Message"].as_array().expect("moto lists sent messages");
+    let sent = messages.iter().find(|m| m["id"] == id.as_str()).expect("the sent message is on record");
+    assert_eq!(sent["destinations"]["ToAddresses"], serde_json::json!(["someone@xn--bcher-kva.co.za"]));
+}
+
+#[tokio::test]
 async fn an_unverified_sender_is_a_permanent_failure() {
     let f = fresh().await;
     let mailer = adapters_aws::SesMailer::new(f.clients.ses.clone(), "nobody@unverified.example.org");

@@ -1,5 +1,6 @@
 //! `DynamoTenantDirectory`, against moto.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use futures::future::join_all;
 use order_domain::{Email, TenantId, TenantStatus};
 use order_ports::{PortError, TenantDirectory};
@@ -23,6 +24,48 @@ async fn a_created_tenant_is_found_by_email_and_its_email_stays_unique() {
     let same_id = directory.create_unvalidated(&id, &Email::parse("else@example.co.za").unwrap(), minutes(1)).await;
     assert!(matches!(same_id, Err(PortError::AlreadyExists)), "{same_id:?}");
     assert_eq!(directory.find_by_email(&Email::parse("else@example.co.za").unwrap()).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn the_email_item_is_keyed_by_the_canonical_address_and_read_back_through_it() {
+    let f = fresh().await;
+    let directory = &f.adapters.tenants;
+    let id = TenantId::parse("tenant_zoe").unwrap();
+    directory
+        .create_unvalidated(&id, &Email::parse("ZOE\u{308}@xn--bcher-kva.co.za").unwrap(), minutes(0))
+        .await
+        .unwrap();
+
+    let raw = |pk: &str| {
+        f.clients
+            .dynamodb
+            .get_item()
+            .table_name(&f.resources.tenants_table)
+            .key("PK", AttributeValue::S(pk.into()))
+            .key("SK", AttributeValue::S("EMAIL".into()))
+            .consistent_read(true)
+            .send()
+    };
+    let item = raw("EMAIL#zo\u{eb}@b\u{fc}cher.co.za").await.unwrap().item.expect("keyed by the canonical address");
+    assert_eq!(item["email"], AttributeValue::S("zo\u{eb}@b\u{fc}cher.co.za".into()));
+
+    // An item whose address was stored in another spelling (before the canonical form, or by
+    // another writer) is read back in the canonical form.
+    f.clients
+        .dynamodb
+        .put_item()
+        .table_name(&f.resources.tenants_table)
+        .item("PK", AttributeValue::S("EMAIL#zo\u{eb}.k@b\u{fc}cher.co.za".into()))
+        .item("SK", AttributeValue::S("EMAIL".into()))
+        .item("tenantId", AttributeValue::S("tenant_zoe_k".into()))
+        .item("email", AttributeValue::S("Zoe\u{308}.K@XN--BCHER-KVA.co.za".into()))
+        .item("status", AttributeValue::S("ACTIVE".into()))
+        .send()
+        .await
+        .unwrap();
+    let zoe_k = Email::parse("zo\u{eb}.k@b\u{fc}cher.co.za").unwrap();
+    let found = directory.find_by_email(&zoe_k).await.unwrap().unwrap();
+    assert_eq!((found.id.as_str(), found.email, found.status), ("tenant_zoe_k", zoe_k, TenantStatus::Active));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -28,6 +28,7 @@ macro_rules! tenant_directory_contract_tests {
             tenants,
             [
                 create_then_find_by_normalized_email,
+                equivalent_spellings_of_an_email_are_one_tenant,
                 create_refuses_a_taken_email_or_id,
                 concurrent_creates_for_one_email_make_one_tenant,
             ]
@@ -53,6 +54,25 @@ pub async fn create_then_find_by_normalized_email(fixture: &dyn TenantDirectoryF
     let found = must(directory.find_by_email(&email("guest@example.co.za")).await, "find");
     assert_eq!(found, Some(created));
     assert_eq!(must(directory.find_by_email(&email("other@example.co.za")).await, "find"), None);
+}
+
+/// Every spelling of one address is one key: a precomposed `ë` or `e` with a combining
+/// diaeresis, a Unicode or a Punycode domain, find the tenant created under another spelling,
+/// and creating one for them MUST return `AlreadyExists`.
+///
+/// # Panics
+/// When the contract is broken.
+pub async fn equivalent_spellings_of_an_email_are_one_tenant(fixture: &dyn TenantDirectoryFixture) {
+    let directory = fixture.fresh().await;
+    let composed = email("zo\u{eb}@b\u{fc}cher.co.za");
+    let created = must(directory.create_unvalidated(&tenant("tenant_zoe"), &composed, now()).await, "create");
+    for spelling in ["ZOE\u{308}@b\u{fc}cher.co.za", "zo\u{eb}@xn--bcher-kva.co.za", "zoe\u{308}@BU\u{308}CHER.CO.ZA"] {
+        let found = must(directory.find_by_email(&email(spelling)).await, "find");
+        assert_eq!(found.as_ref(), Some(&created), "{spelling:?} finds the tenant");
+        let again = directory.create_unvalidated(&tenant("tenant_zoe_2"), &email(spelling), now()).await;
+        assert_error(again, |e| matches!(e, PortError::AlreadyExists), spelling);
+    }
+    assert_eq!(must(directory.find_by_email(&email("zoe@bucher.co.za")).await, "find"), None, "another address");
 }
 
 /// `create_unvalidated` MUST return `AlreadyExists` when the email or the id is taken, and

@@ -148,6 +148,33 @@ async fn a_guest_order_needs_no_token_and_the_cart_service_may_send_items() {
 }
 
 #[tokio::test]
+async fn equivalent_spellings_of_a_guest_email_are_one_tenant_and_the_rest_is_refused() {
+    let server = server().await;
+    let mut tenants = Vec::new();
+    for (cart, spelling) in
+        [("cart_zoe_1", "zo\u{eb}@b\u{fc}cher.co.za"), ("cart_zoe_2", "ZOE\u{308}@xn--bcher-kva.co.za")]
+    {
+        seed_cart(&server, cart);
+        let response = server.post_json("/v1.0/orders", None, &create_body(cart, spelling)).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED, "{spelling:?}");
+        let id = response.json::<Value>().await.unwrap()["orderId"].as_str().unwrap().to_owned();
+        server.stack.drain().await;
+        let order = server.order(&id).await;
+        assert_eq!(order["customerEmail"], "zo\u{eb}@b\u{fc}cher.co.za", "the canonical form");
+        tenants.push(order["tenantId"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(tenants[0], tenants[1], "one tenant for one address");
+
+    // What cannot be brought to one spelling is refused, saying why.
+    seed_cart(&server, "cart_zoe_3");
+    for (spelling, why) in [("zoe\u{200b}@b\u{fc}cher.co.za", "invisible"), ("zoe@xn--zz.co.za", "domain")] {
+        let response = server.post_json("/v1.0/orders", None, &create_body("cart_zoe_3", spelling)).await;
+        let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-value").await;
+        assert!(body["detail"].as_str().unwrap().contains(why), "{spelling:?}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn another_tenants_order_is_not_found_for_reads_and_updates() {
     let server = server().await;
     let id = server.recorded_order("tenant_acme", "cart_x").await;

@@ -51,6 +51,45 @@ async fn a_guest_order_creates_an_unvalidated_tenant_and_reuses_it() {
 }
 
 #[tokio::test]
+async fn equivalent_spellings_of_a_guest_email_are_one_tenant() {
+    let stack = stack();
+    let people = [
+        ("zo\u{eb}@example.co.za", [("cart_z1", "zo\u{eb}@example.co.za"), ("cart_z2", "ZOE\u{308}@Example.co.za")]),
+        (
+            "someone@b\u{fc}cher.co.za",
+            [("cart_b1", "someone@b\u{fc}cher.co.za"), ("cart_b2", "someone@xn--bcher-kva.co.za")],
+        ),
+    ];
+    let mut orders = Vec::new();
+    for (person, spellings) in &people {
+        for (cart, spelling) in spellings {
+            let request = request(&stack, cart, spelling);
+            orders.push((*person, stack.app.create_guest(&Principal::Guest, request, None).await.unwrap().order_id));
+        }
+    }
+    stack.drain().await.unwrap();
+
+    assert_eq!(stack.tenants.len(), 2, "one tenant per person, however the address was spelled");
+    for (person, id) in orders {
+        let tenant = stack.tenants.find_by_email(&Email::parse(person).unwrap()).await.unwrap().unwrap();
+        let order = stack.app.get(&Principal::Customer { tenant_id: tenant.id.clone() }, id).await.unwrap();
+        assert_eq!(order.tenant_id(), Some(&tenant.id), "{person}");
+        assert_eq!(order.customer_email().as_str(), person);
+    }
+}
+
+#[tokio::test]
+async fn a_retry_that_spells_the_email_differently_is_the_same_request() {
+    let stack = stack();
+    let first = request(&stack, "cart_s", "zo\u{eb}@b\u{fc}cher.co.za");
+    let first = stack.app.create_guest(&Principal::Guest, first, Some("k-zoe")).await.unwrap();
+    let again = request(&stack, "cart_s", "Zoe\u{308}@xn--bcher-kva.co.za");
+    let again = stack.app.create_guest(&Principal::Guest, again, Some("k-zoe")).await.unwrap();
+    assert!(again.replayed, "a replay, not a different request");
+    assert_eq!(again.order_id, first.order_id);
+}
+
+#[tokio::test]
 async fn a_retried_create_yields_one_order() {
     let stack = stack();
     let principal = customer("tenant_acme");
