@@ -27,7 +27,7 @@ type Result<T> = std::result::Result<T, Box<dyn Error>>;
 #[tokio::main]
 async fn main() -> Result<()> {
     let out_dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "out/quickstart".into()));
-    let stack = InMemoryStack::new(StackOptions::starting_at(SystemClock.now()))?;
+    let stack = InMemoryStack::new(StackOptions::demo(SystemClock.now()))?;
     let acme = TenantId::parse("tenant_acme")?;
     let owner = Principal::Customer { tenant_id: acme.clone() };
     let payments = Principal::Service(Service::Payment);

@@ -34,12 +34,16 @@ use std::sync::Arc;
 use adapters_system::{RandomIds, SystemClock};
 use order_app::{OrderApp, OrderAppBuilder, System};
 
+pub mod app_settings;
 pub mod memory;
+pub mod settings;
 
 #[cfg(feature = "http")]
 pub mod cli;
 #[cfg(feature = "http")]
 pub mod http_settings;
+#[cfg(feature = "http")]
+pub mod profile;
 #[cfg(feature = "http")]
 pub mod signal;
 #[cfg(feature = "http")]

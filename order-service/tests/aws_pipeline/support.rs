@@ -5,16 +5,17 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use adapters_aws::{AwsClients, AwsResources, AwsSettings, ProvisionSpec, provision};
+use adapters_memory::MemoryCartGateway;
 use adapters_system::{CipherKey, SystemClock};
-use order_app::{CreateOrderRequest, Principal, Service};
+use order_app::{AppConfig, CreateOrderRequest, Principal, Service};
 use order_domain::testing::{address, line};
 use order_domain::{CartId, CartSnapshot, Email, Payment, PaymentId, PaymentMethod, TenantId};
-use order_ports::Clock;
-use order_ports::PerProcessor;
+use order_ports::{CartGateway, Clock, PerProcessor};
 use order_service::aws::{AwsStack, AwsStackOptions};
 use order_service::memory::demo_config;
 
@@ -54,12 +55,22 @@ pub struct Env {
     pub clients: AwsClients,
     pub resources: AwsResources,
     pub stack: AwsStack,
+    /// The stack's cart service (in memory), to seed carts and see them marked inactive.
+    pub carts: Arc<MemoryCartGateway>,
 }
 
 /// Provisions a fresh environment on moto (own tables, topic, queues, buckets and sender) and
-/// wires the whole application to it. Queues give up after [`MAX_RECEIVES`] receives; the
-/// runner short-polls, so a drain ends as soon as every queue is empty.
+/// wires the whole application to it, with the demonstration configuration and an in-memory
+/// cart service. Queues give up after [`MAX_RECEIVES`] receives; the runner short-polls, so a
+/// drain ends as soon as every queue is empty.
 pub async fn fresh() -> Env {
+    let carts = Arc::new(MemoryCartGateway::new());
+    fresh_with(demo_config(), carts.clone(), carts).await
+}
+
+/// [`fresh`] with another configuration and cart service (`carts` is what the application
+/// fetches carts from; `seeded` what [`request`] seeds them into).
+pub async fn fresh_with(config: AppConfig, carts: Arc<dyn CartGateway>, seeded: Arc<MemoryCartGateway>) -> Env {
     let settings =
         AwsSettings::new("af-south-1").with_endpoint_url(endpoint()).with_static_credentials("testing", "testing");
     let clients = AwsClients::connect(&settings).await;
@@ -67,11 +78,11 @@ pub async fn fresh() -> Env {
     let mut spec = ProvisionSpec::for_environment(&environment, format!("orders@{environment}.example.co.za"));
     spec.max_receive_count = PerProcessor::all(MAX_RECEIVES);
     let resources = provision(&clients, &spec).await.unwrap();
-    let options = AwsStackOptions::new(demo_config().unwrap(), CipherKey::from_bytes(KEY))
+    let options = AwsStackOptions::new(config, CipherKey::from_bytes(KEY), carts)
         .with_poll_wait(Duration::ZERO)
         .with_retry_delay(Duration::ZERO);
     let stack = AwsStack::new(&clients, &resources, options).unwrap();
-    Env { clients, resources, stack }
+    Env { clients, resources, stack, carts: seeded }
 }
 
 pub fn tenant(id: &str) -> TenantId {
@@ -87,9 +98,9 @@ pub fn payment_service() -> Principal {
 }
 
 /// Seeds a cart of two lines (R1 150.00 + R199.00 = R1 349.00) and returns a request for it.
-pub fn request(stack: &AwsStack, cart: &str, email: &str) -> CreateOrderRequest {
+pub fn request(env: &Env, cart: &str, email: &str) -> CreateOrderRequest {
     let cart_id = CartId::parse(cart).unwrap();
-    stack.carts.add_cart(
+    env.carts.add_cart(
         CartSnapshot::new(cart_id.clone(), vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)])
             .unwrap(),
     );

@@ -21,7 +21,7 @@ const ORDERS: usize = 8;
 async fn accept_orders(env: &Env) -> Vec<OrderId> {
     let mut ids = Vec::new();
     for n in 0..ORDERS {
-        let request = request(&env.stack, &format!("cart_{n}"), "thandi@example.co.za");
+        let request = request(env, &format!("cart_{n}"), "thandi@example.co.za");
         let outcome =
             env.stack.app.create_for_tenant(&customer("tenant_acme"), &tenant("tenant_acme"), request, None).await;
         ids.push(outcome.unwrap().order_id);

@@ -17,9 +17,11 @@
 mod support;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use adapters_aws::{ProvisionSpec, provision};
+use adapters_memory::MemoryCartGateway;
 use adapters_system::CipherKey;
 use aws_sdk_dynamodb::types::{AttributeValue, TableDescription};
 use aws_sdk_s3::types::{LifecycleExpiration, NoncurrentVersionExpiration, ServerSideEncryption};
@@ -369,12 +371,13 @@ async fn an_order_is_created_processed_and_read_back_on_the_deployed_stack() {
     // The sender identity is verified once per account and region, outside the template.
     clients.ses.create_email_identity().email_identity(&resources.sender).send().await.unwrap();
 
-    let options = AwsStackOptions::new(demo_config().unwrap(), CipherKey::from_bytes([7; 32]))
+    let carts = Arc::new(MemoryCartGateway::new());
+    let options = AwsStackOptions::new(demo_config(), CipherKey::from_bytes([7; 32]), carts.clone())
         .with_poll_wait(Duration::ZERO)
         .with_retry_delay(Duration::ZERO);
     let stack = AwsStack::new(clients, &resources, options).unwrap();
     let cart = CartId::parse("cart_deploy_1").unwrap();
-    stack.carts.add_cart(
+    carts.add_cart(
         CartSnapshot::new(cart.clone(), vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)])
             .unwrap(),
     );
@@ -419,5 +422,5 @@ async fn an_order_is_created_processed_and_read_back_on_the_deployed_stack() {
     let key = format!("tenant_acme/{id}/invoice_{id}.pdf");
     let invoice = clients.s3.head_object().bucket(&resources.documents_bucket).key(&key).send().await.unwrap();
     assert_eq!(invoice.server_side_encryption().map(ServerSideEncryption::as_str), Some("AES256"));
-    assert_eq!(stack.carts.is_inactive(order.cart_id()), Some(true));
+    assert_eq!(carts.is_inactive(order.cart_id()), Some(true));
 }

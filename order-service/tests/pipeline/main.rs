@@ -19,7 +19,7 @@ pub(crate) fn start() -> DateTime<Utc> {
 }
 
 pub(crate) fn stack() -> InMemoryStack {
-    InMemoryStack::new(StackOptions::starting_at(start())).unwrap()
+    InMemoryStack::new(StackOptions::demo(start())).unwrap()
 }
 
 pub(crate) fn tenant(id: &str) -> TenantId {
