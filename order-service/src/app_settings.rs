@@ -106,7 +106,7 @@ impl AppSettings {
     /// See [`DEFAULT_RECORDING_GRACE`](Self::DEFAULT_RECORDING_GRACE).
     pub const DEFAULT_EFFECT_LEASE: Duration = Duration::from_mins(1);
 
-    /// Reads the settings through `lookup` (a host passes `|name| std::env::var(name).ok()`).
+    /// Reads the settings through `lookup` (a host binary passes the process environment).
     ///
     /// # Errors
     /// [`InvalidSettings`] naming every variable that is missing or invalid.

@@ -20,7 +20,7 @@
 //! [`AwsHost`](crate::aws_host::AwsHost)):
 //!
 //! ```no_run
-//! # async fn wire() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn wire(env: impl Fn(&str) -> Option<String>) -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
 //! use adapters_aws::{AwsClients, AwsSettings, ProvisionSpec, provision};
 //! use adapters_cart_service::{CartServiceConfig, CartServiceToken, HttpCartGateway};
@@ -31,7 +31,7 @@
 //! let clients = AwsClients::connect(&AwsSettings::new("af-south-1")).await;
 //! let resources = provision(&clients, &ProvisionSpec::for_environment("dev", "orders@bbws.co.za")).await?;
 //! let key = CipherKey::from_hex(&std::fs::read_to_string("/run/secrets/field-key")?)?;
-//! let settings = AppSettings::from_lookup(|name| std::env::var(name).ok())?;
+//! let settings = AppSettings::from_lookup(env)?; // a host passes its environment
 //! let token = CartServiceToken::new(std::fs::read_to_string("/run/secrets/cart-token")?.trim())?;
 //! let carts = Arc::new(HttpCartGateway::new(&CartServiceConfig::new("https://carts.internal", token)?)?);
 //! let stack = AwsStack::new(&clients, &resources, AwsStackOptions::new(settings.config(), key, carts))?;

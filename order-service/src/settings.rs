@@ -2,9 +2,8 @@
 //! start names everything that is missing or invalid in one error, rather than one variable per
 //! attempt to start it.
 //!
-//! The library never reads the environment itself: a binary passes
-//! `|name| std::env::var(name).ok()`, a test a list. Values are trimmed, and an empty value counts
-//! as unset.
+//! The library never reads the environment itself: a host binary passes a lookup of its process
+//! environment, a test a list. Values are trimmed, and an empty value counts as unset.
 //!
 //! ```
 //! use std::time::Duration;
@@ -99,7 +98,7 @@ pub struct SettingsReader<'a> {
 }
 
 impl<'a> SettingsReader<'a> {
-    /// A reader over `lookup` (a host passes `|name| std::env::var(name).ok()`).
+    /// A reader over `lookup` (a host binary passes the process environment, a test a list).
     pub fn new(lookup: &'a dyn Fn(&str) -> Option<String>) -> Self {
         Self { lookup, problems: Vec::new() }
     }
