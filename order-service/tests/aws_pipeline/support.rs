@@ -12,11 +12,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use adapters_aws::{AwsClients, AwsResources, AwsSettings, ProvisionSpec, provision};
 use adapters_memory::MemoryCartGateway;
 use adapters_system::{CipherKey, SystemClock};
-use order_app::{AppConfig, CreateOrderRequest, Principal, Service};
+use order_app::{CreateOrderRequest, Principal, Service};
 use order_domain::testing::{address, line};
 use order_domain::{CartId, CartSnapshot, Email, Payment, PaymentId, PaymentMethod, TenantId};
-use order_ports::{CartGateway, Clock, PerProcessor};
+use order_ports::{Clock, PerProcessor};
 use order_service::aws::{AwsStack, AwsStackOptions};
+use order_service::aws_host::AwsHost;
 use order_service::memory::demo_config;
 
 /// The variable `scripts/test` sets to the moto server's URL.
@@ -55,7 +56,8 @@ pub struct Env {
     pub clients: AwsClients,
     pub resources: AwsResources,
     pub stack: AwsStack,
-    /// The stack's cart service (in memory), to seed carts and see them marked inactive.
+    /// The in-memory cart service [`request`] seeds: the stack's own in [`fresh`]; a stack
+    /// [`from_host`] fetches its carts from the cart service its settings name instead.
     pub carts: Arc<MemoryCartGateway>,
 }
 
@@ -64,13 +66,6 @@ pub struct Env {
 /// cart service. Queues give up after [`MAX_RECEIVES`] receives; the runner short-polls, so a
 /// drain ends as soon as every queue is empty.
 pub async fn fresh() -> Env {
-    let carts = Arc::new(MemoryCartGateway::new());
-    fresh_with(demo_config(), carts.clone(), carts).await
-}
-
-/// [`fresh`] with another configuration and cart service (`carts` is what the application
-/// fetches carts from; `seeded` what [`request`] seeds them into).
-pub async fn fresh_with(config: AppConfig, carts: Arc<dyn CartGateway>, seeded: Arc<MemoryCartGateway>) -> Env {
     let settings =
         AwsSettings::new("af-south-1").with_endpoint_url(endpoint()).with_static_credentials("testing", "testing");
     let clients = AwsClients::connect(&settings).await;
@@ -78,11 +73,40 @@ pub async fn fresh_with(config: AppConfig, carts: Arc<dyn CartGateway>, seeded: 
     let mut spec = ProvisionSpec::for_environment(&environment, format!("orders@{environment}.example.co.za"));
     spec.max_receive_count = PerProcessor::all(MAX_RECEIVES);
     let resources = provision(&clients, &spec).await.unwrap();
-    let options = AwsStackOptions::new(config, CipherKey::from_bytes(KEY), carts)
+    let carts = Arc::new(MemoryCartGateway::new());
+    let options = AwsStackOptions::new(demo_config(), CipherKey::from_bytes(KEY), carts.clone())
         .with_poll_wait(Duration::ZERO)
         .with_retry_delay(Duration::ZERO);
     let stack = AwsStack::new(&clients, &resources, options).unwrap();
-    Env { clients, resources, stack, carts: seeded }
+    Env { clients, resources, stack, carts }
+}
+
+/// The variables that make a host provision a fresh environment of its own on moto (and find
+/// it again from the same variables); a host's other settings are added to them.
+pub fn provisioning_variables() -> Vec<(String, String)> {
+    let environment = unique();
+    [
+        ("BBWS_AWS_ENDPOINT", endpoint()),
+        ("BBWS_PROVISION", "true".to_owned()),
+        ("BBWS_ENVIRONMENT", environment.clone()),
+        ("BBWS_SENDER", format!("orders@{environment}.example.co.za")),
+        ("BBWS_FIELD_KEY", hex::encode(KEY)),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
+}
+
+/// The stack a production host builds from `host` — its AWS settings (provisioned), its
+/// application settings and its cart service — short-polling, failed messages retried at once.
+pub async fn from_host(host: &AwsHost) -> Env {
+    let (clients, resources) = host.aws.connect().await.unwrap();
+    let options =
+        AwsStackOptions::new(host.profile.config.clone(), host.aws.cipher_key.clone(), host.profile.carts.clone())
+            .with_poll_wait(Duration::ZERO)
+            .with_retry_delay(Duration::ZERO);
+    let stack = AwsStack::new(&clients, &resources, options).unwrap();
+    Env { clients, resources, stack, carts: Arc::new(MemoryCartGateway::new()) }
 }
 
 pub fn tenant(id: &str) -> TenantId {

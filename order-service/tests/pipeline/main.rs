@@ -5,6 +5,7 @@
 mod faults;
 mod flows;
 mod races;
+mod settings;
 
 use std::sync::Arc;
 
