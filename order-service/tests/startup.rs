@@ -44,6 +44,9 @@ const APPLICATION: &[(&str, &str)] = &[
     ("BBWS_CART_SERVICE_TOKEN", "t0ken"),
 ];
 
+/// A binary to start: (what it is, its path, its arguments, its variables).
+type Case<'a> = (&'a str, &'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+
 /// Runs `binary` with `args` and only the given variables (and `PATH`) set.
 fn run(binary: &str, args: &[&str], vars: &[(&str, &str)]) -> Output {
     let mut command = Command::new(binary);
@@ -75,7 +78,7 @@ fn assert_names_every_required_variable(binary: &str, error: &str) {
 #[test]
 fn the_production_hosts_refuse_to_start_without_the_application_settings_and_name_them_all() {
     let with_processor = [AWS, &[("BBWS_PROCESSOR", "invoice-writer")]].concat();
-    let cases: [(&str, &str, &[&str], &[(&str, &str)]); 6] = [
+    let cases: [Case<'_>; 6] = [
         ("server --backend aws", env!("CARGO_BIN_EXE_server"), &["--backend", "aws"], AWS),
         ("server (in memory, no --dev)", env!("CARGO_BIN_EXE_server"), &[], &[]),
         ("worker", env!("CARGO_BIN_EXE_worker"), &[], AWS),
