@@ -6,7 +6,7 @@
 //!
 //! | flag | variable | meaning | default |
 //! |---|---|---|---|
-//! | `--dev` | `BBWS_DEV` | development mode: a key generated at start-up, `/dev/token`, `/dev/jwks.json`, demo carts, PayFast from loopback (only in builds with the feature `dev`) | off |
+//! | `--dev` | `BBWS_DEV` | development mode: a key generated at start-up, `/dev/token`, `/dev/jwks.json`, the demonstration settings and demo carts (see [`profile`](crate::profile)), PayFast from loopback (only in builds with the feature `dev`) | off |
 //! | `--issuer` | `BBWS_ISSUER` | token issuer (Cognito: `https://cognito-idp.REGION.amazonaws.com/POOL_ID`) | required unless `--dev` |
 //! | `--client-id` | `BBWS_CLIENT_IDS` | accepted app client ids (comma-separated) | required unless `--dev` |
 //! | `--jwks-url` / `--jwks-file` | `BBWS_JWKS_URL` / `BBWS_JWKS_FILE` | where the signing keys are | one required unless `--dev` |

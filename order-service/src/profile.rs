@@ -108,6 +108,14 @@ fn development(reader: &mut SettingsReader<'_>) -> Option<Profile> {
     tracing::warn!(
         "development mode: demonstration supplier and staff settings, in-memory demo carts cart_demo_1 … cart_demo_9"
     );
+    for ignored in ["BBWS_SUPPLIER_ID", "BBWS_CART_SERVICE_URL"] {
+        if reader.optional(ignored).is_some() {
+            tracing::warn!(
+                variable = ignored,
+                "development mode ignores the application's and cart service's settings"
+            );
+        }
+    }
     Some(Profile { mode: Mode::Development, config: crate::memory::demo_config(), carts })
 }
 
