@@ -34,7 +34,7 @@ use axum::response::Response;
 use axum::routing::get;
 use order_app::{BackgroundOptions, ConsumerOptions, Principal};
 use order_domain::TenantId;
-use order_service::memory::{InMemoryStack, StackOptions, seed_demo_carts};
+use order_service::memory::{InMemoryStack, StackOptions, demo_config, seed_demo_carts};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -105,7 +105,7 @@ impl Embedded {
 /// # Errors
 /// When the application cannot be wired or the address cannot be bound.
 pub async fn start(address: &str) -> Result<Embedded> {
-    let stack = InMemoryStack::new(StackOptions::wall_clock())?;
+    let stack = InMemoryStack::new(StackOptions::new(demo_config()))?;
     seed_demo_carts(&stack.carts)?;
 
     let payfast = PayfastConfig {

@@ -24,7 +24,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use order_app::{CreateOrderRequest, Principal, Processor};
 use order_domain::{BillingAddress, BillingAddressInput, CartId, Email, PaymentMethod, TenantId};
 use order_ports::{EventQueue, ProcessorKind};
-use order_service::memory::{InMemoryStack, StackOptions, seed_demo_carts};
+use order_service::memory::{InMemoryStack, StackOptions, demo_config, seed_demo_carts};
 use serde_json::json;
 
 /// Errors of this example.
@@ -67,7 +67,7 @@ pub struct DemoOutcome {
 /// # Errors
 /// When the in-memory application cannot be wired or refuses the order.
 pub async fn demo() -> Result<DemoOutcome> {
-    let stack = InMemoryStack::new(StackOptions::wall_clock())?;
+    let stack = InMemoryStack::new(StackOptions::new(demo_config()))?;
     seed_demo_carts(&stack.carts)?;
     let tenant = TenantId::parse("tenant_acme")?;
     let request = CreateOrderRequest {

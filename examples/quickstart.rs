@@ -37,7 +37,7 @@ async fn main() -> Result<()> {
     // Fail before the run, not after it, when the folder cannot be made.
     std::fs::create_dir_all(&out_dir)
         .map_err(|e| format!("cannot create the output folder {}: {e}", out_dir.display()))?;
-    let stack = InMemoryStack::new(StackOptions::starting_at(SystemClock.now()))?;
+    let stack = InMemoryStack::new(StackOptions::demo(SystemClock.now()))?;
     let acme = TenantId::parse("tenant_acme")?;
     let owner = Principal::Customer { tenant_id: acme.clone() };
     let payments = Principal::Service(Service::Payment);

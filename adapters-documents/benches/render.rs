@@ -24,6 +24,7 @@ fn supplier() -> Supplier {
     Supplier {
         id: "bbws".into(),
         name: "Big Beard Web Solutions (Pty) Ltd".into(),
+        trading_name: None,
         address: vec!["1 Bree Street".into(), "Cape Town".into(), "8001".into()],
         vat_number: VatNumber::parse("4123456789").ok(),
         email: Some("accounts@bbws.example".into()),

@@ -65,7 +65,14 @@ fn config() -> AppConfig {
     AppConfig {
         pricing: order_domain::PricingRules::south_africa(),
         expiry: order_domain::ExpiryPolicy::default(),
-        supplier: Supplier { id: "bbws".into(), name: "BBWS".into(), address: vec![], vat_number: None, email: None },
+        supplier: Supplier {
+            id: "bbws".into(),
+            name: "BBWS".into(),
+            trading_name: None,
+            address: vec![],
+            vat_number: None,
+            email: None,
+        },
         portal_url: "https://portal.example".into(),
         staff_console_url: "https://staff.example".into(),
         staff_emails: vec![],

@@ -91,13 +91,17 @@ pub trait InvoiceNumbers: Send + Sync {
     async fn number_for(&self, supplier: &str, order: OrderId) -> PortResult<InvoiceNumber>;
 }
 
-/// Who issues the documents: the seller's block on a tax invoice.
+/// Who issues the documents: the seller's block on a tax invoice (VAT Act s20(4): the
+/// supplier's name, address and VAT registration number).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Supplier {
     /// Key for serial numbers (one sequence per supplier).
     pub id: String,
-    /// Registered name.
+    /// Registered (legal) name.
     pub name: String,
+    /// The name it trades under, when it differs from the registered one (printed as
+    /// "trading as …" under it).
+    pub trading_name: Option<String>,
     /// Postal address, one line per entry.
     pub address: Vec<String>,
     /// VAT registration number.

@@ -12,22 +12,29 @@
 //! | PDF and email rendering | `adapters-documents` |
 //! | billing addresses at rest | AES-256-GCM ([`AesGcmCipher`]) under a key from the host |
 //! | campaign catalog | `DynamoCampaignCatalog` (`CAMPAIGN#{code}` items in the orders table) |
-//! | cart service | in memory (the cart service is another team's HTTP API) |
+//! | cart service | the one given: the cart service's HTTP API (`adapters-cart-service`) from a host's settings, an in-memory one in development mode and tests |
 //!
 //! A host builds [`AwsClients`] once from its settings, gets [`AwsResources`] from
-//! [`provision`](adapters_aws::provision) or its deployment outputs, and wires:
+//! [`provision`](adapters_aws::provision) or its deployment outputs, and wires them with its
+//! application settings and cart service (the hosts do all of it with
+//! [`AwsHost`](crate::aws_host::AwsHost)):
 //!
 //! ```no_run
-//! # async fn wire() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn wire(env: impl Fn(&str) -> Option<String>) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
 //! use adapters_aws::{AwsClients, AwsSettings, ProvisionSpec, provision};
+//! use adapters_cart_service::{CartServiceConfig, CartServiceToken, HttpCartGateway};
 //! use adapters_system::CipherKey;
+//! use order_service::app_settings::AppSettings;
 //! use order_service::aws::{AwsStack, AwsStackOptions};
-//! use order_service::memory::demo_config;
 //!
 //! let clients = AwsClients::connect(&AwsSettings::new("af-south-1")).await;
 //! let resources = provision(&clients, &ProvisionSpec::for_environment("dev", "orders@bbws.co.za")).await?;
 //! let key = CipherKey::from_hex(&std::fs::read_to_string("/run/secrets/field-key")?)?;
-//! let stack = AwsStack::new(&clients, &resources, AwsStackOptions::new(demo_config()?, key))?;
+//! let settings = AppSettings::from_lookup(env)?; // a host passes its environment
+//! let token = CartServiceToken::new(std::fs::read_to_string("/run/secrets/cart-token")?.trim())?;
+//! let carts = Arc::new(HttpCartGateway::new(&CartServiceConfig::new("https://carts.internal", token)?)?);
+//! let stack = AwsStack::new(&clients, &resources, AwsStackOptions::new(settings.config(), key, carts))?;
 //! let report = stack.drain().await?; // handle what the four queues hold, then return
 //! # let _ = report; Ok(()) }
 //! ```
@@ -37,13 +44,12 @@ use std::time::Duration;
 
 use adapters_aws::{AwsAdapters, AwsClients, AwsResources, DynamoCampaignCatalog, S3TemplateSource, SqsEventQueue};
 use adapters_documents::{PdfRenderer, TemplateRenderer};
-use adapters_memory::MemoryCartGateway;
 use adapters_system::{AesGcmCipher, CipherKey};
 use order_app::{
     AppConfig, Consumer, ConsumerOptions, ConsumerReport, Documents, Messaging, OrderApp, Processor, Storage,
     Subscription, Upstream,
 };
-use order_ports::{Clock, EventQueue, IdGenerator, PerProcessor, PortError, ProcessorKind};
+use order_ports::{CartGateway, Clock, EventQueue, IdGenerator, PerProcessor, PortError, ProcessorKind};
 
 /// How to build an [`AwsStack`].
 #[derive(Clone)]
@@ -52,6 +58,9 @@ pub struct AwsStackOptions {
     pub config: AppConfig,
     /// The key billing addresses are sealed with before they are stored.
     pub cipher_key: CipherKey,
+    /// The cart service: its HTTP API in production (`adapters-cart-service`), an in-memory
+    /// one in development mode and tests.
+    pub carts: Arc<dyn CartGateway>,
     /// The time (the wall clock of [`system_ports`](crate::system_ports) unless replaced).
     pub clock: Arc<dyn Clock>,
     /// Fresh ids (random, of [`system_ports`](crate::system_ports), unless replaced).
@@ -69,13 +78,14 @@ pub struct AwsStackOptions {
 }
 
 impl AwsStackOptions {
-    /// `config` and `cipher_key`, the system clock, random ids, 8 events at once per
-    /// processor, 1 s long polls, failed messages retried at once.
-    pub fn new(config: AppConfig, cipher_key: CipherKey) -> Self {
+    /// `config`, `cipher_key` and the cart service `carts`, the system clock, random ids, 8
+    /// events at once per processor, 1 s long polls, failed messages retried at once.
+    pub fn new(config: AppConfig, cipher_key: CipherKey, carts: Arc<dyn CartGateway>) -> Self {
         let system = crate::system_ports();
         Self {
             config,
             cipher_key,
+            carts,
             clock: system.clock,
             ids: system.ids,
             concurrency: 8,
@@ -123,8 +133,8 @@ impl AwsStackOptions {
     }
 }
 
-/// The application on the AWS adapters, with the adapters kept so that callers can seed carts
-/// and campaigns, publish, and reach the queues and their dead-letter queues.
+/// The application on the AWS adapters, with the adapters kept so that callers can seed
+/// campaigns, publish, and reach the queues and their dead-letter queues.
 pub struct AwsStack {
     /// The application.
     pub app: Arc<OrderApp>,
@@ -132,8 +142,8 @@ pub struct AwsStack {
     pub adapters: AwsAdapters,
     /// The names of the resources the adapters use.
     pub resources: AwsResources,
-    /// The cart service.
-    pub carts: Arc<MemoryCartGateway>,
+    /// The cart service the application fetches carts from.
+    pub carts: Arc<dyn CartGateway>,
     /// Campaign rules (in the orders table; `put` seeds them).
     pub campaigns: Arc<DynamoCampaignCatalog>,
     concurrency: usize,
@@ -150,7 +160,7 @@ impl AwsStack {
     pub fn new(clients: &AwsClients, resources: &AwsResources, options: AwsStackOptions) -> Result<Self, PortError> {
         let cipher = Arc::new(AesGcmCipher::new(&options.cipher_key));
         let adapters = AwsAdapters::new(clients, resources, cipher);
-        let carts = Arc::new(MemoryCartGateway::new());
+        let carts = options.carts;
         let campaigns = adapters.campaigns.clone();
         let templates =
             S3TemplateSource::new(clients.s3.clone(), &resources.templates_bucket).with_cache_ttl(options.template_ttl);

@@ -1,7 +1,10 @@
 //! Configuration of an AWS-backed host from its environment (feature `aws`): where AWS is, which
 //! resources to use, and the key sealing billing addresses. The server, the Lambda functions,
 //! the queue worker and the CLI all read the same variables, so one deployment's settings work
-//! for every host.
+//! for every host. The hosts that run the application ([`AwsHost`]) also read its
+//! [`Profile`] — the application's settings and the cart service (see
+//! [`profile`](crate::profile)) — and name every missing or invalid variable of both in one
+//! error.
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
@@ -35,11 +38,12 @@ use std::fmt;
 
 use adapters_aws::{AwsClients, AwsResources, AwsSettings, ProvisionError, ProvisionSpec, QueueConfig, provision};
 use adapters_system::CipherKey;
-use order_app::AppConfig;
 use order_ports::PortError;
 use order_ports::{PerProcessor, ProcessorKind};
 
 use crate::aws::{AwsStack, AwsStackOptions};
+use crate::profile::{Mode, Profile};
+use crate::settings::{InvalidSettings, SettingsReader};
 
 /// The sender used when `BBWS_SENDER` is not set.
 pub const DEFAULT_SENDER: &str = "orders@bbws.co.za";
@@ -80,20 +84,12 @@ impl fmt::Debug for AwsHostConfig {
     }
 }
 
-/// A configuration that cannot be used; the message names the variable.
+/// A configuration that cannot be used, or a start that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HostConfigError {
-    /// A required variable is not set.
-    #[error("{0} is not set")]
-    Missing(String),
-    /// A variable holds something unusable.
-    #[error("{name}: {reason}")]
-    Invalid {
-        /// The variable.
-        name: String,
-        /// What is wrong with it.
-        reason: String,
-    },
+    /// Settings are missing or invalid; the message names every one.
+    #[error(transparent)]
+    Settings(#[from] InvalidSettings),
     /// Provisioning the resources failed.
     #[error("provisioning failed: {0}")]
     Provision(#[from] ProvisionError),
@@ -112,75 +108,84 @@ impl AwsHostConfig {
     /// process environment, a test a list.
     ///
     /// # Errors
-    /// [`HostConfigError`] naming the variable that is missing or invalid.
+    /// [`HostConfigError::Settings`] naming every variable that is missing or invalid.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, HostConfigError> {
-        let get = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
-        let environment = get("BBWS_ENVIRONMENT").unwrap_or_else(|| "dev".to_owned());
-        if environment.is_empty()
-            || !environment.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
-            return Err(HostConfigError::Invalid {
-                name: "BBWS_ENVIRONMENT".into(),
-                reason: "lower-case letters, digits and '-' only".into(),
-            });
-        }
-        let region = get("BBWS_AWS_REGION").or_else(|| get("AWS_REGION")).unwrap_or_else(|| DEFAULT_REGION.to_owned());
+        let mut reader = SettingsReader::new(&lookup);
+        let config = Self::read(&mut reader);
+        Ok(reader.finish_with(config)?)
+    }
+
+    /// Reads the variables with `reader`, which keeps every problem (so that a host names them
+    /// together with those of its other settings).
+    pub fn read(reader: &mut SettingsReader<'_>) -> Option<Self> {
+        let environment = reader.parsed_or("BBWS_ENVIRONMENT", "dev".to_owned(), |value| {
+            if value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                Ok(value.to_owned())
+            } else {
+                Err("lower-case letters, digits and '-' only".to_owned())
+            }
+        });
+        let region = reader
+            .optional("BBWS_AWS_REGION")
+            .or_else(|| reader.optional("AWS_REGION"))
+            .unwrap_or_else(|| DEFAULT_REGION.to_owned());
         let mut settings = AwsSettings::new(region);
-        if let Some(endpoint) = get("BBWS_AWS_ENDPOINT") {
+        if let Some(endpoint) = reader.optional("BBWS_AWS_ENDPOINT") {
             settings = settings.with_endpoint_url(endpoint);
-            if get("AWS_ACCESS_KEY_ID").is_none() {
+            if reader.optional("AWS_ACCESS_KEY_ID").is_none() {
                 settings = settings.with_static_credentials("testing", "testing");
             }
         }
-        let key = get("BBWS_FIELD_KEY").ok_or_else(|| HostConfigError::Missing("BBWS_FIELD_KEY".into()))?;
-        let cipher_key = CipherKey::from_hex(&key)
-            .map_err(|error| HostConfigError::Invalid { name: "BBWS_FIELD_KEY".into(), reason: error.to_string() })?;
-        let provision = match get("BBWS_PROVISION").as_deref() {
-            None | Some("false" | "0") => false,
-            Some("true" | "1") => true,
-            Some(other) => {
-                return Err(HostConfigError::Invalid {
-                    name: "BBWS_PROVISION".into(),
-                    reason: format!("{other:?} is not true or false"),
-                });
-            }
-        };
+        // The key is a secret: its problem says what is wrong with it, never what it is.
+        let cipher_key =
+            reader.required_parsed("BBWS_FIELD_KEY", |key| CipherKey::from_hex(key).map_err(|error| error.to_string()));
+        let provision = reader.parsed_or("BBWS_PROVISION", false, |value| match value {
+            "false" | "0" => Ok(false),
+            "true" | "1" => Ok(true),
+            other => Err(format!("{other:?} is not true or false")),
+        });
 
-        let sender = get("BBWS_SENDER").unwrap_or_else(|| DEFAULT_SENDER.to_owned());
-        let mut spec = ProvisionSpec::for_environment(&environment, sender);
-        if let Some(name) = get("BBWS_ORDERS_TABLE") {
+        let sender = reader.optional("BBWS_SENDER").unwrap_or_else(|| DEFAULT_SENDER.to_owned());
+        let mut spec = ProvisionSpec::for_environment(environment.as_deref().unwrap_or("dev"), sender);
+        if let Some(name) = reader.optional("BBWS_ORDERS_TABLE") {
             spec.orders_table = name;
         }
-        if let Some(name) = get("BBWS_TENANTS_TABLE") {
+        if let Some(name) = reader.optional("BBWS_TENANTS_TABLE") {
             spec.tenants_table = name;
         }
-        if let Some(name) = get("BBWS_DOCUMENTS_BUCKET") {
+        if let Some(name) = reader.optional("BBWS_DOCUMENTS_BUCKET") {
             spec.documents_bucket = name;
         }
-        if let Some(name) = get("BBWS_TEMPLATES_BUCKET") {
+        if let Some(name) = reader.optional("BBWS_TEMPLATES_BUCKET") {
             spec.templates_bucket = name;
         }
-        let resources = if provision {
+        let resources = if provision? {
             Resources::Provision(spec)
         } else {
-            let topic_arn = get("BBWS_TOPIC_ARN").ok_or_else(|| HostConfigError::Missing("BBWS_TOPIC_ARN".into()))?;
-            let queues = PerProcessor::try_from_fn(|processor| {
+            let topic_arn = reader.required("BBWS_TOPIC_ARN");
+            // Every queue variable is read (and each missing one named) before any is used.
+            let queues = PerProcessor::from_fn(|processor| {
                 let suffix = variable_suffix(processor);
-                let url = required(&get, &format!("BBWS_QUEUE_URL_{suffix}"))?;
-                let dead_letter_url = required(&get, &format!("BBWS_DLQ_URL_{suffix}"))?;
-                Ok::<_, HostConfigError>(QueueConfig { name: spec.queue_name(processor), url, dead_letter_url })
-            })?;
+                let url = reader.required(&format!("BBWS_QUEUE_URL_{suffix}"));
+                let dead_letter_url = reader.required(&format!("BBWS_DLQ_URL_{suffix}"));
+                url.zip(dead_letter_url)
+            });
+            let queues = PerProcessor::try_from_fn(|processor| {
+                let (url, dead_letter_url) = queues.get(processor).clone().ok_or(())?;
+                Ok::<_, ()>(QueueConfig { name: spec.queue_name(processor), url, dead_letter_url })
+            })
+            .ok();
             Resources::Named(AwsResources {
                 orders_table: spec.orders_table,
                 tenants_table: spec.tenants_table,
-                topic_arn,
-                queues,
+                topic_arn: topic_arn?,
+                queues: queues?,
                 documents_bucket: spec.documents_bucket,
                 templates_bucket: spec.templates_bucket,
                 sender: spec.sender,
             })
         };
-        Ok(Self { environment, settings, resources, cipher_key })
+        Some(Self { environment: environment?, settings, resources, cipher_key: cipher_key? })
     }
 
     /// Builds the SDK clients and settles the resources (provisioning them if asked to).
@@ -196,19 +201,58 @@ impl AwsHostConfig {
         Ok((clients, resources))
     }
 
-    /// Connects and wires the application on the AWS adapters with `config`.
+    /// Connects and wires the application on the AWS adapters with `profile`'s configuration
+    /// and cart service.
     ///
     /// # Errors
     /// When provisioning fails or the renderers cannot load.
-    pub async fn stack(&self, config: AppConfig) -> Result<AwsStack, HostConfigError> {
+    pub async fn stack(&self, profile: Profile) -> Result<AwsStack, HostConfigError> {
         let (clients, resources) = self.connect().await?;
-        Ok(AwsStack::new(&clients, &resources, AwsStackOptions::new(config, self.cipher_key.clone()))?)
+        let options = AwsStackOptions::new(profile.config, self.cipher_key.clone(), profile.carts);
+        Ok(AwsStack::new(&clients, &resources, options)?)
     }
 }
 
-/// The variable `name`, which must be set.
-fn required(get: &impl Fn(&str) -> Option<String>, name: &str) -> Result<String, HostConfigError> {
-    get(name).ok_or_else(|| HostConfigError::Missing(name.to_owned()))
+/// Everything an AWS host reads from its environment: where AWS and the resources are, and its
+/// [`Profile`] (the application's settings and the cart service), every problem of either
+/// named in one error.
+///
+/// ```
+/// use order_service::aws_host::AwsHost;
+/// use order_service::profile::Mode;
+///
+/// let error = AwsHost::from_lookup(|_| None, Mode::Production).unwrap_err().to_string();
+/// assert!(error.starts_with("BBWS_FIELD_KEY is not set; BBWS_TOPIC_ARN is not set;"), "{error}");
+/// assert!(error.contains("BBWS_SUPPLIER_VAT_NUMBER is not set") && error.contains("BBWS_CART_SERVICE_URL is not set"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct AwsHost {
+    /// AWS and the resources.
+    pub aws: AwsHostConfig,
+    /// The application's settings and the cart service.
+    pub profile: Profile,
+}
+
+impl AwsHost {
+    /// Reads the AWS configuration and the profile of `mode` through `lookup`.
+    ///
+    /// # Errors
+    /// [`HostConfigError::Settings`] naming every variable that is missing or invalid.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, mode: Mode) -> Result<Self, HostConfigError> {
+        let mut reader = SettingsReader::new(&lookup);
+        let aws = AwsHostConfig::read(&mut reader);
+        let profile = Profile::read(&mut reader, mode);
+        let (aws, profile) = reader.finish_with(aws.zip(profile))?;
+        Ok(Self { aws, profile })
+    }
+
+    /// Connects and wires the application on AWS.
+    ///
+    /// # Errors
+    /// When provisioning fails or the renderers cannot load.
+    pub async fn stack(&self) -> Result<AwsStack, HostConfigError> {
+        self.aws.stack(self.profile.clone()).await
+    }
 }
 
 #[cfg(test)]
@@ -299,20 +343,30 @@ mod tests {
 
     #[test]
     fn missing_or_bad_values_are_named() {
-        let error = config(&[]).unwrap_err();
+        let error = config(&[("BBWS_PROVISION", "true")]).unwrap_err();
         assert_eq!(error.to_string(), "BBWS_FIELD_KEY is not set");
-        let error = config(&[("BBWS_FIELD_KEY", "abc")]).unwrap_err();
+        let error = config(&[("BBWS_FIELD_KEY", "abc"), ("BBWS_PROVISION", "true")]).unwrap_err();
         assert!(error.to_string().starts_with("BBWS_FIELD_KEY: "), "{error}");
         let error = config(&[("BBWS_FIELD_KEY", KEY)]).unwrap_err();
-        assert_eq!(error.to_string(), "BBWS_TOPIC_ARN is not set");
+        assert!(error.to_string().starts_with("BBWS_TOPIC_ARN is not set; BBWS_QUEUE_URL_RECORD_WRITER is not set;"));
         let error = config(&[("BBWS_FIELD_KEY", KEY), ("BBWS_PROVISION", "yes")]).unwrap_err();
         assert_eq!(error.to_string(), "BBWS_PROVISION: \"yes\" is not true or false");
-        let error = config(&[("BBWS_FIELD_KEY", KEY), ("BBWS_ENVIRONMENT", "Prod")]).unwrap_err();
+        let error =
+            config(&[("BBWS_FIELD_KEY", KEY), ("BBWS_ENVIRONMENT", "Prod"), ("BBWS_PROVISION", "1")]).unwrap_err();
         assert!(error.to_string().starts_with("BBWS_ENVIRONMENT: "), "{error}");
         let mut vars = named(&[]);
         vars.retain(|(name, _)| name != "BBWS_DLQ_URL_CUSTOMER_NOTIFIER");
         let error = from(&vars).unwrap_err();
         assert_eq!(error.to_string(), "BBWS_DLQ_URL_CUSTOMER_NOTIFIER is not set");
+    }
+
+    #[test]
+    fn every_problem_is_named_at_once() {
+        let error = config(&[("BBWS_FIELD_KEY", "abc"), ("BBWS_ENVIRONMENT", "Prod")]).unwrap_err();
+        let HostConfigError::Settings(settings) = error else { panic!("settings expected") };
+        let names: Vec<&str> = settings.names().collect();
+        assert_eq!(names[..3], ["BBWS_ENVIRONMENT", "BBWS_FIELD_KEY", "BBWS_TOPIC_ARN"]);
+        assert_eq!(names.len(), 3 + 2 * ProcessorKind::ALL.len(), "{names:?}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //!
 //! | flag | variable | meaning | default |
 //! |---|---|---|---|
-//! | `--dev` | `BBWS_DEV` | development mode: a key generated at start-up, `/dev/token`, `/dev/jwks.json`, demo carts, PayFast from loopback (only in builds with the feature `dev`) | off |
+//! | `--dev` | `BBWS_DEV` | development mode: a key generated at start-up, `/dev/token`, `/dev/jwks.json`, the demonstration settings and demo carts (see [`profile`](crate::profile)), PayFast from loopback (only in builds with the feature `dev`) | off |
 //! | `--issuer` | `BBWS_ISSUER` | token issuer (Cognito: `https://cognito-idp.REGION.amazonaws.com/POOL_ID`) | required unless `--dev` |
 //! | `--client-id` | `BBWS_CLIENT_IDS` | accepted app client ids (comma-separated) | required unless `--dev` |
 //! | `--jwks-url` / `--jwks-file` | `BBWS_JWKS_URL` / `BBWS_JWKS_FILE` | where the signing keys are | one required unless `--dev` |
@@ -256,7 +256,10 @@ mod tests {
     #[tokio::test]
     async fn development_mode_needs_nothing_else() {
         let settings = parse(&["--dev", "--dev-issuer", "http://here/dev"]);
-        let stack = crate::memory::InMemoryStack::new(crate::memory::StackOptions::wall_clock()).unwrap();
+        let stack = crate::memory::InMemoryStack::new(crate::memory::StackOptions::new(
+            crate::app_settings::test_settings().config(),
+        ))
+        .unwrap();
         let state = settings.state(stack.app.clone(), "unused").await.unwrap();
         assert_eq!(state.dev_issuer().map(|dev| dev.issuer().to_owned()).as_deref(), Some("http://here/dev"));
         assert_eq!(state.body_limit(), DEFAULT_BODY_LIMIT);
@@ -265,14 +268,20 @@ mod tests {
     #[cfg(not(feature = "dev"))]
     #[tokio::test]
     async fn a_build_without_development_mode_refuses_it() {
-        let stack = crate::memory::InMemoryStack::new(crate::memory::StackOptions::wall_clock()).unwrap();
+        let stack = crate::memory::InMemoryStack::new(crate::memory::StackOptions::new(
+            crate::app_settings::test_settings().config(),
+        ))
+        .unwrap();
         let error = parse(&["--dev"]).state(stack.app.clone(), "unused").await.err().unwrap();
         assert!(matches!(error, SettingsError::DevUnavailable), "{error}");
     }
 
     #[tokio::test]
     async fn outside_development_mode_the_issuer_clients_keys_and_cursor_key_are_required() {
-        let stack = crate::memory::InMemoryStack::new(crate::memory::StackOptions::wall_clock()).unwrap();
+        let stack = crate::memory::InMemoryStack::new(crate::memory::StackOptions::new(
+            crate::app_settings::test_settings().config(),
+        ))
+        .unwrap();
         let app = || stack.app.clone();
         let error = |args: &[&str]| {
             let settings = parse(args);

@@ -4,9 +4,14 @@
 //!
 //! | function | variables |
 //! |---|---|
-//! | `lambda-api` | the `BBWS_…` set of [`aws_host`](crate::aws_host) and of [`HttpSettings::from_env`] |
-//! | `lambda-processor` | [`PROCESSOR_VARIABLE`] (`BBWS_PROCESSOR`) and the `aws_host` set |
-//! | `lambda-sweep` | the `aws_host` set |
+//! | `lambda-api` | the `BBWS_…` sets of [`aws_host`](crate::aws_host), [`profile`](crate::profile) (the application's settings and the cart service) and [`HttpSettings::from_env`] |
+//! | `lambda-processor` | [`PROCESSOR_VARIABLE`] (`BBWS_PROCESSOR`), the `aws_host` and `profile` sets |
+//! | `lambda-sweep` | the `aws_host` and `profile` sets |
+//!
+//! Every function refuses to start without the application's settings and the cart service's;
+//! its start-up error names every variable missing or invalid. Only `lambda-api` has a
+//! development mode (`BBWS_DEV`, in builds with the feature `dev`), with the demonstration
+//! settings and carts; the processors and the sweep run only for real.
 
 use std::sync::Arc;
 
@@ -15,9 +20,9 @@ use order_app::{OrderApp, Processor};
 use order_ports::ProcessorKind;
 use tracing::info;
 
-use crate::aws_host::{AwsHostConfig, HostConfigError};
+use crate::aws_host::{AwsHost, HostConfigError};
 use crate::http_settings::{HttpSettings, SettingsError};
-use crate::memory::{demo_config, seed_demo_carts};
+use crate::profile::Mode;
 
 /// The variable that chooses the processor of a `lambda-processor` function.
 pub const PROCESSOR_VARIABLE: &str = "BBWS_PROCESSOR";
@@ -55,7 +60,7 @@ pub fn processor_kind(value: Option<&str>) -> Result<ProcessorKind, UnknownProce
 /// [`StartError`] naming the variable that is missing or invalid, or what failed to connect.
 pub async fn start_processor(env: impl Fn(&str) -> Option<String>) -> Result<Arc<dyn Processor>, StartError> {
     let kind = processor_kind(env(PROCESSOR_VARIABLE).as_deref())?;
-    let stack = AwsHostConfig::from_lookup(env)?.stack(demo_config()?).await?;
+    let stack = AwsHost::from_lookup(env, Mode::Production)?.stack().await?;
     Ok(stack.app.processor(kind))
 }
 
@@ -64,7 +69,7 @@ pub async fn start_processor(env: impl Fn(&str) -> Option<String>) -> Result<Arc
 /// # Errors
 /// [`StartError`] naming the variable that is missing or invalid, or what failed to connect.
 pub async fn start_sweep(env: impl Fn(&str) -> Option<String>) -> Result<Arc<OrderApp>, StartError> {
-    Ok(AwsHostConfig::from_lookup(env)?.stack(demo_config()?).await?.app)
+    Ok(AwsHost::from_lookup(env, Mode::Production)?.stack().await?.app)
 }
 
 /// The issuer named by development tokens of a Lambda in development mode (`BBWS_DEV`) when
@@ -77,31 +82,26 @@ pub enum StartError {
     /// `BBWS_PROCESSOR` names no processor.
     #[error(transparent)]
     Processor(#[from] UnknownProcessor),
-    /// The AWS configuration is incomplete, or the application could not be wired.
+    /// The AWS configuration, the application's settings or the cart service's are
+    /// incomplete, or the application could not be wired.
     #[error(transparent)]
     Aws(#[from] HostConfigError),
     /// The HTTP settings are incomplete.
     #[error(transparent)]
     Settings(#[from] SettingsError),
-    /// The application's configuration is invalid.
-    #[error("application configuration: {0}")]
-    App(#[from] order_ports::PortError),
 }
 
 /// The `lambda-api` function: the application on AWS from the variables read through `env`,
-/// and the HTTP settings from the process environment through clap's `env` attributes
-/// ([`HttpSettings::from_env`]).
+/// and the HTTP settings (development mode among them) from the process environment through
+/// clap's `env` attributes ([`HttpSettings::from_env`]).
 ///
 /// # Errors
-/// [`StartError`] naming the variable that is missing or invalid, or what failed to connect.
+/// [`StartError`] naming the variables that are missing or invalid, or what failed to connect.
 pub async fn start_api(env: impl Fn(&str) -> Option<String>) -> Result<LambdaApi, StartError> {
-    let aws = AwsHostConfig::from_lookup(env)?;
     let settings = HttpSettings::from_env()?;
-    let stack = aws.stack(demo_config()?).await?;
-    if settings.dev {
-        seed_demo_carts(&stack.carts)?;
-    }
+    let host = AwsHost::from_lookup(env, Mode::from_dev_flag(settings.dev))?;
+    let stack = host.stack().await?;
     let state = settings.state(stack.app.clone(), DEV_ISSUER).await?;
-    info!(environment = %aws.environment, table = %stack.resources.orders_table, dev = settings.dev, "API ready");
+    info!(environment = %host.aws.environment, table = %stack.resources.orders_table, dev = settings.dev, "API ready");
     Ok(adapters_lambda::api::service(state))
 }

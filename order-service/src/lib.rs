@@ -8,14 +8,23 @@
 //! ## Layout
 //! - [`memory`]: the whole application on in-memory adapters and the real renderers — the
 //!   quickstart, the development server and the whole-pipeline tests. Always built; it needs no
-//!   HTTP, JWT or AWS crate.
+//!   HTTP, JWT or AWS crate. Its demonstration values (a demo supplier and staff, seeded carts)
+//!   exist only with the feature `demo`, which development builds, the quickstart, the examples
+//!   and the tests turn on and production builds leave out.
+//! - [`app_settings`]: the application's own settings (the supplier on the tax invoices, staff,
+//!   portal and console URLs, expiry and grace periods) from `BBWS_…` variables; [`settings`]:
+//!   the reader that collects every missing or invalid value into one start-up error.
+//! - [`profile`] (feature `http`): a host's mode — production (those settings and the cart
+//!   service's HTTP API, `adapters-cart-service`) or development (`--dev`: the demonstration
+//!   values) — and the configuration and cart gateway it gives.
 //! - [`telemetry`] (feature `http`): the one log initialiser of every host; [`signal`]: the
 //!   shutdown signal (SIGTERM or SIGINT) of the long-running ones.
 //! - [`http_settings`] (feature `http`): the HTTP host's settings (tokens, cursors, PayFast,
 //!   idempotency, development mode) as flags with `BBWS_…` fallbacks.
 //! - `aws` and `aws_host` (feature `aws`): the same application on DynamoDB, SNS/SQS, S3 and
-//!   SES, and its configuration from `BBWS_…` variables; `deploy_outputs`: its resource names
-//!   from the outputs of a stack deployed from `deploy/template.yaml`.
+//!   SES, and its configuration from `BBWS_…` variables (`AwsHost`: the AWS settings and the
+//!   profile, every problem of both in one error); `deploy_outputs`: its resource names from
+//!   the outputs of a stack deployed from `deploy/template.yaml`.
 //! - [`app_builder`]: `order-app`'s builder with the production system ports (the wall clock,
 //!   random ids) already set — the defaults `order-app` cannot name, as it depends on no adapter.
 //! - `lambda` (feature `lambda`): the Lambda functions' start-up from their environment.
@@ -34,12 +43,16 @@ use std::sync::Arc;
 use adapters_system::{RandomIds, SystemClock};
 use order_app::{OrderApp, OrderAppBuilder, System};
 
+pub mod app_settings;
 pub mod memory;
+pub mod settings;
 
 #[cfg(feature = "http")]
 pub mod cli;
 #[cfg(feature = "http")]
 pub mod http_settings;
+#[cfg(feature = "http")]
+pub mod profile;
 #[cfg(feature = "http")]
 pub mod signal;
 #[cfg(feature = "http")]

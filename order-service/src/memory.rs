@@ -1,4 +1,8 @@
 //! The whole application wired to in-memory adapters: zero set-up, no network.
+//!
+//! The configuration comes with [`StackOptions`]: a host's settings, or (feature `demo`) the
+//! demonstration values [`demo_config`], [`demo_supplier`] and the carts of
+//! [`seed_demo_carts`] that development mode and the quickstart use.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,15 +19,20 @@ use order_app::{
     AppConfig, Consumer, ConsumerOptions, ConsumerReport, Documents, Messaging, OrderApp, Processor, Storage,
     Subscription, System, Upstream,
 };
-use order_domain::{
-    CartId, CartSnapshot, Currency, Description, Email, ExpiryPolicy, Money, OrderLine, PricingRules, Quantity, Sku,
-    VatNumber,
-};
-use order_ports::{Clock, EventQueue, PerProcessor, PortError, ProcessorKind, Supplier};
+use order_ports::{CartGateway, Clock, EventQueue, PerProcessor, PortError, ProcessorKind};
+
+#[cfg(feature = "demo")]
+pub use demo::{demo_config, demo_supplier, seed_demo_carts};
 
 /// How to build a stack.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StackOptions {
+    /// The application's configuration (a host's [`AppSettings`](crate::app_settings::AppSettings),
+    /// or the demonstration values of [`demo_config`] with the feature `demo`).
+    pub config: AppConfig,
+    /// The cart service the application uses instead of the stack's own in-memory one (the
+    /// HTTP cart service of a host outside development mode).
+    pub cart_gateway: Option<Arc<dyn CartGateway>>,
     /// What the manual clock reads at the start.
     pub start: DateTime<Utc>,
     /// Each queue's retry budget (receives before the dead-letter queue).
@@ -36,15 +45,50 @@ pub struct StackOptions {
 }
 
 impl StackOptions {
-    /// A stack whose clock starts at `start`, with 4 receives per message and 8 events at once
-    /// per processor.
-    pub fn starting_at(start: DateTime<Utc>) -> Self {
-        Self { start, max_receive_count: 4, concurrency: 8, wall_clock: false }
+    /// A stack of `config` on the system clock, for a server that runs for real, with its own
+    /// in-memory cart service, 4 receives per message and 8 events at once per processor.
+    pub fn new(config: AppConfig) -> Self {
+        Self {
+            config,
+            cart_gateway: None,
+            start: SystemClock.now(),
+            max_receive_count: 4,
+            concurrency: 8,
+            wall_clock: true,
+        }
     }
 
-    /// A stack on the system clock, for a server that runs for real.
-    pub fn wall_clock() -> Self {
-        Self { wall_clock: true, ..Self::starting_at(SystemClock.now()) }
+    /// The same stack on a manual clock that starts at `start` (tests, the quickstart).
+    pub fn starting_at(mut self, start: DateTime<Utc>) -> Self {
+        self.start = start;
+        self.wall_clock = false;
+        self
+    }
+
+    /// The same stack with its application fetching carts from `carts`.
+    pub fn with_cart_gateway(mut self, carts: Arc<dyn CartGateway>) -> Self {
+        self.cart_gateway = Some(carts);
+        self
+    }
+
+    /// The demonstration configuration ([`demo_config`]) on a manual clock that starts at
+    /// `start`: the quickstart's and the tests' stack.
+    #[cfg(feature = "demo")]
+    pub fn demo(start: DateTime<Utc>) -> Self {
+        Self::new(demo_config()).starting_at(start)
+    }
+}
+
+impl std::fmt::Debug for StackOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StackOptions")
+            .field("config", &self.config)
+            .field("cart_gateway", &self.cart_gateway.as_ref().map(|_| "replaced"))
+            .field("start", &self.start)
+            .field("max_receive_count", &self.max_receive_count)
+            .field("concurrency", &self.concurrency)
+            .field("wall_clock", &self.wall_clock)
+            .finish()
     }
 }
 
@@ -61,7 +105,8 @@ pub struct InMemoryStack {
     pub bus: Arc<MemoryEventBus>,
     /// The four queues, one per processor.
     pub queues: PerProcessor<Arc<MemoryQueue>>,
-    /// The cart service.
+    /// The in-memory cart service: the application's, unless
+    /// [`StackOptions::cart_gateway`] replaced it.
     pub carts: Arc<MemoryCartGateway>,
     /// Campaign rules.
     pub campaigns: Arc<MemoryCampaignCatalog>,
@@ -74,63 +119,6 @@ pub struct InMemoryStack {
     /// The clock.
     pub clock: Arc<ManualClock>,
     options: StackOptions,
-}
-
-/// The seller on the stack's invoices.
-///
-/// # Panics
-/// Never: the VAT number is a valid literal.
-pub fn demo_supplier() -> Supplier {
-    Supplier {
-        id: "bbws".into(),
-        name: "Big Beard Web Solutions (Pty) Ltd".into(),
-        address: vec!["1 Bree Street".into(), "Cape Town".into(), "8001".into()],
-        vat_number: VatNumber::parse("4123456789").ok(),
-        email: Some("accounts@bbws.example".into()),
-    }
-}
-
-/// The stack's application configuration.
-///
-/// # Errors
-/// When the staff address is invalid (it is a literal, so never).
-pub fn demo_config() -> Result<AppConfig, PortError> {
-    Ok(AppConfig {
-        pricing: PricingRules::south_africa(),
-        expiry: ExpiryPolicy::default(),
-        supplier: demo_supplier(),
-        portal_url: "https://portal.bbws.example".into(),
-        staff_console_url: "https://staff.bbws.example".into(),
-        staff_emails: vec![Email::parse("orders@bbws.example").map_err(|e| PortError::InvalidData(e.to_string()))?],
-        recording_grace: Duration::from_secs(30),
-        effect_lease: Duration::from_mins(1),
-    })
-}
-
-/// Seeds the demo carts `cart_demo_1` … `cart_demo_9` (a hosting plan, a domain or a
-/// certificate, and a mailbox) for development mode.
-///
-/// # Errors
-/// Never: the carts are literals.
-pub fn seed_demo_carts(carts: &MemoryCartGateway) -> Result<(), PortError> {
-    let invalid = |e: &dyn std::fmt::Display| PortError::InvalidData(e.to_string());
-    let line = |sku: &str, price: &str, quantity: u32| -> Result<OrderLine, PortError> {
-        OrderLine::new(
-            Sku::parse(sku).map_err(|e| invalid(&e))?,
-            Description::parse(format!("Product {sku}")).map_err(|e| invalid(&e))?,
-            Quantity::new(quantity).map_err(|e| invalid(&e))?,
-            Money::parse(price, Currency::ZAR).map_err(|e| invalid(&e))?,
-        )
-        .map_err(|e| invalid(&e))
-    };
-    let products = [("HOSTING-PRO", "575.00", 2), ("DOMAIN-COZA", "199.00", 1), ("SSL-BASIC", "349.99", 1)];
-    for n in 1..=9 {
-        let (sku, price, quantity) = products[n % products.len()];
-        let cart = CartId::parse(format!("cart_demo_{n}")).map_err(|e| invalid(&e))?;
-        let lines = vec![line(sku, price, quantity)?, line("EMAIL-PRO", "89.00", 1)?];
-        carts.add_cart(CartSnapshot::new(cart, lines).map_err(|e| invalid(&e))?);
-    }
-    Ok(())
 }
 
 impl InMemoryStack {
@@ -171,9 +159,12 @@ impl InMemoryStack {
                 emails: Arc::new(TemplateRenderer::new(templates.clone())?),
                 mailer: mailbox.clone(),
             })
-            .upstream(Upstream { carts: carts.clone(), campaigns: campaigns.clone() })
+            .upstream(Upstream {
+                carts: options.cart_gateway.clone().unwrap_or_else(|| carts.clone()),
+                campaigns: campaigns.clone(),
+            })
             .system(system)
-            .config(demo_config()?)
+            .config(options.config.clone())
             .build()
             // Every group is set above: this cannot fail, and if it ever did it would say why.
             .map_err(|error| PortError::InvalidData(error.to_string()))?;
@@ -212,5 +203,91 @@ impl InMemoryStack {
     /// The queue of a processor.
     pub fn queue(&self, kind: ProcessorKind) -> &Arc<MemoryQueue> {
         self.queues.get(kind)
+    }
+}
+
+/// The demonstration values (feature `demo`): on by default through `dev`, and in the
+/// quickstart's, the examples' and the benchmarks' builds; absent from production builds
+/// (`--no-default-features --features lambda`), so no production path can reach them.
+#[cfg(feature = "demo")]
+mod demo {
+    use adapters_memory::MemoryCartGateway;
+    use order_app::AppConfig;
+    use order_domain::{
+        CartId, CartSnapshot, Currency, Description, Email, ExpiryPolicy, Money, OrderLine, PricingRules, Quantity,
+        Sku, VatNumber,
+    };
+    use order_ports::{PortError, Supplier};
+
+    use crate::app_settings::AppSettings;
+
+    /// The demonstration seller on invoices: development mode's and the quickstart's, never a
+    /// production host's (feature `demo`, which production builds leave out).
+    pub fn demo_supplier() -> Supplier {
+        Supplier {
+            id: "bbws".into(),
+            name: "Big Beard Web Solutions (Pty) Ltd".into(),
+            trading_name: None,
+            address: vec!["1 Bree Street".into(), "Cape Town".into(), "8001".into()],
+            vat_number: VatNumber::parse("4123456789").ok(),
+            email: Some("accounts@bbws.example".into()),
+        }
+    }
+
+    /// The demonstration configuration: [`demo_supplier`], staff at `orders@bbws.example`, portal
+    /// and console at `*.bbws.example`, the default expiry policy and timings. Development mode's
+    /// and the quickstart's, never a production host's (feature `demo`, which production builds
+    /// leave out; production hosts read [`AppSettings`](crate::app_settings::AppSettings)).
+    pub fn demo_config() -> AppConfig {
+        AppConfig {
+            pricing: PricingRules::south_africa(),
+            expiry: ExpiryPolicy::default(),
+            supplier: demo_supplier(),
+            portal_url: "https://portal.bbws.example".into(),
+            staff_console_url: "https://staff.bbws.example".into(),
+            // A valid literal: an address the domain refused would leave the staff list empty,
+            // which the demonstration tests would notice at once.
+            staff_emails: Email::parse("orders@bbws.example").into_iter().collect(),
+            recording_grace: AppSettings::DEFAULT_RECORDING_GRACE,
+            effect_lease: AppSettings::DEFAULT_EFFECT_LEASE,
+        }
+    }
+
+    /// Seeds the demo carts `cart_demo_1` … `cart_demo_9` (a hosting plan, a domain or a
+    /// certificate, and a mailbox) for development mode (feature `demo`).
+    ///
+    /// # Errors
+    /// Never: the carts are literals.
+    pub fn seed_demo_carts(carts: &MemoryCartGateway) -> Result<(), PortError> {
+        let invalid = |e: &dyn std::fmt::Display| PortError::InvalidData(e.to_string());
+        let line = |sku: &str, price: &str, quantity: u32| -> Result<OrderLine, PortError> {
+            OrderLine::new(
+                Sku::parse(sku).map_err(|e| invalid(&e))?,
+                Description::parse(format!("Product {sku}")).map_err(|e| invalid(&e))?,
+                Quantity::new(quantity).map_err(|e| invalid(&e))?,
+                Money::parse(price, Currency::ZAR).map_err(|e| invalid(&e))?,
+            )
+            .map_err(|e| invalid(&e))
+        };
+        let products = [("HOSTING-PRO", "575.00", 2), ("DOMAIN-COZA", "199.00", 1), ("SSL-BASIC", "349.99", 1)];
+        for n in 1..=9 {
+            let (sku, price, quantity) = products[n % products.len()];
+            let cart = CartId::parse(format!("cart_demo_{n}")).map_err(|e| invalid(&e))?;
+            let lines = vec![line(sku, price, quantity)?, line("EMAIL-PRO", "89.00", 1)?];
+            carts.add_cart(CartSnapshot::new(cart, lines).map_err(|e| invalid(&e))?);
+        }
+        Ok(())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn the_demonstration_values_are_complete() {
+            let config = super::demo_config();
+            assert_eq!(config.staff_emails.len(), 1);
+            assert!(config.supplier.vat_number.is_some());
+            let carts = adapters_memory::MemoryCartGateway::new();
+            super::seed_demo_carts(&carts).unwrap();
+        }
     }
 }

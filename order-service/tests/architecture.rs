@@ -269,3 +269,101 @@ fn production_builds_have_no_development_issuer() {
         "the default build is for development"
     );
 }
+
+/// The demonstration values (`demo_config`, `demo_supplier`, `seed_demo_carts`,
+/// `StackOptions::demo`) can never be reached from a production path:
+/// - production builds (`--no-default-features` with `lambda`, `aws` or `http`) do not have
+///   `order-service`'s feature `demo`, so the values do not exist in them (and the compiler
+///   proves no ungated code calls them: `scripts/test` lints that build);
+/// - in the composition root's own code, besides their definitions in `memory.rs`, only the
+///   development branch of `profile.rs` (`fn development`, compiled with the feature `dev`)
+///   names them; no binary does.
+#[test]
+fn only_development_mode_reaches_the_demonstration_values() {
+    let features = |extra: &[&str]| {
+        let output = cargo()
+            .args(["tree", "--offline", "-p", "order-service", "-e", "features", "-i", "order-service"])
+            .args(["--prefix", "none"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    for build in ["lambda", "aws", "http"] {
+        let tree = features(&["--no-default-features", "--features", build]);
+        assert!(tree.contains(&format!("order-service feature \"{build}\"")), "sanity: {tree}");
+        assert!(!tree.contains("order-service feature \"demo\""), "--features {build} has the demonstration values");
+    }
+    assert!(features(&[]).contains("order-service feature \"demo\""), "the default build is for development");
+
+    let demo_names = ["demo_config", "demo_supplier", "seed_demo_carts", "StackOptions::demo"];
+    let src = workspace_root().join("order-service").join("src");
+    for (path, text) in sources(&src, &[]) {
+        let file = path.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        for name in demo_names {
+            for (at, _) in text.match_indices(name) {
+                let (line, item) = enclosing_item(&text, at);
+                if line.trim_start().starts_with("//") {
+                    continue; // documentation
+                }
+                let allowed = match file.as_str() {
+                    // Defined and used only in items gated by the feature `demo`.
+                    "memory.rs" => item.is_some_and(|(gate, _)| gate == "#[cfg(feature = \"demo\")]"),
+                    // Development mode's branch, compiled with the feature `dev`.
+                    "profile.rs" => item.is_some_and(|(gate, item)| {
+                        gate == "#[cfg(feature = \"dev\")]" && item.starts_with("fn development(")
+                    }),
+                    _ => false,
+                };
+                assert!(allowed, "{file} names {name} outside development mode: {line:?}");
+            }
+        }
+    }
+}
+
+/// The line of `text` holding byte `at`, and the gated item around it, if any: the innermost
+/// enclosing item (by indentation) that carries a `#[cfg(feature …)]` gate on the line right
+/// above it, as (gate, the item's first line). The search stops at the first top-level item.
+fn enclosing_item(text: &str, at: usize) -> (&str, Option<(&str, &str)>) {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or_default();
+    let lines: Vec<&str> = text[..line_start].lines().chain([line]).collect();
+    let indentation = |line: &str| line.len() - line.trim_start().len();
+    let is_item = |line: &str| {
+        let line = line.trim_start();
+        [
+            "pub fn ",
+            "fn ",
+            "pub use ",
+            "use ",
+            "mod ",
+            "pub mod ",
+            "impl ",
+            "impl<",
+            "pub struct ",
+            "struct ",
+            "pub enum ",
+        ]
+        .iter()
+        .any(|start| line.starts_with(start))
+    };
+    // Only items less indented than the scope seen so far enclose it (the mention's own line
+    // may be the item's first line).
+    let mut scope = indentation(line) + 1;
+    for i in (0..lines.len()).rev() {
+        let candidate = lines[i];
+        if candidate.trim().is_empty() || indentation(candidate) >= scope || !is_item(candidate) {
+            continue;
+        }
+        scope = indentation(candidate);
+        let gate = if i > 0 { lines[i - 1].trim() } else { "" };
+        if gate.starts_with("#[cfg(feature") {
+            return (line, Some((gate, candidate.trim_start())));
+        }
+        if scope == 0 {
+            break;
+        }
+    }
+    (line, None)
+}

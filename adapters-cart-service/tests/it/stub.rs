@@ -1,5 +1,6 @@
 //! A stub of the cart service: the API of `openapi/cart-service.yaml` on `127.0.0.1:0`, with
-//! faults scripted per request and every request recorded.
+//! faults scripted per request and every request recorded. `order-service`'s tests include
+//! this file too (`#[path]`), to run the application against the cart service over a socket.
 //!
 //! It writes its JSON by hand from the domain's getters — never through the gateway's own
 //! DTOs — so the tests check the gateway against the documented wire format, not against
@@ -74,8 +75,18 @@ impl StubCartService {
 
     /// A stub with no carts, expecting `token`.
     pub async fn expecting(token: &str) -> Self {
+        Self::listening(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(), token)
+    }
+
+    /// A stub with no carts, expecting [`TOKEN`], on `addr` (a cart service that was down and
+    /// comes back where the gateway expects it).
+    #[allow(dead_code, reason = "order-service's tests include this file and use it; this crate's do not")]
+    pub async fn start_on(addr: SocketAddr) -> Self {
+        Self::listening(tokio::net::TcpListener::bind(addr).await.unwrap(), TOKEN)
+    }
+
+    fn listening(listener: tokio::net::TcpListener, token: &str) -> Self {
         let stub = Arc::new(Stub { token: token.to_owned(), ..Stub::default() });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = Router::new().fallback(answer).with_state(stub.clone());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });

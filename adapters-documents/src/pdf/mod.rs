@@ -6,8 +6,8 @@
 //! ("Page 2 of 3") and is drawn with krilla, which embeds a subset of DejaVu Sans.
 //!
 //! # What the documents show
-//! - **Tax invoice** (VAT Act s20): the words "Tax Invoice"; the supplier's name, address and
-//!   VAT number; the recipient's name and address (and VAT number when registered); the serial
+//! - **Tax invoice** (VAT Act s20): the words "Tax Invoice"; the supplier's name (and the name
+//!   it trades under, if any), address and VAT number; the recipient's name and address (and VAT number when registered); the serial
 //!   number ([`InvoiceNumber`], `INV-000042`) and the date of issue; per line the description,
 //!   quantity, unit price and amount; the subtotal, discount, VAT and total.
 //!   [`TaxInvoiceForm::for_total`] picks the form: above R5,000 the **full** form also shows
@@ -60,6 +60,7 @@ pub const PDF_CONTENT_TYPE: &str = "application/pdf";
 /// let supplier = Supplier {
 ///     id: "bbws".into(),
 ///     name: "Big Beard Web Solutions (Pty) Ltd".into(),
+///     trading_name: Some("BBWS".into()),
 ///     address: vec!["1 Dock Road".into(), "Cape Town 8001".into()],
 ///     vat_number: None,
 ///     email: None,
@@ -445,6 +446,7 @@ fn exclusive_of_vat(total: Money, vat: Money) -> PortResult<Money> {
 
 fn supplier_lines(supplier: &Supplier) -> Vec<String> {
     let mut lines = vec![supplier.name.clone()];
+    lines.extend(supplier.trading_name.as_ref().map(|trading| format!("trading as {trading}")));
     lines.extend(supplier.address.iter().cloned());
     if let Some(vat) = &supplier.vat_number {
         lines.push(format!("VAT no. {vat}"));

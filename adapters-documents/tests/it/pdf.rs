@@ -279,11 +279,12 @@ fn odd_supplier_text_renders_too() {
     let supplier = Supplier {
         id: "x".into(),
         name: "Tab\tand\r\nnewline Ltd 🚀".into(),
+        trading_name: Some("Tab\tTrading 🚀".into()),
         address: vec![String::new(), "日本語 street".into(), "x".repeat(400)],
         vat_number: None,
         email: None,
     };
     let pdf = PdfRenderer::new().unwrap().render(&request(DocumentKind::Invoice, &order, &supplier)).unwrap();
     let text = parse_pdf(&pdf.bytes).text();
-    assert_contains_all(&text, &["Tab and", "newline Ltd ?", "??? street"]);
+    assert_contains_all(&text, &["Tab and", "newline Ltd ?", "trading as Tab Trading ?", "??? street"]);
 }

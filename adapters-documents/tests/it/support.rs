@@ -27,6 +27,7 @@ pub fn supplier() -> Supplier {
     Supplier {
         id: "bbws".into(),
         name: "Big Beard Web Solutions (Pty) Ltd".into(),
+        trading_name: None,
         address: vec!["Unit 4, 21 Dock Road".into(), "V&A Waterfront".into(), "Cape Town 8001".into()],
         vat_number: Some(VatNumber::parse("4760123456").unwrap()),
         email: Some("accounts@bigbeard.co.za".into()),

@@ -14,9 +14,11 @@
 
 use std::error::Error;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use adapters_aws::{AwsClients, AwsSettings, CallCount, CallCounter, ProvisionSpec, provision};
+use adapters_memory::MemoryCartGateway;
 use adapters_system::{CipherKey, SystemClock};
 use clap::Parser;
 use order_app::{CreateOrderRequest, Principal, Service, StatusChange};
@@ -95,7 +97,9 @@ async fn main() -> Result<()> {
 
     let counter = CallCounter::new();
     let clients = plain.counted_by(&counter);
-    let options = AwsStackOptions::new(demo_config()?, CipherKey::from_bytes([42; 32]))
+    // The cart service is another team's HTTP API: in memory here, so that only AWS calls count.
+    let carts = Arc::new(MemoryCartGateway::new());
+    let options = AwsStackOptions::new(demo_config(), CipherKey::from_bytes([42; 32]), carts.clone())
         .with_poll_wait(Duration::ZERO)
         .with_retry_delay(Duration::ZERO);
     let stack = AwsStack::new(&clients, &resources, options)?;
@@ -105,7 +109,7 @@ async fn main() -> Result<()> {
     let mut cases = Vec::new();
 
     // Create: the API claims the cart and publishes ORDER_CREATED.
-    let first = create(&stack, &customer, &tenant, &counter, "cart_calls_1", &mut cases).await?;
+    let first = create(&stack, &carts, &customer, &tenant, &counter, "cart_calls_1", &mut cases).await?;
     // The four processors, each handling the ORDER_CREATED from its own queue.
     let minimums: [(&'static str, &'static str, u64); 4] = [
         ("record writer (tenant order)", "1 conditional put", 1),
@@ -140,7 +144,7 @@ async fn main() -> Result<()> {
 
     // Payment: a second order, recorded and handed to payment first.
     let mut scratch = Vec::new();
-    let second = create(&stack, &customer, &tenant, &counter, "cart_calls_2", &mut scratch).await?;
+    let second = create(&stack, &carts, &customer, &tenant, &counter, "cart_calls_2", &mut scratch).await?;
     let event = created_event(stack.adapters.queues.record_writer.as_ref(), second).await?;
     processors.record_writer.handle(&event).await?;
     stack.app.update(&customer, second, StatusChange::RequestPayment, None).await?;
@@ -190,6 +194,7 @@ async fn main() -> Result<()> {
 
 async fn create(
     stack: &AwsStack,
+    carts: &MemoryCartGateway,
     customer: &Principal,
     tenant: &TenantId,
     counter: &CallCounter,
@@ -197,7 +202,7 @@ async fn create(
     cases: &mut Vec<UseCase>,
 ) -> Result<OrderId> {
     let cart_id = CartId::parse(cart)?;
-    stack.carts.add_cart(CartSnapshot::new(
+    carts.add_cart(CartSnapshot::new(
         cart_id.clone(),
         vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
     )?);

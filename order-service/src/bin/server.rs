@@ -3,11 +3,15 @@
 //! [background service](order_app::background) (processors and sweep) unless `--no-processors`
 //! leaves it to others (in an AWS deployment, the Lambda functions). SIGTERM or SIGINT stops both
 //! gracefully. `--dev` (`cargo run -p order-service --bin server -- --dev`) mints tokens at
-//! `POST /dev/token` and seeds demo carts; without it the token settings of
-//! [`http_settings`](order_service::http_settings) are required. `--help` lists every flag.
+//! `POST /dev/token` and uses the demonstration settings and demo carts; without it, on either
+//! backend, the application's settings and the cart service's of
+//! [`profile`](order_service::profile) and the token settings of
+//! [`http_settings`](order_service::http_settings) are required, and the server refuses to
+//! start naming what is missing. `--help` lists every flag.
 
 use std::error::Error;
 use std::net::SocketAddr;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use adapters_http::{router, serve};
@@ -15,9 +19,10 @@ use clap::{Parser, ValueEnum};
 use futures::FutureExt;
 use order_app::{BackgroundOptions, ConsumerOptions};
 use order_service::http_settings::HttpSettings;
-use order_service::memory::{InMemoryStack, StackOptions, seed_demo_carts};
+use order_service::memory::{InMemoryStack, StackOptions};
+use order_service::profile::{Mode, Profile};
 use order_service::telemetry::{LogFormat, init_logs};
-use tracing::info;
+use tracing::{error, info};
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -57,30 +62,39 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> ExitCode {
     let args = Args::parse();
     init_logs(if args.log_json { LogFormat::Json } else { LogFormat::Text });
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // Display, not Debug: a start-up error names every setting missing or invalid.
+            error!(%error, "failed");
+            ExitCode::FAILURE
+        }
+    }
+}
 
-    let (app, carts, queues) = match args.backend {
+async fn run(args: Args) -> Result<()> {
+    let env = |name: &str| std::env::var(name).ok();
+    let mode = Mode::from_dev_flag(args.http.dev);
+    let (app, queues) = match args.backend {
         Backend::Memory => {
-            let stack = InMemoryStack::new(StackOptions::wall_clock())?;
-            (stack.app.clone(), stack.carts.clone(), stack.event_queues())
+            let profile = Profile::from_lookup(env, mode)?;
+            let stack = InMemoryStack::new(StackOptions::new(profile.config).with_cart_gateway(profile.carts))?;
+            (stack.app.clone(), stack.event_queues())
         }
         #[cfg(feature = "aws")]
         Backend::Aws => {
-            let host = order_service::aws_host::AwsHostConfig::from_lookup(|name| std::env::var(name).ok())?;
-            let stack = host.stack(order_service::memory::demo_config()?).await?;
-            info!(environment = %host.environment, table = %stack.resources.orders_table, "AWS resources ready");
-            (stack.app.clone(), stack.carts.clone(), stack.event_queues())
+            let host = order_service::aws_host::AwsHost::from_lookup(env, mode)?;
+            let stack = host.stack().await?;
+            info!(environment = %host.aws.environment, table = %stack.resources.orders_table, "AWS resources ready");
+            (stack.app.clone(), stack.event_queues())
         }
         #[cfg(not(feature = "aws"))]
         Backend::Aws => return Err("built without the `aws` feature (cargo run --features aws)".into()),
     };
     let state = args.http.state(app.clone(), &format!("http://{}/dev", args.bind)).await?;
-    if args.http.dev {
-        seed_demo_carts(&carts)?;
-        info!("seeded demo carts cart_demo_1 … cart_demo_9");
-    }
     let shutdown = order_service::signal::shutdown().shared();
     let background = (!args.no_processors).then(|| {
         let options = BackgroundOptions {

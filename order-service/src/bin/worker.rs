@@ -9,23 +9,27 @@
 //! are version-conditioned, a twice-relayed event is a duplicate the processors tolerate).
 //! `--no-sweep` leaves it to another host, such as the sweep Lambda.
 //!
-//! AWS is configured by the `BBWS_…` variables every host reads (see `aws_host`):
+//! AWS is configured by the `BBWS_…` variables every host reads (see `aws_host`), the
+//! application and the cart service by those of `profile`; without them the worker refuses to
+//! start, naming every one missing. `--dev` (`BBWS_DEV`, in builds with the feature `dev`)
+//! uses the demonstration settings and an in-memory cart service instead, for a local run:
 //!
 //! ```sh
 //! eval "$(cargo run -p order-service --features aws --bin bbws -- local provision)"
-//! cargo run -p order-service --features aws --bin worker
+//! cargo run -p order-service --features aws --bin worker -- --dev
 //! ```
 
 use std::error::Error;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
 use order_app::{BackgroundOptions, ConsumerOptions};
 use order_ports::PerProcessor;
-use order_service::aws_host::AwsHostConfig;
-use order_service::memory::demo_config;
+use order_service::aws_host::AwsHost;
+use order_service::profile::Mode;
 use order_service::telemetry::{LogFormat, init_logs};
-use tracing::info;
+use tracing::{error, info};
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -66,15 +70,29 @@ struct Args {
     /// Log as JSON lines.
     #[arg(long, env = "BBWS_LOG_JSON")]
     log_json: bool,
+    /// Development mode: the demonstration settings and an in-memory cart service (builds with
+    /// the feature `dev` only; others refuse to start with it).
+    #[arg(long, env = "BBWS_DEV")]
+    dev: bool,
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> ExitCode {
     let args = Args::parse();
     init_logs(if args.log_json { LogFormat::Json } else { LogFormat::Text });
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // Display, not Debug: a start-up error names every setting missing or invalid.
+            error!(%error, "failed");
+            ExitCode::FAILURE
+        }
+    }
+}
 
-    let host = AwsHostConfig::from_lookup(|name| std::env::var(name).ok())?;
-    let stack = host.stack(demo_config()?).await?;
+async fn run(args: Args) -> Result<()> {
+    let host = AwsHost::from_lookup(|name| std::env::var(name).ok(), Mode::from_dev_flag(args.dev))?;
+    let stack = host.stack().await?;
     let options = BackgroundOptions {
         concurrency: PerProcessor {
             record_writer: args.record_writer,
@@ -91,7 +109,7 @@ async fn main() -> Result<()> {
         sweep_every: (!args.no_sweep).then(|| Duration::from_secs(args.sweep_secs.max(1))),
         ..BackgroundOptions::default()
     };
-    info!(environment = %host.environment, sweep = !args.no_sweep, "starting the queue worker");
+    info!(environment = %host.aws.environment, dev = args.dev, sweep = !args.no_sweep, "starting the queue worker");
     let background = stack.app.background(&stack.event_queues(), options);
     let total = background.run(order_service::signal::shutdown()).await.consumer.total();
     info!(handled = total.handled, released = total.released, "bye");

@@ -51,7 +51,7 @@ async fn create(env: &Env, cart: &str) -> OrderId {
         .create_for_tenant(
             &customer("tenant_acme"),
             &tenant("tenant_acme"),
-            request(&env.stack, cart, "thandi@example.co.za"),
+            request(env, cart, "thandi@example.co.za"),
             None,
         )
         .await

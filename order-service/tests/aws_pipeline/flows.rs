@@ -20,7 +20,7 @@ async fn recorded_order(env: &Env, cart: &str) -> OrderId {
     let outcome = env
         .stack
         .app
-        .create_for_tenant(&customer("tenant_acme"), &tenant("tenant_acme"), request(&env.stack, cart, CUSTOMER), None)
+        .create_for_tenant(&customer("tenant_acme"), &tenant("tenant_acme"), request(env, cart, CUSTOMER), None)
         .await
         .unwrap();
     let report = env.stack.drain().await.unwrap();
@@ -104,7 +104,7 @@ async fn a_tenant_order_is_recorded_invoiced_and_emailed_through_sns_and_four_qu
     // The application reads it back through the repository, and the cart is used up.
     let read = env.stack.app.get(&customer("tenant_acme"), id).await.unwrap();
     assert_eq!(read.totals().total.to_string(), "ZAR 1349.00");
-    assert_eq!(env.stack.carts.is_inactive(read.cart_id()), Some(true));
+    assert_eq!(env.carts.is_inactive(read.cart_id()), Some(true));
 }
 
 #[tokio::test]
@@ -114,7 +114,7 @@ async fn a_guest_order_creates_an_unvalidated_tenant_and_is_filed_under_it() {
     let id = env
         .stack
         .app
-        .create_guest(&Principal::Guest, request(&env.stack, "cart_g", "Sipho@Example.com"), Some("checkout-g"))
+        .create_guest(&Principal::Guest, request(&env, "cart_g", "Sipho@Example.com"), Some("checkout-g"))
         .await
         .unwrap()
         .order_id;

@@ -5,17 +5,19 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use adapters_aws::{AwsClients, AwsResources, AwsSettings, ProvisionSpec, provision};
+use adapters_memory::MemoryCartGateway;
 use adapters_system::{CipherKey, SystemClock};
 use order_app::{CreateOrderRequest, Principal, Service};
 use order_domain::testing::{address, line};
 use order_domain::{CartId, CartSnapshot, Email, Payment, PaymentId, PaymentMethod, TenantId};
-use order_ports::Clock;
-use order_ports::PerProcessor;
+use order_ports::{Clock, PerProcessor};
 use order_service::aws::{AwsStack, AwsStackOptions};
+use order_service::aws_host::AwsHost;
 use order_service::memory::demo_config;
 
 /// The variable `scripts/test` sets to the moto server's URL.
@@ -54,11 +56,15 @@ pub struct Env {
     pub clients: AwsClients,
     pub resources: AwsResources,
     pub stack: AwsStack,
+    /// The in-memory cart service [`request`] seeds: the stack's own in [`fresh`]; a stack
+    /// [`from_host`] fetches its carts from the cart service its settings name instead.
+    pub carts: Arc<MemoryCartGateway>,
 }
 
 /// Provisions a fresh environment on moto (own tables, topic, queues, buckets and sender) and
-/// wires the whole application to it. Queues give up after [`MAX_RECEIVES`] receives; the
-/// runner short-polls, so a drain ends as soon as every queue is empty.
+/// wires the whole application to it, with the demonstration configuration and an in-memory
+/// cart service. Queues give up after [`MAX_RECEIVES`] receives; the runner short-polls, so a
+/// drain ends as soon as every queue is empty.
 pub async fn fresh() -> Env {
     let settings =
         AwsSettings::new("af-south-1").with_endpoint_url(endpoint()).with_static_credentials("testing", "testing");
@@ -67,11 +73,40 @@ pub async fn fresh() -> Env {
     let mut spec = ProvisionSpec::for_environment(&environment, format!("orders@{environment}.example.co.za"));
     spec.max_receive_count = PerProcessor::all(MAX_RECEIVES);
     let resources = provision(&clients, &spec).await.unwrap();
-    let options = AwsStackOptions::new(demo_config().unwrap(), CipherKey::from_bytes(KEY))
+    let carts = Arc::new(MemoryCartGateway::new());
+    let options = AwsStackOptions::new(demo_config(), CipherKey::from_bytes(KEY), carts.clone())
         .with_poll_wait(Duration::ZERO)
         .with_retry_delay(Duration::ZERO);
     let stack = AwsStack::new(&clients, &resources, options).unwrap();
-    Env { clients, resources, stack }
+    Env { clients, resources, stack, carts }
+}
+
+/// The variables that make a host provision a fresh environment of its own on moto (and find
+/// it again from the same variables); a host's other settings are added to them.
+pub fn provisioning_variables() -> Vec<(String, String)> {
+    let environment = unique();
+    [
+        ("BBWS_AWS_ENDPOINT", endpoint()),
+        ("BBWS_PROVISION", "true".to_owned()),
+        ("BBWS_ENVIRONMENT", environment.clone()),
+        ("BBWS_SENDER", format!("orders@{environment}.example.co.za")),
+        ("BBWS_FIELD_KEY", hex::encode(KEY)),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
+}
+
+/// The stack a production host builds from `host` — its AWS settings (provisioned), its
+/// application settings and its cart service — short-polling, failed messages retried at once.
+pub async fn from_host(host: &AwsHost) -> Env {
+    let (clients, resources) = host.aws.connect().await.unwrap();
+    let options =
+        AwsStackOptions::new(host.profile.config.clone(), host.aws.cipher_key.clone(), host.profile.carts.clone())
+            .with_poll_wait(Duration::ZERO)
+            .with_retry_delay(Duration::ZERO);
+    let stack = AwsStack::new(&clients, &resources, options).unwrap();
+    Env { clients, resources, stack, carts: Arc::new(MemoryCartGateway::new()) }
 }
 
 pub fn tenant(id: &str) -> TenantId {
@@ -87,9 +122,9 @@ pub fn payment_service() -> Principal {
 }
 
 /// Seeds a cart of two lines (R1 150.00 + R199.00 = R1 349.00) and returns a request for it.
-pub fn request(stack: &AwsStack, cart: &str, email: &str) -> CreateOrderRequest {
+pub fn request(env: &Env, cart: &str, email: &str) -> CreateOrderRequest {
     let cart_id = CartId::parse(cart).unwrap();
-    stack.carts.add_cart(
+    env.carts.add_cart(
         CartSnapshot::new(cart_id.clone(), vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)])
             .unwrap(),
     );

@@ -21,7 +21,7 @@ use adapters_http::payfast::{PayfastConfig, PayfastVerifier};
 use adapters_http::{HttpState, router, serve};
 use order_domain::testing::line;
 use order_domain::{CartId, CartSnapshot};
-use order_service::memory::{InMemoryStack, StackOptions};
+use order_service::memory::{InMemoryStack, StackOptions, demo_config};
 
 /// One key pair for the whole binary: RSA key generation is slow.
 static ISSUER: LazyLock<Arc<DevIssuer>> =
@@ -35,7 +35,7 @@ pub(crate) struct Server {
 }
 
 pub(crate) async fn server() -> Server {
-    let stack = Arc::new(InMemoryStack::new(StackOptions::wall_clock()).unwrap());
+    let stack = Arc::new(InMemoryStack::new(StackOptions::new(demo_config())).unwrap());
     let itn = PayfastVerifier::new(PayfastConfig {
         merchant_id: "10000100".into(),
         passphrase: None,

@@ -8,12 +8,26 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use order_app::{Consumer, ConsumerOptions, Processor, Subscription};
-use order_domain::OrderId;
+use order_domain::testing::line;
+use order_domain::{CartId, CartSnapshot, OrderId};
 use order_ports::{EventQueue, PerProcessor};
 use order_service::aws_host::variable_suffix;
 
+use crate::cart_stub::{StubCartService, TOKEN};
 use crate::pipeline::{Env, KEY, customer, depth, endpoint, fresh, orders_table, request, tenant};
 use crate::support::Delayed;
+
+/// The worker's own application settings (a production host has no demonstration values).
+const APPLICATION_SETTINGS: &[(&str, &str)] = &[
+    ("BBWS_SUPPLIER_ID", "bbws"),
+    ("BBWS_SUPPLIER_LEGAL_NAME", "Big Beard Web Solutions (Pty) Ltd"),
+    ("BBWS_SUPPLIER_ADDRESS", "1 Bree Street|Cape Town|8001"),
+    ("BBWS_SUPPLIER_VAT_NUMBER", "4123456789"),
+    ("BBWS_SUPPLIER_EMAIL", "accounts@bbws.example"),
+    ("BBWS_STAFF_EMAILS", "orders@bbws.example"),
+    ("BBWS_PORTAL_URL", "https://portal.bbws.example"),
+    ("BBWS_STAFF_CONSOLE_URL", "https://staff.bbws.example"),
+];
 
 const ORDERS: usize = 8;
 
@@ -21,7 +35,7 @@ const ORDERS: usize = 8;
 async fn accept_orders(env: &Env) -> Vec<OrderId> {
     let mut ids = Vec::new();
     for n in 0..ORDERS {
-        let request = request(&env.stack, &format!("cart_{n}"), "thandi@example.co.za");
+        let request = request(env, &format!("cart_{n}"), "thandi@example.co.za");
         let outcome =
             env.stack.app.create_for_tenant(&customer("tenant_acme"), &tenant("tenant_acme"), request, None).await;
         ids.push(outcome.unwrap().order_id);
@@ -121,6 +135,13 @@ async fn the_worker_binary_finishes_its_work_and_exits_on_sigterm() {
     let env = fresh().await;
     let ids = accept_orders(&env).await;
 
+    // The worker marks recorded orders' carts inactive at the cart service its settings name.
+    let carts = StubCartService::start().await;
+    for n in 0..ORDERS {
+        let cart = CartId::parse(format!("cart_{n}")).unwrap();
+        carts.add_cart(&CartSnapshot::new(cart, vec![line("HOSTING-PRO", "575.00", 1)]).unwrap(), true);
+    }
+
     let resources = &env.resources;
     let mut command = Command::new(env!("CARGO_BIN_EXE_worker"));
     command
@@ -136,6 +157,9 @@ async fn the_worker_binary_finishes_its_work_and_exits_on_sigterm() {
         .env("BBWS_TOPIC_ARN", &resources.topic_arn)
         .env("BBWS_WORKER_POLL_WAIT_SECS", "1")
         .env("BBWS_WORKER_RETRY_DELAY_SECS", "0")
+        .envs(APPLICATION_SETTINGS.iter().copied())
+        .env("BBWS_CART_SERVICE_URL", carts.base_url())
+        .env("BBWS_CART_SERVICE_TOKEN", TOKEN)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (which, queue) in resources.queues.iter() {
@@ -181,4 +205,6 @@ async fn the_worker_binary_finishes_its_work_and_exits_on_sigterm() {
     // Whatever the worker left is still there: a second run takes it.
     env.stack.drain().await.unwrap();
     assert_all_recorded_nothing_dead(&env, &ids).await;
+    let marked = carts.seen().iter().filter(|seen| seen.method == "PUT").count();
+    assert!(marked >= 1, "the worker marked the carts of the orders it recorded at the cart service");
 }

@@ -124,7 +124,7 @@ fn assert_every_processor_handled_in(id: &str) {
 }
 
 fn stack() -> InMemoryStack {
-    InMemoryStack::new(StackOptions::starting_at(Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap())).unwrap()
+    InMemoryStack::new(StackOptions::demo(Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap())).unwrap()
 }
 
 /// Creates a tenant order inside request `id`: its ORDER_CREATED, on all four queues, names it.

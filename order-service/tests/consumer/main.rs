@@ -12,6 +12,11 @@ mod support;
 
 #[cfg(feature = "aws")]
 mod aws;
+/// The stub cart service of `adapters-cart-service`'s tests, on a real socket.
+#[cfg(feature = "aws")]
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../../adapters-cart-service/tests/it/stub.rs"]
+mod cart_stub;
 /// The moto environment and raw reads of the AWS pipeline tests.
 #[cfg(feature = "aws")]
 #[allow(dead_code, unreachable_pub)]

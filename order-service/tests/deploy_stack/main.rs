@@ -1,8 +1,9 @@
 //! `deploy/template.yaml` deployed with `CreateStack` on a moto server: every resource the
 //! template declares is created as declared (read back with raw SDK calls, compared with what
 //! `adapters_aws::provision` creates where the two must agree), prod differs from dev where the
-//! README says, and an order runs through the deployed stack — the application configured from
-//! nothing but the stack's outputs.
+//! README says, every function gets the supplier's, staff's and cart service's settings, and an
+//! order runs through the deployed stack — the application configured from nothing but the
+//! stack's outputs and the settings its functions run with.
 //!
 //! moto's CloudFormation lacks some resource types and properties of the template (SNS
 //! subscriptions, queue and bucket policies, alarms, the HTTP API, bucket versioning, …);
@@ -16,10 +17,12 @@
 
 mod support;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use adapters_aws::{ProvisionSpec, provision};
+use adapters_memory::MemoryCartGateway;
 use adapters_system::CipherKey;
 use aws_sdk_dynamodb::types::{AttributeValue, TableDescription};
 use aws_sdk_s3::types::{LifecycleExpiration, NoncurrentVersionExpiration, ServerSideEncryption};
@@ -27,9 +30,9 @@ use order_app::{CreateOrderRequest, Principal};
 use order_domain::testing::{address, line};
 use order_domain::{CartId, CartSnapshot, Email, OrderStatus, PaymentMethod, TenantId};
 use order_ports::ProcessorKind;
+use order_service::app_settings::AppSettings;
 use order_service::aws::{AwsStack, AwsStackOptions};
 use order_service::deploy_outputs::resources_from_outputs;
-use order_service::memory::demo_config;
 
 use crate::support::*;
 
@@ -46,6 +49,33 @@ const RESERVED: [(ProcessorKind, u64); 4] = [
 
 fn processor_function(deployed: &Deployed, processor: ProcessorKind) -> String {
     format!("bbws-orders-{}{}-{}", deployed.environment, deployed.suffix, processor.name())
+}
+
+/// Every function of the stack: the API, the four processors and the sweep.
+fn functions(deployed: &Deployed) -> Vec<String> {
+    let (environment, suffix) = (&deployed.environment, &deployed.suffix);
+    let mut names = vec![format!("bbws-order-api-{environment}{suffix}")];
+    names.extend(ProcessorKind::ALL.map(|processor| processor_function(deployed, processor)));
+    names.push(format!("bbws-orders-{environment}{suffix}-expiry-sweep"));
+    names
+}
+
+/// The environment variables the deployed function `name` runs with (as text, as Lambda gives
+/// them to the process; moto keeps a `Number` parameter's value as a JSON number).
+fn function_variables(name: &str) -> BTreeMap<String, String> {
+    let configuration = lambda_get(&format!("/2015-03-31/functions/{name}/configuration"));
+    let variables = configuration["Environment"]["Variables"].as_object().cloned().unwrap_or_default();
+    variables
+        .into_iter()
+        .map(|(key, value)| (key, value.as_str().map_or_else(|| value.to_string(), str::to_owned)))
+        .collect()
+}
+
+/// The application's settings as the deployed function `name` reads them from its variables.
+fn deployed_settings(name: &str) -> AppSettings {
+    let variables = function_variables(name);
+    AppSettings::from_lookup(|key| variables.get(key).cloned())
+        .unwrap_or_else(|error| panic!("{name} could not start: {error}"))
 }
 
 /// `NAME KEYTYPE` per key element, in order.
@@ -175,8 +205,7 @@ async fn queues_subscriptions_and_buckets_are_as_declared() {
         assert_eq!(redrive["deadLetterTargetArn"], dlq["QueueArn"].as_str(), "{processor}");
         let receives = redrive["maxReceiveCount"].to_string().trim_matches('"').parse::<u32>().unwrap();
         assert_eq!(receives, *spec.max_receive_count.get(processor), "{processor}");
-        let retention =
-            |a: &std::collections::BTreeMap<String, String>| a["MessageRetentionPeriod"].parse::<u64>().unwrap();
+        let retention = |a: &BTreeMap<String, String>| a["MessageRetentionPeriod"].parse::<u64>().unwrap();
         assert_eq!(retention(&attributes), 4 * 24 * 3600, "{processor}");
         assert_eq!(retention(&dlq), 14 * 24 * 3600, "{processor}");
         assert!(retention(&dlq) > retention(&attributes));
@@ -361,6 +390,33 @@ async fn prod_protects_its_tables_from_deletion() {
 }
 
 #[tokio::test]
+async fn every_function_gets_the_supplier_staff_and_cart_service_settings() {
+    let deployed = deploy("sit").await;
+    let parameter = |key: &str| APPLICATION_PARAMETERS.iter().find(|(name, _)| *name == key).unwrap().1;
+    for function in functions(&deployed) {
+        let variables = function_variables(&function);
+        let text = |key: &str| variables.get(key).cloned().unwrap_or_default();
+        let settings = deployed_settings(&function);
+        let supplier = &settings.supplier;
+        assert_eq!(supplier.id, parameter("SupplierId"), "{function}");
+        assert_eq!(supplier.name, parameter("SupplierLegalName"), "{function}");
+        assert_eq!(supplier.trading_name.as_deref(), Some(parameter("SupplierTradingName")), "{function}");
+        assert_eq!(supplier.address, ["Unit 7, 12 Church Street", "Graaff-Reinet", "6280"], "{function}");
+        assert_eq!(supplier.vat_number.as_ref().map(order_domain::VatNumber::as_str), Some("4987654321"), "{function}");
+        let staff: Vec<&str> = settings.staff_emails.iter().map(Email::as_str).collect();
+        assert_eq!(staff, ["sales@karoo.example.co.za", "ops@karoo.example.co.za"], "{function}");
+        assert_eq!(settings.portal_url, parameter("PortalUrl"), "{function}");
+        assert_eq!(settings.expiry.pending_after, chrono::TimeDelta::hours(12), "{function}");
+        assert_eq!(settings.expiry.payment_pending_after, chrono::TimeDelta::hours(2), "{function}: the default");
+        assert_eq!(text("BBWS_CART_SERVICE_URL"), parameter("CartServiceUrl"), "{function}");
+        assert_eq!(text("BBWS_CART_SERVICE_TIMEOUT"), "2s", "{function}: the default");
+        assert_eq!(text("BBWS_CART_SERVICE_ATTEMPTS"), "4", "{function}");
+        // The token comes from Secrets Manager, like the field key, never a parameter.
+        assert!(text("BBWS_CART_SERVICE_TOKEN").contains("cartServiceToken"), "{function}");
+    }
+}
+
+#[tokio::test]
 async fn an_order_is_created_processed_and_read_back_on_the_deployed_stack() {
     let deployed = deploy("sit").await;
     // The application's configuration comes from the stack's outputs and nothing else.
@@ -369,12 +425,15 @@ async fn an_order_is_created_processed_and_read_back_on_the_deployed_stack() {
     // The sender identity is verified once per account and region, outside the template.
     clients.ses.create_email_identity().email_identity(&resources.sender).send().await.unwrap();
 
-    let options = AwsStackOptions::new(demo_config().unwrap(), CipherKey::from_bytes([7; 32]))
+    // ... and the application's settings from what the deployed functions run with.
+    let settings = deployed_settings(&processor_function(&deployed, ProcessorKind::InvoiceWriter));
+    let carts = Arc::new(MemoryCartGateway::new());
+    let options = AwsStackOptions::new(settings.config(), CipherKey::from_bytes([7; 32]), carts.clone())
         .with_poll_wait(Duration::ZERO)
         .with_retry_delay(Duration::ZERO);
     let stack = AwsStack::new(clients, &resources, options).unwrap();
     let cart = CartId::parse("cart_deploy_1").unwrap();
-    stack.carts.add_cart(
+    carts.add_cart(
         CartSnapshot::new(cart.clone(), vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)])
             .unwrap(),
     );
@@ -419,5 +478,10 @@ async fn an_order_is_created_processed_and_read_back_on_the_deployed_stack() {
     let key = format!("tenant_acme/{id}/invoice_{id}.pdf");
     let invoice = clients.s3.head_object().bucket(&resources.documents_bucket).key(&key).send().await.unwrap();
     assert_eq!(invoice.server_side_encryption().map(ServerSideEncryption::as_str), Some("AES256"));
-    assert_eq!(stack.carts.is_inactive(order.cart_id()), Some(true));
+    let pdf = clients.s3.get_object().bucket(&resources.documents_bucket).key(&key).send().await.unwrap();
+    let pdf = pdf.body.collect().await.unwrap().into_bytes();
+    let document = lopdf::Document::load_mem(&pdf).unwrap();
+    let text = document.extract_text(&document.get_pages().keys().copied().collect::<Vec<_>>()).unwrap();
+    assert!(text.contains("Karoo Cloud Services (Pty) Ltd") && text.contains("VAT no. 4987654321"), "{text}");
+    assert_eq!(carts.is_inactive(order.cart_id()), Some(true));
 }

@@ -75,7 +75,24 @@ impl Deployed {
     }
 }
 
-/// The parameters every test deploys with, besides environment, suffix and artifacts bucket.
+/// The application's and the cart service's parameters every test deploys with: a supplier
+/// that is not the demonstration one.
+pub const APPLICATION_PARAMETERS: &[(&str, &str)] = &[
+    ("SupplierId", "karoo-cloud"),
+    ("SupplierLegalName", "Karoo Cloud Services (Pty) Ltd"),
+    ("SupplierTradingName", "Karoo Cloud"),
+    ("SupplierAddress", "Unit 7, 12 Church Street|Graaff-Reinet|6280"),
+    ("SupplierVatNumber", "4987654321"),
+    ("SupplierEmail", "accounts@karoo.example.co.za"),
+    ("StaffEmails", "sales@karoo.example.co.za,ops@karoo.example.co.za"),
+    ("PortalUrl", "https://my.karoo.example.co.za"),
+    ("StaffConsoleUrl", "https://staff.karoo.example.co.za"),
+    ("PendingExpiry", "12h"),
+    ("CartServiceUrl", "https://carts.karoo.example.co.za/internal-api"),
+    ("CartServiceAttempts", "4"),
+];
+
+/// The sender address of a deployment with `suffix`.
 pub fn sender_for(suffix: &str) -> String {
     format!("orders@{}.example.co.za", suffix.trim_start_matches('-'))
 }
@@ -110,16 +127,20 @@ pub async fn deploy(environment: &str) -> Deployed {
     let template = std::fs::read_to_string(template_path()).unwrap();
     let sender = sender_for(&suffix);
     let parameters = [
-        ("Environment", environment),
-        ("NameSuffix", suffix.as_str()),
-        ("ArtifactsBucket", artifacts.as_str()),
-        ("KeysSecretId", "bbws-orders-keys"),
-        ("UserPoolId", "af-south-1_DeployTest1"),
-        ("AppClientIds", "portal-client,console-client"),
-        ("ServiceClients", "payment=payment-client"),
-        ("Sender", sender.as_str()),
-        ("AlertEmail", "ops@example.co.za"),
-    ];
+        &[
+            ("Environment", environment),
+            ("NameSuffix", suffix.as_str()),
+            ("ArtifactsBucket", artifacts.as_str()),
+            ("KeysSecretId", "bbws-orders-keys"),
+            ("UserPoolId", "af-south-1_DeployTest1"),
+            ("AppClientIds", "portal-client,console-client"),
+            ("ServiceClients", "payment=payment-client"),
+            ("Sender", sender.as_str()),
+            ("AlertEmail", "ops@example.co.za"),
+        ],
+        APPLICATION_PARAMETERS,
+    ]
+    .concat();
     let stack_name = format!("bbws-orders-{environment}{suffix}");
     let outputs = create_stack(&cloudformation, &stack_name, &template, &parameters).await;
     let resources = cloudformation

@@ -15,7 +15,7 @@ impl Stack {
     /// A fresh stack whose clock starts now.
     #[allow(clippy::unused_async, reason = "the AWS backend's twin provisions on start")]
     pub async fn start() -> Self {
-        Self(InMemoryStack::new(StackOptions::starting_at(SystemClock.now())).unwrap())
+        Self(InMemoryStack::new(StackOptions::demo(SystemClock.now())).unwrap())
     }
 
     pub fn app(&self) -> Arc<OrderApp> {

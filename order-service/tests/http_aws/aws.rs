@@ -44,6 +44,7 @@ fn unique() -> String {
 /// The application under test on its own AWS environment, and what the tests reach behind it.
 pub(crate) struct Stack {
     aws: AwsStack,
+    carts: Arc<MemoryCartGateway>,
     clients: AwsClients,
     clock: Arc<ManualClock>,
 }
@@ -60,12 +61,13 @@ impl Stack {
         spec.max_receive_count = PerProcessor::all(3);
         let resources = provision(&clients, &spec).await.unwrap();
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
-        let options = AwsStackOptions::new(demo_config().unwrap(), CipherKey::from_bytes([42; 32]))
+        let carts = Arc::new(MemoryCartGateway::new());
+        let options = AwsStackOptions::new(demo_config(), CipherKey::from_bytes([42; 32]), carts.clone())
             .with_clock(clock.clone())
             .with_poll_wait(Duration::ZERO)
             .with_retry_delay(Duration::ZERO);
         let stack = AwsStack::new(&clients, &resources, options).unwrap();
-        Self { aws: stack, clients, clock }
+        Self { aws: stack, carts, clients, clock }
     }
 
     pub fn app(&self) -> Arc<OrderApp> {
@@ -74,7 +76,7 @@ impl Stack {
 
     /// The cart service, to seed carts.
     pub fn carts(&self) -> Arc<MemoryCartGateway> {
-        self.aws.carts.clone()
+        self.carts.clone()
     }
 
     /// The four processors.

@@ -31,7 +31,7 @@ const SNS_NOTIFICATION_MESSAGE: &str = "7d6c5b4a-3f2e-4d1c-8b0a-9f8e7d6c5b4a";
 const CONSOLE_TEXT_MESSAGE: &str = "e4d3c2b1-a0f9-4e8d-b7c6-a5b4c3d2e1f0";
 
 fn stack() -> InMemoryStack {
-    InMemoryStack::new(StackOptions::starting_at(Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).unwrap())).unwrap()
+    InMemoryStack::new(StackOptions::demo(Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).unwrap())).unwrap()
 }
 
 fn order_id(id: &str) -> OrderId {

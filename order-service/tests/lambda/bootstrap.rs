@@ -2,11 +2,11 @@
 
 use order_ports::ProcessorKind;
 use order_service::lambda::{UnknownProcessor, processor_kind};
-use order_service::memory::{InMemoryStack, StackOptions};
+use order_service::memory::{InMemoryStack, StackOptions, demo_config};
 
 #[test]
 fn every_processor_name_is_accepted_and_wires_that_processor() {
-    let stack = InMemoryStack::new(StackOptions::wall_clock()).unwrap();
+    let stack = InMemoryStack::new(StackOptions::new(demo_config())).unwrap();
     for kind in ProcessorKind::ALL {
         let name = kind.name();
         assert_eq!(processor_kind(Some(name)), Ok(kind));

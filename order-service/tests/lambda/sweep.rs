@@ -34,7 +34,7 @@ fn customer() -> Principal {
 }
 
 fn stack() -> InMemoryStack {
-    InMemoryStack::new(StackOptions::starting_at(Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap())).unwrap()
+    InMemoryStack::new(StackOptions::demo(Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap())).unwrap()
 }
 
 /// A deadline a minute away: plenty for an in-memory sweep.

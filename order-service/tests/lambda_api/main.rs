@@ -20,7 +20,7 @@ use base64::Engine;
 use lambda_http::http::{HeaderMap, StatusCode};
 use order_domain::testing::line;
 use order_domain::{CartId, CartSnapshot};
-use order_service::memory::{InMemoryStack, StackOptions};
+use order_service::memory::{InMemoryStack, StackOptions, demo_config};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -69,7 +69,7 @@ fn token(issuer: &DevIssuer, role: &str, tenant: Option<&str>) -> String {
 #[tokio::test]
 async fn api_gateway_events_create_read_and_list_an_order() {
     let issuer = DevIssuer::generate(ISSUER, CLIENT).unwrap();
-    let stack = InMemoryStack::new(StackOptions::wall_clock()).unwrap();
+    let stack = InMemoryStack::new(StackOptions::new(demo_config())).unwrap();
     stack.carts.add_cart(
         CartSnapshot::new(
             CartId::parse("cart_lambda_1").unwrap(),
@@ -120,7 +120,7 @@ async fn api_gateway_events_create_read_and_list_an_order() {
 #[tokio::test]
 async fn payfast_notifications_are_checked_against_the_events_source_address() {
     let issuer = DevIssuer::generate(ISSUER, CLIENT).unwrap();
-    let stack = InMemoryStack::new(StackOptions::wall_clock()).unwrap();
+    let stack = InMemoryStack::new(StackOptions::new(demo_config())).unwrap();
     let api = api(&issuer, &stack);
     let id = "order_01JDQ2Z7Y8E6T3VY0M5K9C4B2A";
     let path = format!("{}/tests/fixtures/apigw-v2/payfast_itn.form", env!("CARGO_MANIFEST_DIR"));

@@ -5,6 +5,7 @@
 mod faults;
 mod flows;
 mod races;
+mod settings;
 
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ pub(crate) fn start() -> DateTime<Utc> {
 }
 
 pub(crate) fn stack() -> InMemoryStack {
-    InMemoryStack::new(StackOptions::starting_at(start())).unwrap()
+    InMemoryStack::new(StackOptions::demo(start())).unwrap()
 }
 
 pub(crate) fn tenant(id: &str) -> TenantId {

@@ -17,7 +17,7 @@ use hyper::StatusCode;
 use order_app::{AppError, Consumer, ConsumerOptions, Processor, Subscription};
 use order_domain::EventEnvelope;
 use order_ports::{PerProcessor, ProcessorKind};
-use order_service::memory::{InMemoryStack, StackOptions};
+use order_service::memory::{InMemoryStack, StackOptions, demo_config};
 use tokio::time::Instant;
 
 use crate::drive::{self, Load, MakeRequest, OnAnswer};
@@ -99,7 +99,7 @@ struct Host {
 }
 
 async fn host(args: &Args) -> Result<Host> {
-    let stack = Arc::new(InMemoryStack::new(StackOptions::wall_clock())?);
+    let stack = Arc::new(InMemoryStack::new(StackOptions::new(demo_config()))?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let issuer =
