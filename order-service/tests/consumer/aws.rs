@@ -14,16 +14,18 @@ use order_ports::{EventQueue, PerProcessor};
 use order_service::aws_host::variable_suffix;
 
 use crate::cart_stub::{StubCartService, TOKEN};
-use crate::pipeline::{Env, KEY, customer, depth, endpoint, fresh, orders_table, request, tenant};
+use crate::pipeline::{
+    Env, KEY, customer, depth, endpoint, fresh, object, objects, orders_table, pdf_text, request, tenant,
+};
 use crate::support::Delayed;
 
 /// The worker's own application settings (a production host has no demonstration values).
 const APPLICATION_SETTINGS: &[(&str, &str)] = &[
-    ("BBWS_SUPPLIER_ID", "bbws"),
-    ("BBWS_SUPPLIER_LEGAL_NAME", "Big Beard Web Solutions (Pty) Ltd"),
-    ("BBWS_SUPPLIER_ADDRESS", "1 Bree Street|Cape Town|8001"),
-    ("BBWS_SUPPLIER_VAT_NUMBER", "4123456789"),
-    ("BBWS_SUPPLIER_EMAIL", "accounts@bbws.example"),
+    ("BBWS_SUPPLIER_ID", "karoo"),
+    ("BBWS_SUPPLIER_LEGAL_NAME", "Karoo Cloud Services (Pty) Ltd"),
+    ("BBWS_SUPPLIER_ADDRESS", "7 Church Street|Graaff-Reinet|6280"),
+    ("BBWS_SUPPLIER_VAT_NUMBER", "4987654321"),
+    ("BBWS_SUPPLIER_EMAIL", "accounts@karoo.example"),
     ("BBWS_STAFF_EMAILS", "orders@bbws.example"),
     ("BBWS_PORTAL_URL", "https://portal.bbws.example"),
     ("BBWS_STAFF_CONSOLE_URL", "https://staff.bbws.example"),
@@ -41,6 +43,11 @@ async fn accept_orders(env: &Env) -> Vec<OrderId> {
         ids.push(outcome.unwrap().order_id);
     }
     ids
+}
+
+/// The key of a stored tax invoice, if any.
+async fn first_invoice(env: &Env) -> Option<String> {
+    objects(env).await.into_keys().find(|key| key.contains("/invoice_"))
 }
 
 /// The ids of the orders in the orders table.
@@ -170,8 +177,13 @@ async fn the_worker_binary_finishes_its_work_and_exits_on_sigterm() {
     let mut child = command.spawn().unwrap();
     let log = collect_output(&mut child);
 
-    // SIGTERM as soon as the first order is recorded: the worker is busy then.
-    wait_for("the first recorded order", Duration::from_mins(1), async || !recorded(&env).await.is_empty()).await;
+    // SIGTERM as soon as the first order is recorded and the first invoice stored: the worker
+    // is busy then.
+    wait_for("the first recorded order and invoice", Duration::from_mins(1), async || {
+        !recorded(&env).await.is_empty() && first_invoice(&env).await.is_some()
+    })
+    .await;
+    let invoice = first_invoice(&env).await.unwrap();
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -201,6 +213,13 @@ async fn the_worker_binary_finishes_its_work_and_exits_on_sigterm() {
     for (which, queue) in env.resources.queues.iter() {
         assert_eq!(depth(&env, &queue.url).await.1, 0, "{which}: nothing left hidden after the exit\n{log}");
     }
+
+    // The binary's own supplier settings are on the invoice it stored.
+    let text = pdf_text(&object(&env, &invoice).await.bytes);
+    for expected in ["Karoo Cloud Services (Pty) Ltd", "4987654321", "Graaff-Reinet"] {
+        assert!(text.contains(expected), "{expected:?} is not on the worker's invoice {invoice}:\n{text}");
+    }
+    assert!(!text.contains("Big Beard") && !text.contains("4123456789"), "{text}");
 
     // Whatever the worker left is still there: a second run takes it.
     env.stack.drain().await.unwrap();
