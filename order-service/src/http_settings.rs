@@ -29,7 +29,7 @@ use clap::Parser;
 use order_app::{OrderApp, Service};
 use rand::RngCore;
 
-use adapters_http::auth::{Authenticator, CognitoAuthenticator, CognitoConfig, JwksSource};
+use adapters_http::auth::{Authenticator, CognitoAuthenticator, CognitoConfig, Jwks, JwksSource};
 #[cfg(feature = "dev")]
 use adapters_http::auth::{DevIssuer, DevIssuerError};
 use adapters_http::cursor::CursorSigner;
@@ -217,7 +217,17 @@ impl HttpSettings {
         config.service_clients = service_clients(&self.service_clients)?;
         let source = match (&self.jwks_url, &self.jwks_file) {
             (Some(url), _) => JwksSource::Url(url.clone()),
-            (None, Some(path)) => JwksSource::File(path.clone()),
+            (None, Some(path)) => {
+                // A file is checked now: a missing or broken one would otherwise only show as
+                // 503s on every authenticated request.
+                let invalid = |reason: String| {
+                    SettingsError::Invalid(format!("--jwks-file (BBWS_JWKS_FILE) {}: {reason}", path.display()))
+                };
+                let bytes = std::fs::read(path).map_err(|error| invalid(error.to_string()))?;
+                serde_json::from_slice::<Jwks>(&bytes)
+                    .map_err(|error| invalid(format!("not a JWKS document: {error}")))?;
+                JwksSource::File(path.clone())
+            }
             (None, None) => {
                 return Err(SettingsError::Missing("--jwks-url or --jwks-file (BBWS_JWKS_URL, BBWS_JWKS_FILE)"));
             }
@@ -305,5 +315,18 @@ mod tests {
         assert!(state.dev_issuer().is_none());
         assert_eq!(state.body_limit(), DEFAULT_BODY_LIMIT);
         assert_eq!(settings.cognito().unwrap().config().service_clients.get("c2"), Some(&Service::Payment));
+    }
+
+    #[test]
+    fn a_jwks_file_is_read_at_start_up() {
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cognito = |file: &std::path::Path| {
+            parse(&["--issuer", "https://idp", "--client-id", "c1", "--jwks-file", file.to_str().unwrap()]).cognito()
+        };
+        assert!(cognito(&here.join("tests/fixtures/jwks/empty.json")).is_ok());
+        let missing = cognito(&here.join("absent.json")).err().unwrap().to_string();
+        assert!(missing.starts_with("--jwks-file (BBWS_JWKS_FILE)") && missing.contains("absent.json"), "{missing}");
+        let broken = cognito(&here.join("Cargo.toml")).err().unwrap().to_string();
+        assert!(broken.contains("not a JWKS document"), "{broken}");
     }
 }
