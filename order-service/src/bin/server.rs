@@ -37,7 +37,7 @@ enum Backend {
 
 /// BBWS Order Management HTTP server.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Where the orders live.
     #[arg(long, env = "BBWS_BACKEND", value_enum, default_value_t = Backend::Memory)]

@@ -36,7 +36,7 @@ type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 /// BBWS Order Management queue worker (SQS): the four processors and the sweep until
 /// SIGTERM/SIGINT.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Record writer events handled at once.
     #[arg(long, env = "BBWS_WORKER_RECORD_WRITER", default_value_t = 5)]
