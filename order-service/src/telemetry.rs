@@ -25,3 +25,16 @@ pub fn init_logs(format: LogFormat) {
     // Already installed: keep the first subscriber, as documented.
     drop(installed);
 }
+
+/// The exit status of a host whose work ended with `result`: success, or the error logged with
+/// its message (`Display`, never `Debug`: a start-up error names every setting missing or
+/// invalid) and a failure status.
+pub fn exit_code<E: std::fmt::Display>(result: Result<(), E>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "failed");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

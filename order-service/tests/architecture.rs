@@ -85,6 +85,18 @@ fn normal_dependencies(package: &str, extra: &[&str]) -> BTreeSet<String> {
         .collect()
 }
 
+/// `cargo tree -e features -i of` for `package` with the given extra arguments: the features
+/// of `of` that building `package` enables.
+fn features_of(package: &str, of: &str, extra: &[&str]) -> String {
+    let output = cargo()
+        .args(["tree", "--offline", "-p", package, "-e", "features", "-i", of, "--prefix", "none"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
 /// The Rust sources under `dir` (recursively), skipping `skip` directories.
 fn sources(dir: &Path, skip: &[&Path]) -> Vec<(PathBuf, String)> {
     fn walk(dir: &Path, skip: &[&Path], out: &mut Vec<(PathBuf, String)>) {
@@ -193,12 +205,7 @@ fn order_domain_depends_on_no_runtime_io_or_aws_crate() {
 /// `Local::now` in every crate, so the wall clock is reached only through the `Clock` port.
 #[test]
 fn order_domain_has_no_clock() {
-    let output = cargo()
-        .args(["tree", "--offline", "-p", "order-domain", "-e", "features", "-i", "chrono", "--prefix", "none"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
-    let tree = String::from_utf8(output.stdout).unwrap();
+    let tree = features_of("order-domain", "chrono", &[]);
     assert!(tree.contains("chrono feature \"serde\""), "sanity: the tree lists chrono's features: {tree}");
     assert!(!tree.contains("chrono feature \"clock\""), "order-domain built alone has chrono's clock: {tree}");
 
@@ -249,16 +256,7 @@ fn only_adapters_http_and_the_hosts_name_axum() {
 /// and `DevIssuer` do not exist in them. The default build (development) has it.
 #[test]
 fn production_builds_have_no_development_issuer() {
-    let http_features = |extra: &[&str]| {
-        let output = cargo()
-            .args(["tree", "--offline", "-p", "order-service", "-e", "features", "-i", "adapters-http"])
-            .args(["--prefix", "none"])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8(output.stdout).unwrap()
-    };
+    let http_features = |extra: &[&str]| features_of("order-service", "adapters-http", extra);
     for features in ["lambda", "aws", "http"] {
         let tree = http_features(&["--no-default-features", "--features", features]);
         assert!(tree.contains("adapters-http"), "sanity: --features {features} builds adapters-http: {tree}");
@@ -280,16 +278,7 @@ fn production_builds_have_no_development_issuer() {
 ///   names them; no binary does.
 #[test]
 fn only_development_mode_reaches_the_demonstration_values() {
-    let features = |extra: &[&str]| {
-        let output = cargo()
-            .args(["tree", "--offline", "-p", "order-service", "-e", "features", "-i", "order-service"])
-            .args(["--prefix", "none"])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
-        String::from_utf8(output.stdout).unwrap()
-    };
+    let features = |extra: &[&str]| features_of("order-service", "order-service", extra);
     for build in ["lambda", "aws", "http"] {
         let tree = features(&["--no-default-features", "--features", build]);
         assert!(tree.contains(&format!("order-service feature \"{build}\"")), "sanity: {tree}");

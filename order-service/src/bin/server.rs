@@ -21,8 +21,8 @@ use order_app::{BackgroundOptions, ConsumerOptions};
 use order_service::http_settings::HttpSettings;
 use order_service::memory::{InMemoryStack, StackOptions};
 use order_service::profile::{Mode, Profile};
-use order_service::telemetry::{LogFormat, init_logs};
-use tracing::{error, info};
+use order_service::telemetry::{LogFormat, exit_code, init_logs};
+use tracing::info;
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -65,14 +65,7 @@ struct Args {
 async fn main() -> ExitCode {
     let args = Args::parse();
     init_logs(if args.log_json { LogFormat::Json } else { LogFormat::Text });
-    match run(args).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            // Display, not Debug: a start-up error names every setting missing or invalid.
-            error!(%error, "failed");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(run(args).await)
 }
 
 async fn run(args: Args) -> Result<()> {

@@ -28,8 +28,8 @@ use order_app::{BackgroundOptions, ConsumerOptions};
 use order_ports::PerProcessor;
 use order_service::aws_host::AwsHost;
 use order_service::profile::Mode;
-use order_service::telemetry::{LogFormat, init_logs};
-use tracing::{error, info};
+use order_service::telemetry::{LogFormat, exit_code, init_logs};
+use tracing::info;
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -80,14 +80,7 @@ struct Args {
 async fn main() -> ExitCode {
     let args = Args::parse();
     init_logs(if args.log_json { LogFormat::Json } else { LogFormat::Text });
-    match run(args).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            // Display, not Debug: a start-up error names every setting missing or invalid.
-            error!(%error, "failed");
-            ExitCode::FAILURE
-        }
-    }
+    exit_code(run(args).await)
 }
 
 async fn run(args: Args) -> Result<()> {
