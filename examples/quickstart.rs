@@ -92,7 +92,7 @@ async fn main() -> Result<()> {
     let guest = stack.app.get(&Principal::Staff, guest_order).await?;
     stack.app.confirm_payment(&payments, guest_order, payment("pf_1000002", guest.totals().total)?).await?;
 
-    section("4. Cancel an order; its payment arrives too late and is flagged for refund");
+    section("4. Cancel an order; its payment arrives too late, is held for refund, and is refunded");
     let cancelled =
         create(&stack, &owner, &acme, "cart_acme_2", &[("EMAIL-PRO", "Professional email mailbox", "89.00", 5)])
             .await?;
@@ -100,7 +100,14 @@ async fn main() -> Result<()> {
     let reason = order_domain::Reason::parse("Ordered the wrong plan")?;
     let order = stack.app.update(&owner, cancelled, StatusChange::Cancel(Some(reason)), None).await?;
     let late = stack.app.confirm_payment(&payments, cancelled, payment("pf_1000003", order.totals().total)?).await?;
-    println!("  still {} with {} late payment(s) to refund", late.status(), late.late_payments().len());
+    println!("  still {} with {} payment(s) to refund", late.status(), late.refunds_due().count());
+    let staff = Principal::Staff;
+    let late_id = PaymentId::parse("pf_1000003")?;
+    let refunded = stack
+        .app
+        .refund_payment(&staff, cancelled, late_id, Some(order_domain::Reason::parse("EFT ref 4411")?))
+        .await?;
+    println!("  staff record its refund: {} payment(s) left to refund", refunded.refunds_due().count());
     if let Err(refused) = stack.app.update(&owner, tenant_order, StatusChange::Cancel(None), None).await {
         println!("  cancelling the completed order is refused: {refused}");
     }

@@ -259,7 +259,7 @@ impl PaymentConfirmationBody {
     }
 }
 
-/// What a payment confirmation answers.
+/// What a payment confirmation answers: the payment is recorded either way.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentAcknowledged {
@@ -269,6 +269,52 @@ pub struct PaymentAcknowledged {
     pub status: String,
     /// Its version now.
     pub version: u64,
+    /// `true` when this payment paid the order; `false` when the order did not take it (it was
+    /// cancelled or expired, already paid, or the amount differs from the total) and it was
+    /// recorded as money to return (see the order's `unappliedPayments`).
+    pub applied: bool,
+}
+
+/// The body of recording the refund of an unapplied payment (optional).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PaymentRefundBody {
+    /// The refund's reference (the provider's refund id, a bank reference), 1 to 500
+    /// characters.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+impl PaymentRefundBody {
+    /// The reference, validated.
+    ///
+    /// # Errors
+    /// A 422 problem when it is empty or too long.
+    pub fn reference(&self) -> Result<Option<Reason>, Problem> {
+        self.reference.as_deref().map(Reason::parse).transpose().map_err(|e| invalid(&e))
+    }
+}
+
+/// A verified payment the order did not take: money to return until its refund is recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UnappliedPaymentView {
+    /// The provider's payment id.
+    pub payment_id: String,
+    /// The amount.
+    pub amount: MoneyDto,
+    /// When it was paid, as the provider says.
+    pub paid_at: DateTime<Utc>,
+    /// Why the order did not take it: `ORDER_CLOSED`, `ALREADY_PAID` or `AMOUNT_MISMATCH`.
+    pub reason: String,
+    /// When the order recorded it.
+    pub received_at: DateTime<Utc>,
+    /// When its refund was recorded; absent while the refund is due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refunded_at: Option<DateTime<Utc>>,
+    /// The refund's reference, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_reference: Option<String>,
 }
 
 /// One line of an order.
@@ -361,6 +407,9 @@ pub struct OrderView {
     /// The payment, once paid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment: Option<PaymentView>,
+    /// Verified payments the order did not take, each owed back until its refund is recorded;
+    /// oldest first, empty for most orders.
+    pub unapplied_payments: Vec<UnappliedPaymentView>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -404,6 +453,22 @@ impl From<&Order> for OrderView {
                 amount: payment.amount.into(),
                 paid_at: payment.paid_at,
             }),
+            unapplied_payments: order
+                .unapplied_payments()
+                .iter()
+                .map(|unapplied| UnappliedPaymentView {
+                    payment_id: unapplied.payment.payment_id.to_string(),
+                    amount: unapplied.payment.amount.into(),
+                    paid_at: unapplied.payment.paid_at,
+                    reason: unapplied.reason.as_str().to_owned(),
+                    received_at: unapplied.received_at,
+                    refunded_at: unapplied.refund.as_ref().map(|refund| refund.at),
+                    refund_reference: unapplied
+                        .refund
+                        .as_ref()
+                        .and_then(|refund| refund.reference.as_ref().map(ToString::to_string)),
+                })
+                .collect(),
             created_at: order.created_at(),
             updated_at: order.updated_at(),
             history: order

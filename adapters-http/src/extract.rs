@@ -276,6 +276,23 @@ impl<S: Send + Sync> FromRequestParts<S> for OrderIdPath {
     }
 }
 
+/// The `{order_id}` and `{payment_id}` of a payment's path; 404 when either is not an id.
+pub(crate) struct PaymentPath(pub OrderId, pub order_domain::PaymentId);
+
+impl<S: Send + Sync> FromRequestParts<S> for PaymentPath {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path((order, payment)) = <Path<(String, String)> as FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Problem::not_found())?;
+        let id = OrderId::parse(&order).map_err(|_| Problem::not_found())?;
+        let payment = order_domain::PaymentId::parse(&payment).map_err(|_| Problem::not_found())?;
+        Span::current().record("order_id", tracing::field::display(id));
+        Ok(Self(id, payment))
+    }
+}
+
 /// The `{tenant_id}` of the path; 400 when it is not a tenant id.
 pub(crate) struct TenantIdPath(pub TenantId);
 

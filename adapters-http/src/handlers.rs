@@ -10,19 +10,19 @@ use axum::extract::{FromRequest, RawForm, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use headers::{ContentType, HeaderMapExt};
-use order_app::{AppError, CreateOutcome, Principal, Service};
-use order_domain::{OrderError, OrderId, PaymentMethod, TenantId};
+use order_app::{CreateOutcome, Principal, Service};
+use order_domain::{OrderId, PaymentId, PaymentMethod, TenantId};
 use order_ports::ListQuery;
 use tracing::{Span, info, warn};
 use utoipa::OpenApi;
 
 use super::dto::{
     CreateOrderBody, Health, ListParams, OrderAccepted, OrderPageView, OrderView, PaymentAcknowledged,
-    PaymentConfirmationBody, UpdateOrderBody,
+    PaymentConfirmationBody, PaymentRefundBody, UpdateOrderBody,
 };
 use super::extract::{
-    Authenticated, IdempotencyKey, IfMatch, JsonBody, MountPrefix, OrderIdPath, Params, Peer, TenantIdPath, unreadable,
-    unsupported_media_type, version_tag,
+    Authenticated, IdempotencyKey, IfMatch, JsonBody, MountPrefix, OrderIdPath, Params, PaymentPath, Peer,
+    TenantIdPath, unreadable, unsupported_media_type, version_tag,
 };
 use super::idempotency::KeyState;
 use super::payfast::ItnRefusal;
@@ -42,6 +42,7 @@ type Answer = Result<Response, Problem>;
         list_orders,
         update_order,
         confirm_payment,
+        refund_payment,
         health
     ),
     components(schemas(Problem, super::dto::PayfastItnForm)),
@@ -313,8 +314,10 @@ pub(super) async fn update_order(
 ///
 /// Either the payment service's JSON (bearer token of the payment service) or a PayFast ITN
 /// (`application/x-www-form-urlencoded`, verified by source address, signature, merchant id and
-/// status; its amount must equal the order total). Idempotent on the payment id. Anything
-/// unverified is refused and changes nothing.
+/// status). Idempotent on the payment id. Anything unverified is refused and changes nothing. A
+/// verified payment is a fact: one the order does not take (cancelled or expired, already paid,
+/// or not the order total) is recorded as money to return, staff are told, and the answer is
+/// still 200 (`applied: false`) so the sender stops retrying.
 #[utoipa::path(
     post, path = "/v1.0/orders/{orderId}/paymentconfirmation", tag = "orders",
     params(("orderId" = String, Path, description = "The order")),
@@ -323,15 +326,15 @@ pub(super) async fn update_order(
         (super::dto::PayfastItnForm = "application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 200, description = "Recorded (or already recorded)", body = PaymentAcknowledged),
-        (status = 400, description = "ITN refused (unverified, or not the order total), or malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Recorded (or already recorded): applied, or held as money to return when the order does not take it", body = PaymentAcknowledged),
+        (status = 400, description = "ITN refused (unverified), or malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "JSON without a valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the payment service, or ITN from an unknown source", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Paid by another payment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The payment id is held by another order, or a concurrent change; retry", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Neither JSON nor a form", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body, or the amount does not match the order total", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ())
@@ -350,8 +353,10 @@ pub(super) async fn confirm_payment(
             let Some(Authenticated(principal)) = principal else {
                 return Err(Problem::unauthorized("Send a bearer token."));
             };
-            let order = state.app.confirm_payment(&principal, id, body.try_into_payment(now)?).await?;
-            Ok(acknowledged(&order))
+            let payment = body.try_into_payment(now)?;
+            let payment_id = payment.payment_id.clone();
+            let order = state.app.confirm_payment(&principal, id, payment).await?;
+            Ok(acknowledged(&order, &payment_id))
         }
     }
 }
@@ -419,24 +424,64 @@ async fn payfast_itn(
         method: PaymentMethod::Payfast,
         paid_at: now,
     };
-    let order = match state.app.confirm_payment(&Principal::Service(Service::Payment), id, payment).await {
-        Ok(order) => order,
-        Err(AppError::Rejected(mismatch @ OrderError::AmountMismatch { .. })) => {
-            return Err(refused(StatusCode::BAD_REQUEST, &mismatch));
-        }
-        Err(error) => return Err(error.into()),
-    };
-    info!(order_id = %id, status = %order.status(), "PayFast notification applied");
-    Ok(acknowledged(&order))
+    let payment_id = payment.payment_id.clone();
+    let order = state.app.confirm_payment(&Principal::Service(Service::Payment), id, payment).await?;
+    let answer = acknowledged(&order, &payment_id);
+    info!(order_id = %id, status = %order.status(), applied = is_applied(&order, &payment_id), "PayFast notification recorded");
+    Ok(answer)
 }
 
-fn acknowledged(order: &order_domain::Order) -> Response {
+fn is_applied(order: &order_domain::Order, payment: &PaymentId) -> bool {
+    order.payment().is_some_and(|applied| applied.payment_id == *payment)
+}
+
+/// 200 for every recorded payment, applied or not, so the sender stops retrying.
+fn acknowledged(order: &order_domain::Order, payment: &PaymentId) -> Response {
     Json(PaymentAcknowledged {
         order_id: order.id().to_string(),
         status: order.status().as_str().to_owned(),
         version: order.version(),
+        applied: is_applied(order, payment),
     })
     .into_response()
+}
+
+/// Record the refund of an unapplied payment.
+///
+/// A verified payment the order did not take (it was cancelled or expired, already paid, or the
+/// amount differs from the total) is held on the order as money to return. The payment service
+/// or staff record here that it was returned; the order's status does not change. Recording it
+/// again answers the order as it is.
+#[utoipa::path(
+    post, path = "/v1.0/orders/{orderId}/payments/{paymentId}/refund", tag = "orders",
+    params(
+        ("orderId" = String, Path, description = "The order"),
+        ("paymentId" = String, Path, description = "The unapplied payment's id"),
+    ),
+    request_body(content = PaymentRefundBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Recorded (or already recorded)", body = OrderView, headers(("ETag" = String, description = "The order's version"))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither the payment service nor staff", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order, or it holds no such unapplied payment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Changed concurrently; retry", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid reference", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn refund_payment(
+    State(state): State<HttpState>,
+    Authenticated(principal): Authenticated,
+    PaymentPath(id, payment_id): PaymentPath,
+    JsonBody(body): JsonBody<PaymentRefundBody>,
+) -> Answer {
+    let reference = body.reference()?;
+    let order = state.app.refund_payment(&principal, id, payment_id, reference).await?;
+    Ok(order_response(StatusCode::OK, &order))
 }
 
 // ---- the rest -------------------------------------------------------------------------------

@@ -199,6 +199,7 @@ pub fn routes(state: HttpState) -> Router {
         .route("/v1.0/orders", post(handlers::create_guest_order))
         .route("/v1.0/orders/{order_id}", get(handlers::get_order).put(handlers::update_order))
         .route("/v1.0/orders/{order_id}/paymentconfirmation", post(handlers::confirm_payment))
+        .route("/v1.0/orders/{order_id}/payments/{payment_id}/refund", post(handlers::refund_payment))
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))

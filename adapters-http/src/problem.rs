@@ -215,17 +215,11 @@ fn from_order_error(error: OrderError) -> Problem {
             "Not permitted",
             format!("You may not {command} an order that is {status}."),
         ),
-        OrderError::DoublePayment { .. } => Problem::new(
-            StatusCode::CONFLICT,
-            "double-payment",
-            "Already paid",
-            "The order is already paid by a different payment.",
-        ),
-        OrderError::AmountMismatch { expected, received } => Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "amount-mismatch",
-            "Amount does not match",
-            format!("The payment of {received} does not match the order total of {expected}."),
+        OrderError::UnknownPayment(_) => Problem::new(
+            StatusCode::NOT_FOUND,
+            "payment-not-found",
+            "Payment not found",
+            "The order holds no unapplied payment with this id.",
         ),
         OrderError::Pricing(pricing) => {
             Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "pricing", "Cannot price the order", pricing.to_string())

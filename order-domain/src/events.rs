@@ -21,10 +21,10 @@ use uuid::Uuid;
 
 use crate::address::BillingAddress;
 use crate::email::Email;
-use crate::ids::{CampaignCode, CartId, CorrelationId, OrderId, TenantId};
+use crate::ids::{CampaignCode, CartId, CorrelationId, OrderId, PaymentId, TenantId};
 use crate::money::Currency;
 use crate::order::{Order, check_snapshot};
-use crate::payment::{Payment, PaymentMethod};
+use crate::payment::{Payment, PaymentMethod, UnappliedReason};
 use crate::pricing::{OrderLine, Totals};
 use crate::status::{ActorKind, OrderStatus};
 use crate::text::Reason;
@@ -97,9 +97,14 @@ pub enum OrderEvent {
     OrderCreated(OrderCreated),
     /// An order moved from one status to another.
     OrderStatusChanged(OrderStatusChanged),
-    /// A payment arrived for an order that was already cancelled or expired: it must be
-    /// refunded, and staff are told.
-    LatePaymentReceived(LatePaymentReceived),
+    /// A verified payment was not taken as the order's consideration (the order was closed,
+    /// already paid, or the amount differs): it must be refunded, and staff are told. Events
+    /// published before the other reasons existed carried the type `LATE_PAYMENT_RECEIVED`;
+    /// they read as this one, with the reason `ORDER_CLOSED`.
+    #[serde(alias = "LATE_PAYMENT_RECEIVED")]
+    UnappliedPaymentReceived(UnappliedPaymentReceived),
+    /// An unapplied payment was recorded as returned to the payer.
+    UnappliedPaymentRefunded(UnappliedPaymentRefunded),
 }
 
 impl OrderEvent {
@@ -108,7 +113,8 @@ impl OrderEvent {
         match self {
             Self::OrderCreated(_) => "ORDER_CREATED",
             Self::OrderStatusChanged(_) => "ORDER_STATUS_CHANGED",
-            Self::LatePaymentReceived(_) => "LATE_PAYMENT_RECEIVED",
+            Self::UnappliedPaymentReceived(_) => "UNAPPLIED_PAYMENT_RECEIVED",
+            Self::UnappliedPaymentRefunded(_) => "UNAPPLIED_PAYMENT_REFUNDED",
         }
     }
 
@@ -117,7 +123,8 @@ impl OrderEvent {
         match self {
             Self::OrderCreated(e) => e.order_id,
             Self::OrderStatusChanged(e) => e.order_id,
-            Self::LatePaymentReceived(e) => e.order_id,
+            Self::UnappliedPaymentReceived(e) => e.order_id,
+            Self::UnappliedPaymentRefunded(e) => e.order_id,
         }
     }
 }
@@ -211,20 +218,41 @@ pub struct OrderStatusChanged {
     pub order: Order,
 }
 
-/// `LATE_PAYMENT_RECEIVED`: money arrived for a cancelled or expired order.
+/// `UNAPPLIED_PAYMENT_RECEIVED`: money arrived that the order did not take — a payment for a
+/// cancelled or expired order, a second payment for a paid one, or an amount that differs from
+/// the total. The order's status is unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct LatePaymentReceived {
+pub struct UnappliedPaymentReceived {
     /// The order.
     pub order_id: OrderId,
     /// Its tenant.
     pub tenant_id: Option<TenantId>,
-    /// The order's (terminal) status, unchanged.
+    /// The order's status, unchanged.
     pub status: OrderStatus,
     /// The payment that needs refunding.
     pub payment: Payment,
+    /// Why it was not applied (`ORDER_CLOSED` for events that predate the field).
+    #[serde(default)]
+    pub reason: UnappliedReason,
     /// The order's version after recording the payment.
     pub version: u64,
     /// The order after recording the payment.
+    pub order: Order,
+}
+
+/// `UNAPPLIED_PAYMENT_REFUNDED`: an unapplied payment was returned to the payer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UnappliedPaymentRefunded {
+    /// The order.
+    pub order_id: OrderId,
+    /// Its tenant.
+    pub tenant_id: Option<TenantId>,
+    /// The payment that was returned.
+    pub payment_id: PaymentId,
+    /// The order's version after recording the refund.
+    pub version: u64,
+    /// The order after recording the refund.
     pub order: Order,
 }

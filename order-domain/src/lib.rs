@@ -15,8 +15,10 @@
 //!   one exhaustive `match`.
 //! - [`tenant`]: the guest-checkout tenant decision.
 //! - [`invoice`]: which form of tax invoice an order needs.
+//! - [`payment`]: verified payments, and the ones an order did not take (late, double or
+//!   mismatched: money to return, until recorded as refunded).
 //! - [`events`]: the published event contracts (`ORDER_CREATED`, `ORDER_STATUS_CHANGED`,
-//!   `LATE_PAYMENT_RECEIVED`) in the HLD's envelope.
+//!   `UNAPPLIED_PAYMENT_RECEIVED`, `UNAPPLIED_PAYMENT_REFUNDED`) in the HLD's envelope.
 //! - `testing` (feature `testing`, and in this crate's own tests): fixtures for tests and
 //!   documentation. They panic on bad input, so no production build can reach them.
 //!
@@ -54,12 +56,15 @@ pub mod vat;
 
 pub use address::{BillingAddress, BillingAddressInput, VatNumber};
 pub use email::Email;
-pub use events::{EventEnvelope, LatePaymentReceived, OrderCreated, OrderEvent, OrderStatusChanged, SchemaVersion};
+pub use events::{
+    EventEnvelope, OrderCreated, OrderEvent, OrderStatusChanged, SchemaVersion, UnappliedPaymentReceived,
+    UnappliedPaymentRefunded,
+};
 pub use ids::{CampaignCode, CartId, CorrelationId, OrderId, PaymentId, Sku, TenantId};
 pub use invoice::TaxInvoiceForm;
 pub use money::{Currency, CurrencyPolicy, Money, MoneyError};
 pub use order::{ExpiryPolicy, NewOrder, Order, OrderError, OrderRecord, StatusChange};
-pub use payment::{Payment, PaymentMethod};
+pub use payment::{Payment, PaymentMethod, PaymentRefund, UnappliedPayment, UnappliedReason};
 pub use pricing::{
     Campaign, CartSnapshot, Discount, OrderLine, Percentage, PricingError, PricingRules, Quantity, Totals,
 };

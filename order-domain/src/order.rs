@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::BillingAddress;
 use crate::email::Email;
-use crate::events::{LatePaymentReceived, OrderCreated, OrderEvent, OrderStatusChanged};
+use crate::events::{OrderCreated, OrderEvent, OrderStatusChanged, UnappliedPaymentReceived, UnappliedPaymentRefunded};
 use crate::ids::{CampaignCode, CartId, OrderId, PaymentId, TenantId};
-use crate::money::{Currency, Money, MoneyError};
-use crate::payment::{Payment, PaymentMethod};
+use crate::money::{Currency, MoneyError};
+use crate::payment::{Payment, PaymentMethod, PaymentRefund, UnappliedPayment, UnappliedReason};
 use crate::pricing::{Campaign, CartSnapshot, OrderLine, PricingError, PricingRules, Totals, check_lines, subtotal_of};
 use crate::status::{ActorKind, Command, CommandKind, OrderStatus, Step, step};
 use crate::text::Reason;
@@ -34,22 +34,9 @@ pub enum OrderError {
         /// The order's status.
         status: OrderStatus,
     },
-    /// The order was already paid by another payment.
-    #[error("order is already paid by payment {existing}; payment {attempted} is a double payment")]
-    DoublePayment {
-        /// The payment on record.
-        existing: PaymentId,
-        /// The new, different payment.
-        attempted: PaymentId,
-    },
-    /// A payment must equal the order total to the cent, in the order's currency.
-    #[error("payment of {received} does not match the order total of {expected}")]
-    AmountMismatch {
-        /// The order total.
-        expected: Money,
-        /// The amount paid.
-        received: Money,
-    },
+    /// A refund was recorded for a payment the order does not hold as unapplied.
+    #[error("the order holds no unapplied payment {0}")]
+    UnknownPayment(PaymentId),
     /// The order could not be priced.
     #[error(transparent)]
     Pricing(#[from] PricingError),
@@ -208,7 +195,7 @@ impl Order {
             updated_at: now,
             history: Vec::new(),
             payment: None,
-            late_payments: Vec::new(),
+            unapplied_payments: Vec::new(),
         });
         let event = order.created_event();
         Ok((order, event))
@@ -235,7 +222,7 @@ impl Order {
             updated_at: event.created_at,
             history: Vec::new(),
             payment: None,
-            late_payments: Vec::new(),
+            unapplied_payments: Vec::new(),
         })
     }
 
@@ -282,9 +269,11 @@ impl Order {
     }
 
     /// PAYMENT_PENDING → PAID (or PENDING → PAYMENT_PENDING → PAID) for a verified payment
-    /// that equals the total to the cent. The same payment again is a no-op; another payment
-    /// for a paid order is a [`OrderError::DoublePayment`]; a payment for a cancelled or
-    /// expired order is recorded as a late payment to refund, and the order stays as it is.
+    /// that equals the total to the cent. A verified payment is a fact, not a request: one the
+    /// order does not take — for a cancelled or expired order, a second payment for a paid
+    /// one, or an amount that differs from the total — is recorded as an
+    /// [`UnappliedPayment`] (money to return) with an `UNAPPLIED_PAYMENT_RECEIVED` event, and
+    /// the status stays as it is. The same payment again is a no-op either way.
     ///
     /// # Errors
     /// As [`Order::execute`].
@@ -334,6 +323,22 @@ impl Order {
         self.execute(Command::Complete, actor, now)
     }
 
+    /// Records that the unapplied payment `payment_id` was returned to the payer; the status
+    /// stays. Recording it again is a no-op.
+    ///
+    /// # Errors
+    /// As [`Order::execute`]; [`OrderError::UnknownPayment`] when the order holds no such
+    /// unapplied payment.
+    pub fn refund_payment(
+        &mut self,
+        payment_id: PaymentId,
+        reference: Option<Reason>,
+        actor: ActorKind,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        self.execute(Command::RefundPayment { payment_id, reference }, actor, now)
+    }
+
     /// PAID or PROCESSING → REFUNDED.
     ///
     /// # Errors
@@ -352,8 +357,7 @@ impl Order {
     ///
     /// # Errors
     /// [`OrderError::IllegalTransition`], [`OrderError::NotPermitted`],
-    /// [`OrderError::AmountMismatch`], [`OrderError::DoublePayment`]. On error the order is
-    /// unchanged.
+    /// [`OrderError::UnknownPayment`]. On error the order is unchanged.
     pub fn execute(
         &mut self,
         command: Command,
@@ -372,63 +376,93 @@ impl Order {
             Command::Cancel(reason) | Command::Refund(reason) => reason.clone(),
             Command::RequestPayment
             | Command::ConfirmPayment(_)
+            | Command::RefundPayment { .. }
             | Command::Expire
             | Command::StartProcessing
             | Command::Complete => None,
         };
-        let payment = match command {
-            Command::ConfirmPayment(payment) => Some(payment),
-            _ => None,
-        };
-        match (step, payment) {
+        match (step, command) {
             (Step::AlreadyDone | Step::Illegal, _) => Ok(Vec::new()),
-            (Step::Move(to), None) => Ok(vec![self.move_to(&[to], actor, reason, now)]),
-            (Step::Move(to), Some(payment)) => {
-                self.check_amount(&payment)?;
-                self.0.payment = Some(payment);
-                Ok(vec![self.move_to(&[to], actor, reason, now)])
+            (Step::Move(OrderStatus::Paid), Command::ConfirmPayment(payment)) => {
+                Ok(self.pay(&[OrderStatus::Paid], payment, actor, now))
             }
-            (Step::PayFromPending, Some(payment)) => {
-                self.check_amount(&payment)?;
-                self.0.payment = Some(payment);
-                Ok(vec![self.move_to(&[OrderStatus::PaymentPending, OrderStatus::Paid], actor, reason, now)])
+            (Step::PayFromPending, Command::ConfirmPayment(payment)) => {
+                Ok(self.pay(&[OrderStatus::PaymentPending, OrderStatus::Paid], payment, actor, now))
             }
-            (Step::PaymentForPaidOrder, Some(payment)) => match &self.0.payment {
+            (Step::Move(to), _) => Ok(vec![self.move_to(&[to], actor, reason, now)]),
+            (Step::PaymentForPaidOrder, Command::ConfirmPayment(payment)) => match &self.0.payment {
                 Some(existing) if existing.payment_id == payment.payment_id => Ok(Vec::new()),
-                Some(existing) => Err(OrderError::DoublePayment {
-                    existing: existing.payment_id.clone(),
-                    attempted: payment.payment_id,
-                }),
+                Some(_) => Ok(self.unapplied(payment, UnappliedReason::AlreadyPaid, now)),
                 None => Err(OrderError::Inconsistent(format!("{} order without a payment", self.0.status))),
             },
-            (Step::LatePayment, Some(payment)) => {
-                if self.0.late_payments.iter().any(|p| p.payment_id == payment.payment_id) {
+            (Step::LatePayment, Command::ConfirmPayment(payment)) => {
+                Ok(self.unapplied(payment, UnappliedReason::OrderClosed, now))
+            }
+            (Step::RefundPayment, Command::RefundPayment { payment_id, reference }) => {
+                let Some(unapplied) = self.0.unapplied_payments.iter_mut().find(|u| u.payment.payment_id == payment_id)
+                else {
+                    return Err(OrderError::UnknownPayment(payment_id));
+                };
+                if unapplied.refund.is_some() {
                     return Ok(Vec::new());
                 }
-                self.0.late_payments.push(payment.clone());
+                unapplied.refund = Some(PaymentRefund { at: now, actor, reference });
                 self.touch(now);
-                Ok(vec![OrderEvent::LatePaymentReceived(LatePaymentReceived {
+                Ok(vec![OrderEvent::UnappliedPaymentRefunded(UnappliedPaymentRefunded {
                     order_id: self.0.id,
                     tenant_id: self.0.tenant_id.clone(),
-                    status: self.0.status,
-                    payment,
+                    payment_id,
                     version: self.0.version,
                     order: self.clone(),
                 })])
             }
-            (Step::PayFromPending | Step::PaymentForPaidOrder | Step::LatePayment, None) => {
-                // The table yields payment steps only for ConfirmPayment, which carries one.
+            (Step::PayFromPending | Step::PaymentForPaidOrder | Step::LatePayment | Step::RefundPayment, _) => {
+                // The table yields payment steps only for ConfirmPayment and the refund step only
+                // for RefundPayment.
                 Err(OrderError::IllegalTransition { status: self.0.status, command: kind })
             }
         }
     }
 
-    fn check_amount(&self, payment: &Payment) -> Result<(), OrderError> {
-        if payment.amount == self.0.totals.total {
-            Ok(())
-        } else {
-            Err(OrderError::AmountMismatch { expected: self.0.totals.total, received: payment.amount })
+    /// Takes `payment` as the consideration and walks `path` when it is the total to the cent;
+    /// records it as unapplied otherwise (the status stays).
+    /// A payment id already held as unapplied is that payment again: a no-op.
+    fn pay(&mut self, path: &[OrderStatus], payment: Payment, actor: ActorKind, now: DateTime<Utc>) -> Vec<OrderEvent> {
+        if self.holds_unapplied(&payment.payment_id) {
+            return Vec::new();
         }
+        if payment.amount != self.0.totals.total {
+            return self.unapplied(payment, UnappliedReason::AmountMismatch, now);
+        }
+        self.0.payment = Some(payment);
+        vec![self.move_to(path, actor, None, now)]
+    }
+
+    /// Records money the order does not take, once per payment id.
+    fn unapplied(&mut self, payment: Payment, reason: UnappliedReason, now: DateTime<Utc>) -> Vec<OrderEvent> {
+        if self.holds_unapplied(&payment.payment_id) {
+            return Vec::new();
+        }
+        self.0.unapplied_payments.push(UnappliedPayment {
+            payment: payment.clone(),
+            reason,
+            received_at: now,
+            refund: None,
+        });
+        self.touch(now);
+        vec![OrderEvent::UnappliedPaymentReceived(UnappliedPaymentReceived {
+            order_id: self.0.id,
+            tenant_id: self.0.tenant_id.clone(),
+            status: self.0.status,
+            payment,
+            reason,
+            version: self.0.version,
+            order: self.clone(),
+        })]
+    }
+
+    fn holds_unapplied(&self, id: &PaymentId) -> bool {
+        self.0.unapplied_payments.iter().any(|u| u.payment.payment_id == *id)
     }
 
     /// Walks `path` (one or two edges), records each edge, bumps the version once.
@@ -545,9 +579,15 @@ impl Order {
     pub fn payment(&self) -> Option<&Payment> {
         self.0.payment.as_ref()
     }
-    /// Payments that arrived after it was cancelled or expired: each needs a refund.
-    pub fn late_payments(&self) -> &[Payment] {
-        &self.0.late_payments
+    /// Verified payments it did not take (late, double or mismatched), each owed back until
+    /// its refund is recorded; oldest first.
+    pub fn unapplied_payments(&self) -> &[UnappliedPayment] {
+        &self.0.unapplied_payments
+    }
+
+    /// The unapplied payments whose refund is not yet recorded.
+    pub fn refunds_due(&self) -> impl Iterator<Item = &UnappliedPayment> {
+        self.0.unapplied_payments.iter().filter(|u| u.refund_due())
     }
 }
 
@@ -596,8 +636,10 @@ pub struct OrderRecord {
     pub updated_at: DateTime<Utc>,
     pub history: Vec<StatusChange>,
     pub payment: Option<Payment>,
-    #[serde(default)]
-    pub late_payments: Vec<Payment>,
+    /// Orders stored before unapplied payments had a reason held only late payments, under
+    /// `latePayments`; they read as unapplied payments for a closed order.
+    #[serde(default, alias = "latePayments")]
+    pub unapplied_payments: Vec<UnappliedPayment>,
 }
 
 impl TryFrom<OrderRecord> for Order {
@@ -621,6 +663,14 @@ impl TryFrom<OrderRecord> for Order {
         let paid = r.history.iter().any(|change| change.to == OrderStatus::Paid);
         if paid != r.payment.is_some() {
             return inconsistent("a paid order has exactly one payment, an unpaid one none");
+        }
+        let mut seen = std::collections::HashSet::new();
+        let applied = r.payment.as_ref().map(|p| &p.payment_id);
+        if r.unapplied_payments
+            .iter()
+            .any(|u| !seen.insert(&u.payment.payment_id) || Some(&u.payment.payment_id) == applied)
+        {
+            return inconsistent("a payment is held once, either applied or unapplied");
         }
         Ok(Order(r))
     }

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::PaymentId;
 use crate::payment::Payment;
 use crate::text::Reason;
 
@@ -129,6 +130,14 @@ pub enum Command {
     Complete,
     /// Return the money, with an optional reason.
     Refund(Option<Reason>),
+    /// Record that an unapplied payment (a late, double or mismatched payment) was returned to
+    /// the payer, with the refund's reference when given. The order's status does not change.
+    RefundPayment {
+        /// The unapplied payment that was returned.
+        payment_id: PaymentId,
+        /// The refund's reference (provider refund id, bank reference).
+        reference: Option<Reason>,
+    },
 }
 
 /// A [`Command`] without its data: what errors and tables talk about.
@@ -143,6 +152,7 @@ pub enum CommandKind {
     StartProcessing,
     Complete,
     Refund,
+    RefundPayment,
 }
 
 impl Command {
@@ -156,6 +166,7 @@ impl Command {
             Self::StartProcessing => CommandKind::StartProcessing,
             Self::Complete => CommandKind::Complete,
             Self::Refund(_) => CommandKind::Refund,
+            Self::RefundPayment { .. } => CommandKind::RefundPayment,
         }
     }
 }
@@ -170,6 +181,7 @@ impl fmt::Display for CommandKind {
             Self::StartProcessing => "start processing",
             Self::Complete => "complete",
             Self::Refund => "refund",
+            Self::RefundPayment => "record a payment refund on",
         })
     }
 }
@@ -189,6 +201,8 @@ pub(crate) enum Step {
     /// A payment for a CANCELLED or EXPIRED order: it stays terminal; the payment is recorded
     /// for refund.
     LatePayment,
+    /// An unapplied payment was returned: recorded on the order, whatever its status.
+    RefundPayment,
     /// Not a move the table allows.
     Illegal,
 }
@@ -215,6 +229,19 @@ pub(crate) fn step(status: OrderStatus, command: CommandKind) -> (Step, Allowed)
     use CommandKind as C;
     use OrderStatus as S;
     match (status, command) {
+        // Any status: money owed back is recorded as returned without moving the order.
+        (
+            S::Pending
+            | S::PaymentPending
+            | S::Paid
+            | S::Processing
+            | S::Completed
+            | S::Cancelled
+            | S::Expired
+            | S::Refunded,
+            C::RefundPayment,
+        ) => (Step::RefundPayment, PAYMENT_OR_STAFF),
+
         // PENDING
         (S::Pending, C::RequestPayment) => (Step::Move(S::PaymentPending), PAYMENT_OR_OWNER),
         (S::Pending, C::Cancel) => (Step::Move(S::Cancelled), OWNER_OR_STAFF),
@@ -291,6 +318,7 @@ mod tests {
             CommandKind::StartProcessing,
             CommandKind::Complete,
             CommandKind::Refund,
+            CommandKind::RefundPayment,
         ];
         for status in OrderStatus::ALL.into_iter().filter(|s| s.is_terminal()) {
             for command in commands {

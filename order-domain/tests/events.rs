@@ -185,3 +185,33 @@ proptest! {
         }
     }
 }
+
+/// Events published before unapplied payments had a reason (`LATE_PAYMENT_RECEIVED`, a bare
+/// `latePayments` list in the order) still read: as an unapplied payment for a closed order.
+#[test]
+fn a_late_payment_event_of_the_earlier_contract_reads_as_an_unapplied_payment() {
+    let (mut order, _) = pending_order();
+    order.cancel(None, ActorKind::Customer, now()).unwrap();
+    let payment = Payment {
+        payment_id: PaymentId::parse("pf_late").unwrap(),
+        amount: zar("1349.00"),
+        method: PaymentMethod::Payfast,
+        paid_at: now(),
+    };
+    let events = order.confirm_payment(payment.clone(), ActorKind::PaymentService, now()).unwrap();
+    let envelope = EventEnvelope::new(Uuid::nil(), now(), events[0].clone());
+    let mut wire = serde_json::to_value(&envelope).unwrap();
+    assert_eq!(wire["eventType"], "UNAPPLIED_PAYMENT_RECEIVED");
+    assert_eq!(wire["payload"]["reason"], "ORDER_CLOSED");
+    wire["eventType"] = "LATE_PAYMENT_RECEIVED".into();
+    let payload = wire["payload"].as_object_mut().unwrap();
+    payload.remove("reason");
+    let stored = payload["order"].as_object_mut().unwrap();
+    stored.remove("unappliedPayments");
+    stored.insert("latePayments".into(), serde_json::json!([serde_json::to_value(&payment).unwrap()]));
+
+    let read: EventEnvelope = serde_json::from_value(wire).unwrap();
+    let OrderEvent::UnappliedPaymentReceived(late) = read.event else { panic!("{:?}", read.event) };
+    assert_eq!((late.reason, late.payment), (UnappliedReason::OrderClosed, payment.clone()));
+    assert_eq!(late.order.unapplied_payments()[0].payment, payment);
+}

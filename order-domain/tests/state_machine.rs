@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on unexpected errors.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use chrono::TimeDelta;
 use order_domain::testing::{now, pending_order, zar};
@@ -32,21 +32,23 @@ const TABLE: &[(OrderStatus, CommandKind, OrderStatus, &[ActorKind])] = &[
 enum Expect {
     /// Moves along these edges.
     Moves(Vec<OrderStatus>),
-    /// Records a late payment; status unchanged, version +1.
-    LatePayment,
+    /// Records an unapplied payment (money to return); status unchanged, version +1.
+    Unapplied(UnappliedReason),
+    /// Records the refund of an unapplied payment; status unchanged, version +1.
+    Refunded,
     /// Success, nothing changes.
     NoOp,
     IllegalTransition,
     NotPermitted,
-    AmountMismatch,
-    DoublePayment,
+    UnknownPayment,
 }
 
 #[derive(Debug, Default)]
 struct Model {
     status: Option<OrderStatus>,
     paid_by: Option<String>,
-    late: BTreeSet<String>,
+    /// Unapplied payment ids, and whether their refund is recorded.
+    unapplied: BTreeMap<String, bool>,
 }
 
 impl Model {
@@ -61,14 +63,27 @@ impl Model {
                 return Expect::NotPermitted;
             }
             let id = payment.payment_id.as_str();
+            if self.paid_by.as_deref() == Some(id) || self.unapplied.contains_key(id) {
+                return Expect::NoOp;
+            }
             return match status {
-                Pending | PaymentPending if payment.amount != total => Expect::AmountMismatch,
+                Pending | PaymentPending if payment.amount != total => {
+                    Expect::Unapplied(UnappliedReason::AmountMismatch)
+                }
                 Pending => Expect::Moves(vec![PaymentPending, Paid]),
                 PaymentPending => Expect::Moves(vec![Paid]),
-                Paid | Processing | Completed | Refunded if self.paid_by.as_deref() == Some(id) => Expect::NoOp,
-                Paid | Processing | Completed | Refunded => Expect::DoublePayment,
-                Cancelled | Expired if self.late.contains(id) => Expect::NoOp,
-                Cancelled | Expired => Expect::LatePayment,
+                Paid | Processing | Completed | Refunded => Expect::Unapplied(UnappliedReason::AlreadyPaid),
+                Cancelled | Expired => Expect::Unapplied(UnappliedReason::OrderClosed),
+            };
+        }
+        if let Command::RefundPayment { payment_id, .. } = command {
+            if ![PaymentService, Staff].contains(&actor) {
+                return Expect::NotPermitted;
+            }
+            return match self.unapplied.get(payment_id.as_str()) {
+                None => Expect::UnknownPayment,
+                Some(true) => Expect::NoOp,
+                Some(false) => Expect::Refunded,
             };
         }
         let kind = command.kind();
@@ -95,8 +110,11 @@ impl Model {
                 self.status = path.last().copied();
             }
             (Expect::Moves(path), _) => self.status = path.last().copied(),
-            (Expect::LatePayment, Command::ConfirmPayment(p)) => {
-                self.late.insert(p.payment_id.to_string());
+            (Expect::Unapplied(_), Command::ConfirmPayment(p)) => {
+                self.unapplied.insert(p.payment_id.to_string(), false);
+            }
+            (Expect::Refunded, Command::RefundPayment { payment_id, .. }) => {
+                self.unapplied.insert(payment_id.to_string(), true);
             }
             _ => {}
         }
@@ -128,6 +146,8 @@ fn command() -> impl Strategy<Value = Command> {
         Just(Command::StartProcessing),
         Just(Command::Complete),
         Just(Command::Refund(None)),
+        prop::sample::select(vec!["pf_1", "pf_2", "pf_3"])
+            .prop_map(|id| Command::RefundPayment { payment_id: PaymentId::parse(id).unwrap(), reference: None }),
     ]
 }
 
@@ -135,7 +155,8 @@ fn outcome_of(result: &Result<Vec<OrderEvent>, OrderError>, before: &Order, afte
     match result {
         Ok(events) if events.is_empty() => Expect::NoOp,
         Ok(events) => match &events[..] {
-            [OrderEvent::LatePaymentReceived(_)] => Expect::LatePayment,
+            [OrderEvent::UnappliedPaymentReceived(e)] => Expect::Unapplied(e.reason),
+            [OrderEvent::UnappliedPaymentRefunded(_)] => Expect::Refunded,
             [OrderEvent::OrderStatusChanged(_)] => {
                 Expect::Moves(after.history()[before.history().len()..].iter().map(|c| c.to).collect())
             }
@@ -143,8 +164,7 @@ fn outcome_of(result: &Result<Vec<OrderEvent>, OrderError>, before: &Order, afte
         },
         Err(OrderError::IllegalTransition { .. }) => Expect::IllegalTransition,
         Err(OrderError::NotPermitted { .. }) => Expect::NotPermitted,
-        Err(OrderError::AmountMismatch { .. }) => Expect::AmountMismatch,
-        Err(OrderError::DoublePayment { .. }) => Expect::DoublePayment,
+        Err(OrderError::UnknownPayment(_)) => Expect::UnknownPayment,
         Err(other) => panic!("unexpected error {other}"),
     }
 }
@@ -179,12 +199,13 @@ proptest! {
                     effective_edges += path.len();
                     changes += 1;
                 }
-                Expect::LatePayment => changes += 1,
+                Expect::Unapplied(_) | Expect::Refunded => changes += 1,
                 _ => prop_assert_eq!(&order, &before, "a refused or repeated command changes nothing"),
             }
             prop_assert_eq!(order.history().len(), effective_edges);
             prop_assert_eq!(order.version(), 1 + changes);
-            prop_assert_eq!(order.late_payments().len(), model.late.len());
+            prop_assert_eq!(order.unapplied_payments().len(), model.unapplied.len());
+            prop_assert_eq!(order.refunds_due().count(), model.unapplied.values().filter(|refunded| !**refunded).count());
             // Every reachable order survives storage: the record's invariants hold.
             prop_assert_eq!(Order::try_from(OrderRecord::from(order.clone())).unwrap(), order.clone());
         }

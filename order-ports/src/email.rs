@@ -3,7 +3,7 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use order_domain::{Email, Order, OrderStatus, Payment, Reason};
+use order_domain::{Email, Order, OrderStatus, Payment, Reason, UnappliedReason};
 
 use crate::error::{PortError, PortResult};
 
@@ -124,8 +124,14 @@ pub enum Notice {
         /// Why, when given.
         reason: Option<Reason>,
     },
-    /// Money arrived for a cancelled or expired order; it must be refunded.
-    LatePayment(Payment),
+    /// A verified payment the order did not take (late, double or of the wrong amount); it
+    /// must be refunded.
+    UnappliedPayment {
+        /// The payment.
+        payment: Payment,
+        /// Why the order did not take it.
+        reason: UnappliedReason,
+    },
 }
 
 /// The data a template is rendered with.

@@ -120,8 +120,9 @@ impl PaymentView {
     }
 }
 
-/// `notice.*` in templates. `kind` is `created`, `status_changed` or `late_payment`; the
-/// other fields are `none` when they do not apply.
+/// `notice.*` in templates. `kind` is `created`, `status_changed` or `unapplied_payment`
+/// (with `unapplied_reason` `ORDER_CLOSED`, `ALREADY_PAID` or `AMOUNT_MISMATCH`); the other
+/// fields are `none` when they do not apply.
 #[derive(Debug, Serialize)]
 pub(crate) struct NoticeView {
     kind: &'static str,
@@ -131,12 +132,21 @@ pub(crate) struct NoticeView {
     to_label: Option<&'static str>,
     reason: Option<String>,
     payment: Option<PaymentView>,
+    unapplied_reason: Option<&'static str>,
 }
 
 impl NoticeView {
     fn new(notice: &Notice) -> Self {
-        let empty =
-            Self { kind: "", from: None, from_label: None, to: None, to_label: None, reason: None, payment: None };
+        let empty = Self {
+            kind: "",
+            from: None,
+            from_label: None,
+            to: None,
+            to_label: None,
+            reason: None,
+            payment: None,
+            unapplied_reason: None,
+        };
         match notice {
             Notice::Created => Self { kind: "created", ..empty },
             Notice::StatusChanged { from, to, reason } => Self {
@@ -148,9 +158,12 @@ impl NoticeView {
                 reason: reason.as_ref().map(ToString::to_string),
                 ..empty
             },
-            Notice::LatePayment(payment) => {
-                Self { kind: "late_payment", payment: Some(PaymentView::new(payment)), ..empty }
-            }
+            Notice::UnappliedPayment { payment, reason } => Self {
+                kind: "unapplied_payment",
+                payment: Some(PaymentView::new(payment)),
+                unapplied_reason: Some(reason.as_str()),
+                ..empty
+            },
         }
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use adapters_documents::{OverrideParts, ProblemKind, TemplateConfig, TemplatePart, TemplateRenderer};
 use order_domain::testing::zar;
-use order_domain::{OrderStatus, Payment, PaymentId, PaymentMethod, Reason};
+use order_domain::{OrderStatus, Payment, PaymentId, PaymentMethod, Reason, UnappliedReason};
 use order_ports::{EmailContext, EmailRenderer, EmailTemplate, Notice, RenderedEmail};
 
 use crate::support::*;
@@ -134,16 +134,11 @@ async fn the_internal_notification_carries_what_staff_need() {
 }
 
 #[tokio::test]
-async fn a_late_payment_asks_staff_for_a_refund() {
+async fn a_late_payment_asks_staff_for_a_refund_and_says_no_document_is_issued() {
     let (mut order, now) = order_domain::testing::pending_order();
     order.cancel(None, order_domain::ActorKind::Customer, now).unwrap();
-    let payment = Payment {
-        payment_id: PaymentId::parse("pf_late_99").unwrap(),
-        amount: zar("1349.00"),
-        method: PaymentMethod::Payfast,
-        paid_at: now,
-    };
-    let notice = Notice::LatePayment(payment);
+    let notice =
+        Notice::UnappliedPayment { payment: payment("pf_late_99", "1349.00"), reason: UnappliedReason::OrderClosed };
     let email = render(&TemplateRenderer::built_in().unwrap(), EmailTemplate::OrderNotification, &order, &notice).await;
     let id = order.id().to_string();
     assert_eq!(email.subject.as_str(), format!("Late payment on order {id} (CANCELLED): refund needed, R1,349.00"));
@@ -153,8 +148,48 @@ async fn a_late_payment_asks_staff_for_a_refund() {
     );
     assert_contains_all(
         &email.text,
-        &["REFUND NEEDED", "Payment id: pf_late_99", "Amount: R1,349.00", "Status: CANCELLED", "Tenant: tenant_acme"],
+        &[
+            "LATE PAYMENT - REFUND NEEDED",
+            "No tax invoice or credit note is issued for this payment.",
+            "Payment id: pf_late_99",
+            "Amount: R1,349.00",
+            "Status: CANCELLED",
+            "Tenant: tenant_acme",
+        ],
     );
+}
+
+#[tokio::test]
+async fn a_double_payment_and_a_wrong_amount_name_their_kind() {
+    let (mut order, now) = order_domain::testing::pending_order();
+    let id = order.id().to_string();
+    let renderer = TemplateRenderer::built_in().unwrap();
+    let wrong =
+        Notice::UnappliedPayment { payment: payment("pf_short", "1000.00"), reason: UnappliedReason::AmountMismatch };
+    let email = render(&renderer, EmailTemplate::OrderNotification, &order, &wrong).await;
+    assert_eq!(
+        email.subject.as_str(),
+        format!("Payment of the wrong amount on order {id} (PENDING): refund needed, R1,000.00")
+    );
+    assert_contains_all(
+        &email.text,
+        &["A payment of R1,000.00 arrived", "whose total is R1,349.00", "still owes the total"],
+    );
+
+    order.confirm_payment(payment("pf_1", "1349.00"), order_domain::ActorKind::PaymentService, now).unwrap();
+    let double = Notice::UnappliedPayment { payment: payment("pf_2", "1349.00"), reason: UnappliedReason::AlreadyPaid };
+    let email = render(&renderer, EmailTemplate::OrderNotification, &order, &double).await;
+    assert_eq!(email.subject.as_str(), format!("Double payment on order {id} (PAID): refund needed, R1,349.00"));
+    assert_contains_all(&email.html, &["Double payment: refund needed", "already paid by payment pf_1", "pf_2"]);
+}
+
+fn payment(id: &str, amount: &str) -> Payment {
+    Payment {
+        payment_id: PaymentId::parse(id).unwrap(),
+        amount: zar(amount),
+        method: PaymentMethod::Payfast,
+        paid_at: order_domain::testing::now(),
+    }
 }
 
 #[tokio::test]

@@ -60,7 +60,9 @@ impl Processor for InvoiceWriter {
             OrderEvent::OrderStatusChanged(changed) if changed.to == OrderStatus::Paid => {
                 self.write(DocumentKind::Receipt, &changed.order).await?;
             }
-            OrderEvent::OrderStatusChanged(_) | OrderEvent::LatePaymentReceived(_) => {}
+            OrderEvent::OrderStatusChanged(_)
+            | OrderEvent::UnappliedPaymentReceived(_)
+            | OrderEvent::UnappliedPaymentRefunded(_) => {}
         }
         Ok(())
     }

@@ -14,7 +14,8 @@ pub struct CustomerNotifier {
     app: Arc<OrderApp>,
 }
 
-/// Emails staff: every new order, and late payments that need a refund.
+/// Emails staff: every new order, and every unapplied payment (late, double or of the wrong
+/// amount) that needs a refund.
 pub struct InternalNotifier {
     app: Arc<OrderApp>,
 }
@@ -147,7 +148,7 @@ impl Processor for CustomerNotifier {
                     })
                     .await
             }
-            OrderEvent::LatePaymentReceived(_) => Ok(()),
+            OrderEvent::UnappliedPaymentReceived(_) | OrderEvent::UnappliedPaymentRefunded(_) => Ok(()),
         }
     }
 }
@@ -178,19 +179,27 @@ impl Processor for InternalNotifier {
                     })
                     .await
             }
-            OrderEvent::LatePaymentReceived(late) => {
+            OrderEvent::UnappliedPaymentReceived(unapplied) => {
                 self.app
                     .send_once(Mail {
-                        key: format!("email/{}/{}/late/{}", late.order_id, template.name(), late.payment.payment_id),
+                        key: format!(
+                            "email/{}/{}/unapplied/{}",
+                            unapplied.order_id,
+                            template.name(),
+                            unapplied.payment.payment_id
+                        ),
                         template,
-                        order: &late.order,
-                        notice: Notice::LatePayment(late.payment.clone()),
+                        order: &unapplied.order,
+                        notice: Notice::UnappliedPayment {
+                            payment: unapplied.payment.clone(),
+                            reason: unapplied.reason,
+                        },
                         to: staff,
-                        url: self.app.staff_url(&late.order),
+                        url: self.app.staff_url(&unapplied.order),
                     })
                     .await
             }
-            OrderEvent::OrderStatusChanged(_) => Ok(()),
+            OrderEvent::OrderStatusChanged(_) | OrderEvent::UnappliedPaymentRefunded(_) => Ok(()),
         }
     }
 }

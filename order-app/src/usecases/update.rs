@@ -1,6 +1,6 @@
 //! Changing orders: status moves, cancellation, payment confirmation.
 
-use order_domain::{Command, Order, OrderId, Payment, Reason};
+use order_domain::{Command, Order, OrderId, Payment, PaymentId, Reason};
 use order_ports::{OrderUpdate, PortError};
 use tracing::info;
 
@@ -95,13 +95,15 @@ impl OrderApp {
 
     /// Confirms a verified payment (the host verified it: payment service token or PayFast
     /// signature). Idempotent on the payment id: the same payment again answers the order as
-    /// it is. A payment for a cancelled or expired order is recorded for refund and staff are
-    /// told; the order stays as it is.
+    /// it is. A verified payment is a fact: one the order does not take — for a cancelled or
+    /// expired order, a second payment for a paid one, an amount that differs from the total —
+    /// is recorded on the order as money to return and staff are told once; the order's status
+    /// stays as the domain decides. Whether it was applied shows in the returned order
+    /// ([`Order::payment`] against [`Order::unapplied_payments`]).
     ///
     /// # Errors
-    /// As [`OrderApp::update`], plus [`AppError::PaymentIdReused`] when this payment id already
-    /// paid another order. A wrong amount or a second, different payment are
-    /// [`AppError::Rejected`].
+    /// As [`OrderApp::update`], plus [`AppError::PaymentIdReused`] when this payment id is
+    /// already held by another order.
     pub async fn confirm_payment(
         &self,
         principal: &Principal,
@@ -109,6 +111,24 @@ impl OrderApp {
         payment: Payment,
     ) -> Result<Order, AppError> {
         self.apply_command(principal, id, Command::ConfirmPayment(payment), None).await
+    }
+
+    /// Records that the unapplied payment `payment_id` of order `id` was returned to the payer
+    /// (by the payment service or staff), with the refund's reference when given. Recording it
+    /// again answers the order as it is.
+    ///
+    /// # Errors
+    /// As [`OrderApp::update`]; [`AppError::Rejected`] with
+    /// [`OrderError::UnknownPayment`](order_domain::OrderError::UnknownPayment) when the order
+    /// holds no such unapplied payment.
+    pub async fn refund_payment(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+        payment_id: PaymentId,
+        reference: Option<Reason>,
+    ) -> Result<Order, AppError> {
+        self.apply_command(principal, id, Command::RefundPayment { payment_id, reference }, None).await
     }
 
     pub(crate) async fn apply_command(

@@ -182,49 +182,84 @@ fn the_same_payment_twice_is_a_no_op() {
     }
 }
 
+/// Every verified payment the order does not take is held as money to return, once, with its
+/// reason; the status stays where it was.
 #[test]
-fn a_different_payment_for_a_paid_order_is_a_double_payment() {
-    let mut order = given(Paid);
-    let result = order.confirm_payment(payment("pf_2", "1349.00"), PaymentService, later(9));
-    assert_eq!(
-        result,
-        Err(OrderError::DoublePayment {
-            existing: PaymentId::parse("pf_1").unwrap(),
-            attempted: PaymentId::parse("pf_2").unwrap()
-        })
-    );
-    assert_eq!(order.version(), 3);
-}
-
-#[test]
-fn the_amount_must_match_to_the_cent() {
-    for status in [Pending, PaymentPending] {
+fn a_payment_the_order_does_not_take_is_recorded_as_money_to_return() {
+    let cases = [
+        (Paid, "1349.00", UnappliedReason::AlreadyPaid),
+        (Processing, "1349.00", UnappliedReason::AlreadyPaid),
+        (Completed, "1349.00", UnappliedReason::AlreadyPaid),
+        (Refunded, "1349.00", UnappliedReason::AlreadyPaid),
+        (Cancelled, "1349.00", UnappliedReason::OrderClosed),
+        (Expired, "1349.00", UnappliedReason::OrderClosed),
+        (Pending, "1348.99", UnappliedReason::AmountMismatch),
+        (PaymentPending, "1349.01", UnappliedReason::AmountMismatch),
+        (PaymentPending, "0", UnappliedReason::AmountMismatch),
+    ];
+    for (status, amount, reason) in cases {
         let mut order = given(status);
         let before = order.clone();
-        for amount in ["1348.99", "1349.01", "0"] {
-            let result = order.confirm_payment(payment("pf_1", amount), PaymentService, later(9));
-            assert!(matches!(result, Err(OrderError::AmountMismatch { .. })), "{status} {amount}");
-            assert_eq!(order, before);
-        }
+        let events = order.confirm_payment(payment("pf_9", amount), PaymentService, later(30)).unwrap();
+        assert_eq!(order.status(), status, "{status} {amount}");
+        assert_eq!(order.version(), before.version() + 1);
+        assert_eq!(order.payment(), before.payment(), "the applied payment is untouched");
+        assert_eq!(order.history(), before.history());
+        let [unapplied] = order.unapplied_payments() else { panic!("one unapplied payment") };
+        assert_eq!((unapplied.payment.payment_id.as_str(), unapplied.reason), ("pf_9", reason));
+        assert!(unapplied.refund_due());
+        assert!(matches!(&events[..], [OrderEvent::UnappliedPaymentReceived(e)]
+                if e.status == status && e.reason == reason && e.payment.payment_id.as_str() == "pf_9" && e.order == order));
+        // The same payment again is recognised.
+        let again = order.clone();
+        assert!(order.confirm_payment(payment("pf_9", amount), PaymentService, later(31)).unwrap().is_empty());
+        assert_eq!(order, again);
     }
 }
 
 #[test]
-fn a_payment_for_a_cancelled_or_expired_order_is_recorded_late_and_changes_no_status() {
-    for status in [Cancelled, Expired] {
-        let mut order = given(status);
-        let events = order.confirm_payment(payment("pf_9", "1349.00"), PaymentService, later(30)).unwrap();
-        assert_eq!(order.status(), status);
-        assert_eq!(order.version(), 3);
-        assert_eq!(order.late_payments().len(), 1);
-        assert!(order.payment().is_none());
-        assert!(
-            matches!(&events[..], [OrderEvent::LatePaymentReceived(e)] if e.status == status && e.payment.payment_id.as_str() == "pf_9")
-        );
-        // The same late payment again is recognised.
-        assert!(order.confirm_payment(payment("pf_9", "1349.00"), PaymentService, later(31)).unwrap().is_empty());
-        assert_eq!(order.version(), 3);
-    }
+fn a_recorded_refund_closes_the_money_owed_once() {
+    let mut order = given(Cancelled);
+    order.confirm_payment(payment("pf_9", "1349.00"), PaymentService, later(30)).unwrap();
+    let reference = Reason::parse("PayFast refund 77").unwrap();
+    let events =
+        order.refund_payment(PaymentId::parse("pf_9").unwrap(), Some(reference.clone()), Staff, later(40)).unwrap();
+    assert!(matches!(&events[..], [OrderEvent::UnappliedPaymentRefunded(e)] if e.payment_id.as_str() == "pf_9"));
+    assert_eq!(order.status(), Cancelled);
+    assert_eq!(order.refunds_due().count(), 0);
+    let refund = order.unapplied_payments()[0].refund.clone().unwrap();
+    assert_eq!((refund.at, refund.actor, refund.reference), (later(40), Staff, Some(reference)));
+    // Again: a no-op, whoever records it.
+    let version = order.version();
+    assert!(
+        order.refund_payment(PaymentId::parse("pf_9").unwrap(), None, PaymentService, later(41)).unwrap().is_empty()
+    );
+    assert_eq!(order.version(), version);
+    // A payment the order does not hold as unapplied.
+    assert_eq!(
+        order.refund_payment(PaymentId::parse("pf_1").unwrap(), None, Staff, later(42)),
+        Err(OrderError::UnknownPayment(PaymentId::parse("pf_1").unwrap()))
+    );
+    // Customers do not record refunds.
+    assert!(matches!(
+        order.refund_payment(PaymentId::parse("pf_9").unwrap(), None, Customer, later(43)),
+        Err(OrderError::NotPermitted { .. })
+    ));
+}
+
+#[test]
+fn orders_stored_with_late_payments_read_as_unapplied_payments() {
+    let mut order = given(Cancelled);
+    order.confirm_payment(payment("pf_9", "1349.00"), PaymentService, later(30)).unwrap();
+    let mut json = serde_json::to_value(&order).unwrap();
+    let late = serde_json::to_value(&order.unapplied_payments()[0].payment).unwrap();
+    let object = json.as_object_mut().unwrap();
+    object.remove("unappliedPayments");
+    object.insert("latePayments".into(), serde_json::json!([late]));
+    let read: Order = serde_json::from_value(json).unwrap();
+    let [unapplied] = read.unapplied_payments() else { panic!("one") };
+    assert_eq!(unapplied.reason, UnappliedReason::OrderClosed);
+    assert_eq!(unapplied.payment, order.unapplied_payments()[0].payment);
 }
 
 #[test]

@@ -154,7 +154,22 @@ impl Api {
         let path = format!("/v1.0/orders/{}/paymentconfirmation", segment(order_id));
         let request = self.request(Method::POST, &path)?.json(body);
         self.show(request, |ack: &PaymentAcknowledged| {
-            format!("order {}: {} (version {})\n", ack.order_id, ack.status, ack.version)
+            let held = if ack.applied { "" } else { "; the payment was not applied and is held for refund" };
+            format!("order {}: {} (version {}){held}\n", ack.order_id, ack.status, ack.version)
+        })
+        .await
+    }
+
+    /// `POST /v1.0/orders/{id}/payments/{payment}/refund`.
+    pub async fn refund_payment(&self, order_id: &str, payment_id: &str, body: &Value) -> Result<(), CliError> {
+        let path = format!("/v1.0/orders/{}/payments/{}/refund", segment(order_id), segment(payment_id));
+        let request = self.request(Method::POST, &path)?.json(body);
+        self.show(request, |order: &OrderView| {
+            let due = order.unapplied_payments.iter().filter(|u| u.refunded_at.is_none()).count();
+            format!(
+                "order {}: {} (version {}); {due} payment(s) still to refund\n",
+                order.order_id, order.status, order.version
+            )
         })
         .await
     }

@@ -89,8 +89,19 @@ enum OrdersCommand {
         #[arg(long)]
         if_version: Option<u64>,
     },
-    /// Confirms a payment (the payment service's confirmation; needs its token).
+    /// Confirms a payment (the payment service's confirmation; needs its token). A payment the
+    /// order does not take (wrong amount, already paid, cancelled) is recorded for refund.
     Pay(PayArgs),
+    /// Records that a payment held for refund was returned (payment service or staff token).
+    RefundPayment {
+        /// The order id.
+        order_id: String,
+        /// The payment held for refund.
+        payment_id: String,
+        /// The refund's reference (provider refund id, bank reference).
+        #[arg(long)]
+        reference: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -168,7 +179,8 @@ struct PayArgs {
     /// The provider's payment id (repeating it is recognised as the same payment).
     #[arg(long)]
     payment_id: String,
-    /// The amount paid, e.g. 1349.00; must equal the order total to the cent.
+    /// The amount paid, e.g. 1349.00; anything but the order total to the cent is held for
+    /// refund.
     #[arg(long)]
     amount: String,
     /// The currency.
@@ -276,6 +288,13 @@ async fn orders(api: &Api, command: OrdersCommand) -> Result<(), CliError> {
                 body["paidAt"] = at.into();
             }
             api.pay(&args.order_id, &body).await
+        }
+        OrdersCommand::RefundPayment { order_id, payment_id, reference } => {
+            let mut body = serde_json::json!({});
+            if let Some(reference) = reference {
+                body["reference"] = reference.into();
+            }
+            api.refund_payment(&order_id, &payment_id, &body).await
         }
     }
 }

@@ -115,15 +115,23 @@ async fn a_payment_confirmed_from_the_command_line() {
     let payment = token(&server, "payment", None).await;
     let id = recorded(&server, &customer, "cart_1").await;
 
-    // The wrong amount: the API's problem, exit status 1.
-    let out = server.bbws(Some(&payment), &["orders", "pay", &id, "--payment-id", "pf_1", "--amount", "1000.00"]).await;
+    // The wrong amount: recorded, not applied, held for refund.
+    let out = server.bbws(Some(&payment), &["orders", "pay", &id, "--payment-id", "pf_0", "--amount", "1000.00"]).await;
+    assert_eq!(
+        out.ok(),
+        format!("order {id}: PENDING (version 2); the payment was not applied and is held for refund\n")
+    );
+    // A customer's token may not record its refund: the API's problem, exit status 1.
+    let out = server.bbws(Some(&customer), &["orders", "refund-payment", &id, "pf_0"]).await;
     let error = out.failed();
     assert!(error.starts_with("error: "), "{error}");
-    assert!(error.contains("(HTTP 422)"), "{error}");
+    assert!(error.contains("(HTTP 403)"), "{error}");
     assert!(out.stdout.is_empty());
+    let out = server.bbws(Some(&payment), &["orders", "refund-payment", &id, "pf_0", "--reference", "RF-1"]).await;
+    assert_eq!(out.ok(), format!("order {id}: PENDING (version 3); 0 payment(s) still to refund\n"));
 
     let out = server.bbws(Some(&payment), &["orders", "pay", &id, "--payment-id", "pf_1", "--amount", "1349.00"]).await;
-    assert_eq!(out.ok(), format!("order {id}: PAID (version 2)\n"));
+    assert_eq!(out.ok(), format!("order {id}: PAID (version 4)\n"));
     // Repeated: the same payment, recognised; as JSON.
     let ack = server
         .bbws(Some(&payment), &["--json", "orders", "pay", &id, "--payment-id", "pf_1", "--amount", "1349.00"])
@@ -131,7 +139,7 @@ async fn a_payment_confirmed_from_the_command_line() {
         .json();
     assert_eq!(
         (ack["orderId"].as_str(), ack["status"].as_str(), ack["version"].as_u64()),
-        (Some(&*id), Some("PAID"), Some(2))
+        (Some(&*id), Some("PAID"), Some(4))
     );
     let order: Value = server.bbws(Some(&customer), &["--json", "orders", "get", &id]).await.json();
     assert_eq!(order["payment"]["paymentId"], "pf_1");

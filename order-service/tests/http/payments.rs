@@ -71,7 +71,7 @@ async fn a_valid_itn_pays_the_order_once() {
     let response = post_itn(&server, &id, &fields).await;
     assert_eq!(response.status(), StatusCode::OK);
     let ack: Value = response.json().await.unwrap();
-    assert_eq!(ack, json!({"orderId": id, "status": "PAID", "version": 3}));
+    assert_eq!(ack, json!({"orderId": id, "status": "PAID", "version": 3, "applied": true}));
     let order = server.order(&id).await;
     assert_eq!(order["payment"]["paymentId"], "1089250");
     assert_eq!(order["payment"]["amount"]["amount"], "1349.00");
@@ -93,7 +93,6 @@ async fn unverified_itns_are_refused_and_change_nothing() {
     tampered.iter_mut().filter(|(k, _)| k == "amount_gross").for_each(|(_, v)| *v = "1.00".into());
     let mut reordered = itn(&id, "p3", "1349.00", PASSPHRASE);
     reordered.swap(0, 1);
-    let wrong_amount = itn(&id, "p4", "1348.99", PASSPHRASE);
     let mut wrong_merchant = itn(&id, "p5", "1349.00", PASSPHRASE);
     wrong_merchant.iter_mut().filter(|(k, _)| k == "merchant_id").for_each(|(_, v)| *v = "999".into());
     resign(&mut wrong_merchant);
@@ -108,7 +107,6 @@ async fn unverified_itns_are_refused_and_change_nothing() {
         ("wrong passphrase", wrong_passphrase),
         ("amount changed after signing", tampered),
         ("fields reordered", reordered),
-        ("wrong amount", wrong_amount),
         ("wrong merchant", wrong_merchant),
         ("not COMPLETE", not_complete),
         ("unsigned", unsigned),
@@ -148,8 +146,9 @@ async fn the_payment_service_confirms_with_json() {
     let anonymous = server.post_json(&path, None, &body("pay_1", "1349.00")).await;
     problem(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
     let payments = mint("payment", None);
-    let short = server.post_json(&path, Some(&payments), &body("pay_1", "1300.00")).await;
-    problem(short, StatusCode::UNPROCESSABLE_ENTITY, "amount-mismatch").await;
+    let short = server.post_json(&path, Some(&payments), &body("pay_0", "1300.00")).await;
+    assert_eq!(short.status(), StatusCode::OK, "a verified payment is recorded, whatever its amount");
+    assert_eq!(short.json::<Value>().await.unwrap()["applied"], false);
     assert_eq!(server.order(&id).await["status"], "PENDING");
 
     let paid = server.post_json(&path, Some(&payments), &body("pay_1", "1349.00")).await;
@@ -158,10 +157,85 @@ async fn the_payment_service_confirms_with_json() {
     let repeated = server.post_json(&path, Some(&payments), &body("pay_1", "1349.00")).await;
     assert_eq!(repeated.status(), StatusCode::OK);
     let second = server.post_json(&path, Some(&payments), &body("pay_2", "1349.00")).await;
-    problem(second, StatusCode::CONFLICT, "double-payment").await;
+    assert_eq!(second.status(), StatusCode::OK);
+    assert_eq!(second.json::<Value>().await.unwrap()["applied"], false);
     let order = server.order(&id).await;
     assert_eq!(order["payment"]["paymentId"], "pay_1");
     assert_eq!(order["history"].as_array().unwrap().len(), 2, "PENDING → PAYMENT_PENDING → PAID");
+    let unapplied: Vec<_> = order["unappliedPayments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["paymentId"].clone(), u["reason"].clone()))
+        .collect();
+    assert_eq!(unapplied, [(json!("pay_0"), json!("AMOUNT_MISMATCH")), (json!("pay_2"), json!("ALREADY_PAID"))]);
+}
+
+/// A verified PayFast notification the order does not take — a second payment, the wrong
+/// amount, a cancelled order — is answered 200 (so PayFast stops re-sending it) and held on the
+/// order as money to return; staff or the payment service then record its refund.
+#[tokio::test]
+async fn verified_itns_the_order_does_not_take_are_acknowledged_and_held_for_refund() {
+    let server = server().await;
+    let id = awaiting_payment(&server, "cart_unapplied").await;
+    for (payment, amount, applied) in
+        [("p_short", "1348.99", false), ("p_paid", "1349.00", true), ("p_double", "1349.00", false)]
+    {
+        for attempt in 0..2 {
+            let response = post_itn(&server, &id, &itn(&id, payment, amount, PASSPHRASE)).await;
+            assert_eq!(response.status(), StatusCode::OK, "{payment} attempt {attempt}");
+            let ack: Value = response.json().await.unwrap();
+            assert_eq!(
+                (&ack["applied"], &ack["status"]),
+                (&json!(applied), &json!(if payment == "p_short" { "PAYMENT_PENDING" } else { "PAID" }))
+            );
+        }
+    }
+    let order = server.order(&id).await;
+    assert_eq!(order["version"], 5, "request, short payment, payment, double payment; retries change nothing");
+    let due = |order: &Value| {
+        order["unappliedPayments"].as_array().unwrap().iter().filter(|u| u.get("refundedAt").is_none()).count()
+    };
+    assert_eq!(due(&order), 2);
+
+    let refund = |payment: &str| format!("/v1.0/orders/{id}/payments/{payment}/refund");
+    let staff = mint("staff", None);
+    let by_customer = server.post_json(&refund("p_short"), Some(&customer("tenant_acme")), &json!({})).await;
+    problem(by_customer, StatusCode::FORBIDDEN, "not-permitted").await;
+    let anonymous = server.post_json(&refund("p_short"), None, &json!({})).await;
+    problem(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let applied = server.post_json(&refund("p_paid"), Some(&staff), &json!({})).await;
+    problem(applied, StatusCode::NOT_FOUND, "payment-not-found").await;
+    let empty_reference = server.post_json(&refund("p_short"), Some(&staff), &json!({"reference": ""})).await;
+    assert_eq!(empty_reference.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let recorded = server.post_json(&refund("p_short"), Some(&staff), &json!({"reference": "EFT 4411"})).await;
+    assert_eq!(recorded.status(), StatusCode::OK);
+    let after: Value = recorded.json().await.unwrap();
+    assert_eq!(after["status"], "PAID");
+    assert_eq!(after["unappliedPayments"][0]["refundReference"], "EFT 4411");
+    assert_eq!(due(&after), 1);
+    let again = server.post_json(&refund("p_short"), Some(&mint("payment", None)), &json!({})).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.json::<Value>().await.unwrap()["version"], after["version"], "recorded once");
+    let by_payments = server.post_json(&refund("p_double"), Some(&mint("payment", None)), &json!({})).await;
+    assert_eq!(by_payments.status(), StatusCode::OK);
+    assert_eq!(due(&server.order(&id).await), 0);
+
+    // A late payment on a cancelled order: the same answer, the same loop.
+    let cancelled = awaiting_payment(&server, "cart_cancelled").await;
+    let cancel = server
+        .put_json(&format!("/v1.0/orders/{cancelled}"), &customer("tenant_acme"), None, &json!({"status": "CANCELLED"}))
+        .await;
+    assert_eq!(cancel.status(), StatusCode::OK);
+    let late = post_itn(&server, &cancelled, &itn(&cancelled, "p_late", "1349.00", PASSPHRASE)).await;
+    assert_eq!(late.status(), StatusCode::OK);
+    assert_eq!(late.json::<Value>().await.unwrap()["status"], "CANCELLED");
+    let order = server.order(&cancelled).await;
+    assert_eq!(order["unappliedPayments"][0]["reason"], "ORDER_CLOSED");
+    let refunded =
+        server.post_json(&format!("/v1.0/orders/{cancelled}/payments/p_late/refund"), Some(&staff), &json!({})).await;
+    assert_eq!(refunded.status(), StatusCode::OK);
 }
 
 /// The order store, counting the reads of one order.
@@ -208,7 +282,7 @@ impl OrderRepository for CountingReads {
 }
 
 #[tokio::test]
-async fn an_itn_reads_the_order_once_and_a_wrong_amount_is_refused_by_the_order_itself() {
+async fn an_itn_reads_the_order_once_and_a_wrong_amount_is_judged_by_the_order_itself() {
     let reads = Arc::new(AtomicUsize::new(0));
     let counter = reads.clone();
     let server = server_with(Options {
@@ -225,8 +299,9 @@ async fn an_itn_reads_the_order_once_and_a_wrong_amount_is_refused_by_the_order_
 
     reads.store(0, Ordering::SeqCst);
     let short = post_itn(&server, &id, &itn(&id, "p-short", "1348.99", PASSPHRASE)).await;
-    problem(short, StatusCode::BAD_REQUEST, "itn-refused").await;
-    assert_eq!(reads.load(Ordering::SeqCst), 1, "the refusal read the order once");
+    assert_eq!(short.status(), StatusCode::OK);
+    assert_eq!(short.json::<Value>().await.unwrap()["applied"], false);
+    assert_eq!(reads.load(Ordering::SeqCst), 1, "the wrong amount read the order once");
 
     reads.store(0, Ordering::SeqCst);
     let paid = post_itn(&server, &id, &itn(&id, "p-full", "1349.00", PASSPHRASE)).await;

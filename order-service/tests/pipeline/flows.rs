@@ -2,7 +2,7 @@
 
 use chrono::TimeDelta;
 use order_app::{AppError, CreateOrderRequest, Principal, Service, StatusChange};
-use order_domain::{CartId, Email, OrderError, OrderStatus, TenantStatus};
+use order_domain::{CartId, Email, OrderError, OrderStatus, PaymentId, Reason, TenantStatus, UnappliedReason};
 use order_ports::{DocumentKey, DocumentKind, DocumentStore, ListQuery, TenantDirectory};
 
 use crate::*;
@@ -143,16 +143,69 @@ async fn other_tenants_orders_are_not_found() {
     assert!(stack.app.list(&Principal::Staff, &tenant("tenant_acme"), &ListQuery::first(10)).await.is_ok());
 }
 
+/// Money that was taken is never lost track of: every verified payment the order does not take
+/// is held as money to return, staff are told once per payment, the status stays, and the
+/// refund can be recorded.
 #[tokio::test]
-async fn a_payment_one_cent_off_is_refused() {
+async fn every_payment_the_order_does_not_take_is_held_for_refund_and_staff_are_told_once() {
     let stack = stack();
     let id = recorded_order(&stack, "tenant_acme", "cart_1").await;
-    for amount in ["1348.99", "1349.01"] {
-        let refused = stack.app.confirm_payment(&payment_service(), id, payment("pf_1", amount)).await.unwrap_err();
-        assert!(matches!(refused, AppError::Rejected(OrderError::AmountMismatch { .. })), "{refused}");
+    for (payment_id, amount) in [("pf_short", "1348.99"), ("pf_over", "1349.01")] {
+        let after = stack.app.confirm_payment(&payment_service(), id, payment(payment_id, amount)).await.unwrap();
+        assert_eq!(after.status(), OrderStatus::Pending, "a wrong amount does not pay the order");
     }
-    let order = stack.app.get(&Principal::Staff, id).await.unwrap();
-    assert_eq!((order.status(), order.version()), (OrderStatus::Pending, 1));
+    let paid = stack.app.confirm_payment(&payment_service(), id, payment("pf_1", "1349.00")).await.unwrap();
+    assert_eq!(paid.status(), OrderStatus::Paid);
+    let double = stack.app.confirm_payment(&payment_service(), id, payment("pf_2", "1349.00")).await.unwrap();
+    assert_eq!(double.status(), OrderStatus::Paid);
+    // Retried notifications change nothing.
+    let again = stack.app.confirm_payment(&payment_service(), id, payment("pf_2", "1349.00")).await.unwrap();
+    assert_eq!(again.version(), double.version());
+    let reasons: Vec<_> =
+        again.unapplied_payments().iter().map(|u| (u.payment.payment_id.to_string(), u.reason)).collect();
+    assert_eq!(
+        reasons,
+        [
+            ("pf_short".to_owned(), UnappliedReason::AmountMismatch),
+            ("pf_over".to_owned(), UnappliedReason::AmountMismatch),
+            ("pf_2".to_owned(), UnappliedReason::AlreadyPaid)
+        ]
+    );
+    assert_eq!(again.payment().unwrap().payment_id.as_str(), "pf_1");
+    stack.drain().await.unwrap();
+    stack.drain().await.unwrap();
+    let staff = stack.mailbox.sent_to(&Email::parse("orders@bbws.example").unwrap());
+    let subjects: Vec<_> = staff.iter().map(|m| m.email.subject.to_string()).collect();
+    assert_eq!(staff.len(), 4, "new order, then one email per unapplied payment: {subjects:?}");
+    for (mail, payment_id) in staff[1..].iter().zip(["pf_short", "pf_over", "pf_2"]) {
+        assert!(
+            mail.email.text.contains(payment_id) && mail.email.text.contains("REFUND NEEDED"),
+            "{}",
+            mail.email.text
+        );
+    }
+
+    // Closing the loop: staff record each refund once; the order's status never moves.
+    let refunded = stack
+        .app
+        .refund_payment(
+            &Principal::Staff,
+            id,
+            PaymentId::parse("pf_2").unwrap(),
+            Some(Reason::parse("EFT 4411").unwrap()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refunded.status(), OrderStatus::Paid);
+    assert_eq!(refunded.refunds_due().count(), 2);
+    let repeat =
+        stack.app.refund_payment(&payment_service(), id, PaymentId::parse("pf_2").unwrap(), None).await.unwrap();
+    assert_eq!(repeat.version(), refunded.version());
+    let unknown = stack.app.refund_payment(&Principal::Staff, id, PaymentId::parse("pf_1").unwrap(), None).await;
+    assert!(matches!(unknown, Err(AppError::Rejected(OrderError::UnknownPayment(_)))), "{unknown:?}");
+    let by_customer =
+        stack.app.refund_payment(&customer("tenant_acme"), id, PaymentId::parse("pf_short").unwrap(), None).await;
+    assert!(matches!(by_customer, Err(AppError::Rejected(OrderError::NotPermitted { .. }))), "{by_customer:?}");
 }
 
 #[tokio::test]
@@ -193,12 +246,20 @@ async fn a_payment_for_a_cancelled_order_is_recorded_and_staff_are_told() {
     stack.app.update(&customer("tenant_acme"), id, StatusChange::Cancel(None), None).await.unwrap();
     let after = stack.app.confirm_payment(&payment_service(), id, payment("pf_late", "1349.00")).await.unwrap();
     assert_eq!(after.status(), OrderStatus::Cancelled);
-    assert_eq!(after.late_payments().len(), 1);
+    assert_eq!(after.unapplied_payments().len(), 1);
+    assert_eq!(after.unapplied_payments()[0].reason, UnappliedReason::OrderClosed);
     stack.drain().await.unwrap();
     let staff = stack.mailbox.sent_to(&Email::parse("orders@bbws.example").unwrap());
     assert_eq!(staff.len(), 2, "new order, then the late payment");
     let late = &staff[1].email;
     assert!(late.text.contains("pf_late"), "the staff email names the payment: {}", late.text);
+
+    // A refund of the order itself is not possible (it was never paid); the late payment's is.
+    let refund = stack.app.update(&Principal::Staff, id, StatusChange::Refund(None), None).await;
+    assert!(matches!(refund, Err(AppError::Rejected(OrderError::IllegalTransition { .. }))), "{refund:?}");
+    let recorded =
+        stack.app.refund_payment(&Principal::Staff, id, PaymentId::parse("pf_late").unwrap(), None).await.unwrap();
+    assert_eq!((recorded.status(), recorded.refunds_due().count()), (OrderStatus::Cancelled, 0));
 }
 
 #[tokio::test]

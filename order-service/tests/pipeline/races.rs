@@ -39,7 +39,7 @@ async fn cancel_and_payment_racing_have_exactly_one_winner() {
                     "the losing cancel is refused: {cancel:?}"
                 );
                 assert!(!statuses.contains(&OrderStatus::Cancelled));
-                assert!(order.payment().is_some() && order.late_payments().is_empty());
+                assert!(order.payment().is_some() && order.unapplied_payments().is_empty());
             }
             OrderStatus::Cancelled => {
                 cancels_won += 1;
@@ -48,9 +48,9 @@ async fn cancel_and_payment_racing_have_exactly_one_winner() {
                 assert!(order.payment().is_none());
                 match pay {
                     // Lost the race to the write: PayFast retries and it becomes a late payment.
-                    Err(AppError::Conflict(_)) => assert!(order.late_payments().is_empty()),
+                    Err(AppError::Conflict(_)) => assert!(order.unapplied_payments().is_empty()),
                     // Arrived after the cancel: recorded for refund, order untouched.
-                    Ok(after) => assert_eq!(after.late_payments().len(), 1),
+                    Ok(after) => assert_eq!(after.unapplied_payments().len(), 1),
                     Err(other) => panic!("unexpected payment outcome {other}"),
                 }
             }
