@@ -160,7 +160,7 @@ async fn report(stack: &InMemoryStack, ids: &[OrderId], out_dir: &std::path::Pat
     for &id in ids {
         let order = stack.app.get(&Principal::Staff, id).await?;
         let Some(tenant_id) = order.tenant_id().cloned() else { continue };
-        for kind in [DocumentKind::Invoice, DocumentKind::Receipt] {
+        for kind in [DocumentKind::TaxInvoice, DocumentKind::Receipt] {
             let key = DocumentKey { tenant_id: tenant_id.clone(), order_id: id, kind };
             let Ok(bytes) = stack.documents.get(&key).await else { continue };
             let file = out_dir.join(format!("{}_{id}.pdf", kind.as_str()));

@@ -9,7 +9,7 @@ use order_ports::PerProcessor;
 use crate::config::{AwsClients, AwsResources};
 use crate::dynamo::campaigns::DynamoCampaignCatalog;
 use crate::dynamo::effects::DynamoEffectLog;
-use crate::dynamo::invoices::DynamoInvoiceNumbers;
+use crate::dynamo::invoices::DynamoDocumentNumbers;
 use crate::dynamo::orders::DynamoOrderRepository;
 use crate::dynamo::tenants::DynamoTenantDirectory;
 use crate::messaging::{SnsEventPublisher, SqsEventQueue};
@@ -27,8 +27,8 @@ pub struct AwsAdapters {
     pub effects: Arc<DynamoEffectLog>,
     /// Campaign rules ([`order_ports::CampaignCatalog`]).
     pub campaigns: Arc<DynamoCampaignCatalog>,
-    /// Invoice serials ([`order_ports::InvoiceNumbers`]).
-    pub invoice_numbers: Arc<DynamoInvoiceNumbers>,
+    /// Invoice serials ([`order_ports::DocumentNumbers`]).
+    pub document_numbers: Arc<DynamoDocumentNumbers>,
     /// Tenants by email ([`order_ports::TenantDirectory`]).
     pub tenants: Arc<DynamoTenantDirectory>,
     /// The event topic ([`order_ports::EventPublisher`]).
@@ -51,7 +51,7 @@ impl AwsAdapters {
             orders: Arc::new(DynamoOrderRepository::new(clients.dynamodb.clone(), &resources.orders_table, cipher)),
             effects: Arc::new(DynamoEffectLog::new(clients.dynamodb.clone(), &resources.orders_table)),
             campaigns: Arc::new(DynamoCampaignCatalog::new(clients.dynamodb.clone(), &resources.orders_table)),
-            invoice_numbers: Arc::new(DynamoInvoiceNumbers::new(clients.dynamodb.clone(), &resources.orders_table)),
+            document_numbers: Arc::new(DynamoDocumentNumbers::new(clients.dynamodb.clone(), &resources.orders_table)),
             tenants: Arc::new(DynamoTenantDirectory::new(clients.dynamodb.clone(), &resources.tenants_table)),
             publisher: Arc::new(SnsEventPublisher::new(clients.sns.clone(), &resources.topic_arn)),
             queues: resources.queues.map(|_, queue| Arc::new(SqsEventQueue::new(clients.sqs.clone(), queue.clone()))),

@@ -25,7 +25,7 @@
 //!   bucket names and the sender), one queue per `order_ports::ProcessorKind`.
 //! - [`provision`](provision()) — creates every resource and returns [`AwsResources`].
 //! - [`DynamoOrderRepository`] (`OrderRepository` + `CartClaims`), [`DynamoEffectLog`],
-//!   [`DynamoInvoiceNumbers`] — the orders table; [`DynamoTenantDirectory`] — the tenants table.
+//!   [`DynamoDocumentNumbers`] — the orders table; [`DynamoTenantDirectory`] — the tenants table.
 //! - [`SnsEventPublisher`], [`SqsEventQueue`] — the topic and the processor queues.
 //! - [`S3DocumentStore`], [`S3TemplateSource`], [`SesMailer`].
 //! - [`AwsAdapters`] — all of the above wired from one set of clients.
@@ -83,7 +83,7 @@
 //! | `CartClaims::claim` | 1 `PutItem` (no key) or 1 `TransactWriteItems` (with key); an existing claim comes back with the failed condition, else 1–2 `GetItem` |
 //! | `find` / `unrecorded` | 1 `GetItem` / 1 `Query` (GSI1) |
 //! | `EffectLog::begin` / `complete` / `abandon` | 1 `UpdateItem` / 1 `UpdateItem` / 1 `DeleteItem` |
-//! | `InvoiceNumbers::number_for` | 1 `TransactGetItems` when numbered, else + 1 `TransactWriteItems` (repeated on contention) |
+//! | `DocumentNumbers::number_for` | 1 `TransactGetItems` when numbered, else + 1 `TransactWriteItems` (repeated on contention) |
 //! | `TenantDirectory::find_by_email` / `create_unvalidated` | 1 `GetItem` (consistent) / 1 `TransactWriteItems` |
 //! | `EventPublisher::publish` | 1 `Publish` |
 //! | `EventQueue::receive` / `ack` / `release` | 1 `ReceiveMessage` / 1 `DeleteMessage` / 1 `ChangeMessageVisibility` |
@@ -116,7 +116,7 @@ pub use calls::{CallCount, CallCounter};
 pub use config::{AwsClients, AwsResources, AwsSettings, CredentialsSource, QueueConfig};
 pub use dynamo::campaigns::DynamoCampaignCatalog;
 pub use dynamo::effects::DynamoEffectLog;
-pub use dynamo::invoices::DynamoInvoiceNumbers;
+pub use dynamo::invoices::DynamoDocumentNumbers;
 pub use dynamo::orders::DynamoOrderRepository;
 pub use dynamo::tenants::DynamoTenantDirectory;
 pub use error::ProvisionError;

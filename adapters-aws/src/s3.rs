@@ -6,9 +6,14 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
-use order_ports::{DocumentKey, DocumentStore, PortError, PortResult, TemplateSource};
+use chrono::{DateTime, Utc};
+use order_domain::{DocumentKind, OrderId, TenantId};
+use order_ports::{
+    DocumentKey, DocumentMeta, DocumentNumber, DocumentStore, PortError, PortResult, StoredDocument, TemplateSource,
+};
 
 use crate::error::{classify, invalid};
 
@@ -23,10 +28,13 @@ async fn fetch(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> PortResu
     Ok(Some(bytes.into_bytes().to_vec()))
 }
 
-/// Invoices and receipts in one bucket, at the deterministic keys of [`DocumentKey::path`]
+/// Tax documents in one bucket, at the deterministic keys of [`DocumentKey::path`]
 /// (`{tenantId}/{orderId}/invoice_{orderId}.pdf`), so a retried job overwrites the same
-/// object. `put` is one `PutObject` with SSE-S3 (AES-256) and the content type; `get` is one
-/// `GetObject` (a missing key is `NotFound`).
+/// object. `put` is one `PutObject` with SSE-S3 (AES-256), the content type and the
+/// document's number and date of issue as user metadata (`x-amz-meta-number`,
+/// `x-amz-meta-issued-at`); `get` is one `GetObject` (a missing key is `NotFound`); `list` is
+/// one `ListObjectsV2` under the order's prefix and one `HeadObject` per document (at most
+/// four) for its metadata.
 #[derive(Debug, Clone)]
 pub struct S3DocumentStore {
     client: aws_sdk_s3::Client,
@@ -42,24 +50,76 @@ impl S3DocumentStore {
 
 #[async_trait]
 impl DocumentStore for S3DocumentStore {
-    async fn put(&self, key: &DocumentKey, bytes: Vec<u8>, content_type: &str) -> PortResult<()> {
-        self.client
+    async fn put(&self, key: &DocumentKey, bytes: Vec<u8>, meta: &DocumentMeta) -> PortResult<()> {
+        let mut request = self
+            .client
             .put_object()
             .bucket(&self.bucket)
             .key(key.path())
             .body(ByteStream::from(bytes))
-            .content_type(content_type)
+            .content_type(&meta.content_type)
             .server_side_encryption(ServerSideEncryption::Aes256)
-            .send()
-            .await
-            .map_err(|e| classify("PutObject", e))?;
+            .metadata(ISSUED_AT, meta.issued_at.to_rfc3339());
+        if let Some(number) = meta.number {
+            request = request.metadata(NUMBER, number.to_string());
+        }
+        request.send().await.map_err(|e| classify("PutObject", e))?;
         Ok(())
     }
 
     async fn get(&self, key: &DocumentKey) -> PortResult<Vec<u8>> {
         fetch(&self.client, &self.bucket, &key.path()).await?.ok_or(PortError::NotFound)
     }
+
+    async fn list(&self, tenant_id: &TenantId, order_id: OrderId) -> PortResult<Vec<StoredDocument>> {
+        let prefix = DocumentKey::order_prefix(tenant_id, order_id);
+        let listed = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&prefix)
+            .send()
+            .await
+            .map_err(|e| classify("ListObjectsV2", e))?;
+        let mut documents = Vec::new();
+        for object in listed.contents() {
+            let Some(path) = object.key() else { continue };
+            let Some(kind) = DocumentKind::ALL
+                .into_iter()
+                .find(|&kind| DocumentKey { tenant_id: tenant_id.clone(), order_id, kind }.path() == path)
+            else {
+                continue;
+            };
+            let head = match self.client.head_object().bucket(&self.bucket).key(path).send().await {
+                Ok(head) => head,
+                // Deleted since it was listed.
+                Err(e) if e.as_service_error().is_some_and(HeadObjectError::is_not_found) => continue,
+                Err(e) => return Err(classify("HeadObject", e)),
+            };
+            let metadata = head.metadata();
+            let value = |name: &str| metadata.and_then(|m| m.get(name)).map(String::as_str);
+            let issued_at = value(ISSUED_AT)
+                .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+                .map(|at| at.with_timezone(&Utc))
+                .ok_or_else(|| invalid(format!("document {path} has no {ISSUED_AT} metadata")))?;
+            documents.push(StoredDocument {
+                kind,
+                size: head.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                meta: DocumentMeta {
+                    content_type: head.content_type().unwrap_or("application/octet-stream").to_owned(),
+                    number: value(NUMBER).and_then(DocumentNumber::parse),
+                    issued_at,
+                },
+            });
+        }
+        documents.sort_by_key(|document| document.kind);
+        Ok(documents)
+    }
 }
+
+/// The user-metadata names (`x-amz-meta-…`) of a document's number and date of issue.
+const NUMBER: &str = "number";
+const ISSUED_AT: &str = "issued-at";
 
 /// A template source's answer and when it was read.
 #[derive(Debug, Clone)]

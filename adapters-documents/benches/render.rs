@@ -16,8 +16,8 @@ use order_domain::{
     ActorKind, CartId, CartSnapshot, Description, Order, OrderLine, PricingRules, Quantity, Sku, VatNumber,
 };
 use order_ports::{
-    DocumentKind, DocumentRenderer, DocumentRequest, EmailContext, EmailRenderer, EmailTemplate, InvoiceNumber, Notice,
-    PortResult, Supplier, TemplateSource,
+    DocumentKind, DocumentNumber, DocumentRenderer, DocumentRequest, EmailContext, EmailRenderer, EmailTemplate,
+    Notice, PortResult, Supplier, TemplateSource,
 };
 
 fn supplier() -> Supplier {
@@ -64,11 +64,13 @@ fn pdf(c: &mut Criterion) {
     for lines in [10, 100] {
         let order = order_with_lines(lines);
         let request = DocumentRequest {
-            kind: DocumentKind::Invoice,
+            kind: DocumentKind::TaxInvoice,
             order: &order,
             supplier: &supplier,
-            number: InvoiceNumber(42),
+            number: Some(DocumentNumber::invoice(42)),
+            invoice: None,
             issued_at: order.created_at(),
+            reason: None,
         };
         let size = renderer.render(&request).unwrap().bytes.len();
         println!("pdf_invoice/{lines}_lines: {size} bytes ({} KB)", size.div_ceil(1000));

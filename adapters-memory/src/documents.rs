@@ -1,18 +1,21 @@
-//! Stored documents and invoice serial numbers, in memory.
+//! Stored documents and their serial numbers, in memory.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use order_domain::OrderId;
-use order_ports::{DocumentKey, DocumentStore, InvoiceNumber, InvoiceNumbers, PortError, PortResult};
+use order_domain::{OrderId, TenantId};
+use order_ports::{
+    DocumentKey, DocumentKind, DocumentMeta, DocumentNumber, DocumentNumbers, DocumentStore, NumberSeries, PortError,
+    PortResult, StoredDocument,
+};
 
 use crate::sync::lock;
 
 #[derive(Debug, Clone)]
 struct Stored {
     bytes: Vec<u8>,
-    content_type: String,
+    meta: DocumentMeta,
 }
 
 /// A blob store keyed by the documents' paths (`{tenantId}/{orderId}/invoice_{orderId}.pdf`),
@@ -35,7 +38,7 @@ impl MemoryDocumentStore {
 
     /// The content type a document was stored with.
     pub fn content_type(&self, key: &DocumentKey) -> Option<String> {
-        lock(&self.objects).get(&key.path()).map(|stored| stored.content_type.clone())
+        lock(&self.objects).get(&key.path()).map(|stored| stored.meta.content_type.clone())
     }
 
     /// How many documents are stored.
@@ -51,13 +54,28 @@ impl MemoryDocumentStore {
 
 #[async_trait]
 impl DocumentStore for MemoryDocumentStore {
-    async fn put(&self, key: &DocumentKey, bytes: Vec<u8>, content_type: &str) -> PortResult<()> {
-        lock(&self.objects).insert(key.path(), Stored { bytes, content_type: content_type.to_owned() });
+    async fn put(&self, key: &DocumentKey, bytes: Vec<u8>, meta: &DocumentMeta) -> PortResult<()> {
+        lock(&self.objects).insert(key.path(), Stored { bytes, meta: meta.clone() });
         Ok(())
     }
 
     async fn get(&self, key: &DocumentKey) -> PortResult<Vec<u8>> {
         lock(&self.objects).get(&key.path()).map(|stored| stored.bytes.clone()).ok_or(PortError::NotFound)
+    }
+
+    async fn list(&self, tenant_id: &TenantId, order_id: OrderId) -> PortResult<Vec<StoredDocument>> {
+        let objects = lock(&self.objects);
+        Ok(DocumentKind::ALL
+            .into_iter()
+            .filter_map(|kind| {
+                let stored = objects.get(&DocumentKey { tenant_id: tenant_id.clone(), order_id, kind }.path())?;
+                Some(StoredDocument {
+                    kind,
+                    size: u64::try_from(stored.bytes.len()).unwrap_or(u64::MAX),
+                    meta: stored.meta.clone(),
+                })
+            })
+            .collect())
     }
 }
 
@@ -67,14 +85,14 @@ struct Sequence {
     issued: HashMap<OrderId, u64>,
 }
 
-/// Invoice serial numbers: one sequence per supplier from 1, one number per order, allocated
-/// under a lock so concurrent jobs never share or skip a number.
+/// Serial numbers of tax documents: one sequence per supplier and series from 1, one number
+/// per order in each, allocated under a lock so concurrent jobs never share or skip a number.
 #[derive(Debug, Default)]
-pub struct MemoryInvoiceNumbers {
-    suppliers: Mutex<HashMap<String, Sequence>>,
+pub struct MemoryDocumentNumbers {
+    sequences: Mutex<HashMap<(String, NumberSeries), Sequence>>,
 }
 
-impl MemoryInvoiceNumbers {
+impl MemoryDocumentNumbers {
     /// No numbers issued yet.
     pub fn new() -> Self {
         Self::default()
@@ -82,16 +100,13 @@ impl MemoryInvoiceNumbers {
 }
 
 #[async_trait]
-impl InvoiceNumbers for MemoryInvoiceNumbers {
-    async fn number_for(&self, supplier: &str, order: OrderId) -> PortResult<InvoiceNumber> {
-        let mut suppliers = lock(&self.suppliers);
-        let sequence = suppliers.entry(supplier.to_owned()).or_default();
-        if let Some(number) = sequence.issued.get(&order) {
-            return Ok(InvoiceNumber(*number));
-        }
-        sequence.last += 1;
-        let number = sequence.last;
-        sequence.issued.insert(order, number);
-        Ok(InvoiceNumber(number))
+impl DocumentNumbers for MemoryDocumentNumbers {
+    async fn number_for(&self, supplier: &str, series: NumberSeries, order: OrderId) -> PortResult<DocumentNumber> {
+        let mut sequences = lock(&self.sequences);
+        let sequence = sequences.entry((supplier.to_owned(), series)).or_default();
+        let next = sequence.last + 1;
+        let serial = *sequence.issued.entry(order).or_insert(next);
+        sequence.last = sequence.last.max(serial);
+        Ok(DocumentNumber { series, serial })
     }
 }

@@ -12,7 +12,7 @@
 //!   addresses sealed through a [`FieldCipher`](order_ports::FieldCipher).
 //! - [`MemoryTenantDirectory`] — tenants unique by email.
 //! - [`MemoryEventBus`] and [`MemoryQueue`] — the topic and its subscriber queues with DLQs.
-//! - [`MemoryDocumentStore`], [`MemoryInvoiceNumbers`] — documents and their serial numbers.
+//! - [`MemoryDocumentStore`], [`MemoryDocumentNumbers`] — documents and their serial numbers.
 //! - [`MemoryMailbox`], [`MemoryTemplateSource`] — email out, template overrides in.
 //! - [`MemoryCartGateway`], [`MemoryCampaignCatalog`] — the upstream services.
 //! - [`MemoryEffectLog`] — side effects done once.
@@ -34,7 +34,7 @@ mod system;
 mod tenants;
 mod upstream;
 
-pub use documents::{MemoryDocumentStore, MemoryInvoiceNumbers};
+pub use documents::{MemoryDocumentNumbers, MemoryDocumentStore};
 pub use effects::MemoryEffectLog;
 pub use email::{MemoryMailbox, MemoryTemplateSource, SentEmail};
 pub use messaging::{MemoryEventBus, MemoryQueue, QueueConfig};

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use order_domain::{
-    Email, EventEnvelope, ExpiryPolicy, GuestTenantDecision, Order, OrderEvent, PricingRules, TenantId,
+    DocumentPolicy, Email, EventEnvelope, ExpiryPolicy, GuestTenantDecision, Order, OrderEvent, PricingRules, TenantId,
 };
 use order_ports::{PortError, Supplier};
 use tracing::{info, warn};
@@ -33,6 +33,9 @@ pub struct AppConfig {
     pub recording_grace: Duration,
     /// How long a worker holds an email's effect record before another may retry it.
     pub effect_lease: Duration,
+    /// When new orders get their tax invoice (recorded on each order as it is created, so a
+    /// change applies to new orders only).
+    pub document_policy: DocumentPolicy,
 }
 
 /// The application: use cases (this type's methods) and the processors built on it. Built with

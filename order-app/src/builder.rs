@@ -23,8 +23,8 @@
 use std::sync::Arc;
 
 use order_ports::{
-    CampaignCatalog, CartClaims, CartGateway, Clock, DocumentRenderer, DocumentStore, EffectLog, EmailRenderer,
-    EventPublisher, IdGenerator, InvoiceNumbers, Mailer, OrderRepository, TenantDirectory,
+    CampaignCatalog, CartClaims, CartGateway, Clock, DocumentNumbers, DocumentRenderer, DocumentStore, EffectLog,
+    EmailRenderer, EventPublisher, IdGenerator, Mailer, OrderRepository, TenantDirectory,
 };
 
 use crate::app::{AppConfig, OrderApp};
@@ -39,7 +39,7 @@ pub struct Storage {
     /// Tenants by email.
     pub tenants: Arc<dyn TenantDirectory>,
     /// Invoice serial numbers.
-    pub invoice_numbers: Arc<dyn InvoiceNumbers>,
+    pub document_numbers: Arc<dyn DocumentNumbers>,
     /// Once-only side effects (an email sent once per occasion).
     pub effects: Arc<dyn EffectLog>,
 }

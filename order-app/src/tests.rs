@@ -43,7 +43,7 @@ impl Mocks {
                 orders: Arc::new(self.orders),
                 claims: Arc::new(self.claims),
                 tenants: Arc::new(MockTenantDirectory::new()),
-                invoice_numbers: Arc::new(MockInvoiceNumbers::new()),
+                document_numbers: Arc::new(MockDocumentNumbers::new()),
                 effects: Arc::new(MockEffectLog::new()),
             })
             .messaging(Messaging { publisher: Arc::new(self.publisher) })
@@ -78,6 +78,7 @@ fn config() -> AppConfig {
         staff_emails: vec![],
         recording_grace: Duration::from_secs(30),
         effect_lease: Duration::from_mins(1),
+        document_policy: order_domain::DocumentPolicy::default(),
     }
 }
 

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::address::BillingAddress;
+use crate::documents::DocumentPolicy;
 use crate::email::Email;
 use crate::ids::{CampaignCode, CartId, CorrelationId, OrderId, PaymentId, TenantId};
 use crate::money::Currency;
@@ -147,6 +148,9 @@ pub struct OrderCreated {
     pub billing_address: BillingAddress,
     /// How the customer pays.
     pub payment_method: PaymentMethod,
+    /// When the order's tax invoice is issued; events published before the field existed
+    /// read as `INVOICE_ON_ORDER`, the way those orders were invoiced.
+    pub document_policy: DocumentPolicy,
     /// The order's currency.
     pub currency: Currency,
     /// The priced lines.
@@ -167,6 +171,8 @@ struct OrderCreatedWire {
     campaign_code: Option<CampaignCode>,
     billing_address: BillingAddress,
     payment_method: PaymentMethod,
+    #[serde(default = "DocumentPolicy::of_earlier_records")]
+    document_policy: DocumentPolicy,
     currency: Currency,
     items: Vec<OrderLine>,
     totals: Totals,
@@ -185,6 +191,7 @@ impl TryFrom<OrderCreatedWire> for OrderCreated {
             campaign_code: w.campaign_code,
             billing_address: w.billing_address,
             payment_method: w.payment_method,
+            document_policy: w.document_policy,
             currency: w.currency,
             items: w.items,
             totals: w.totals,

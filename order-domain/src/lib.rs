@@ -15,6 +15,9 @@
 //!   one exhaustive `match`.
 //! - [`tenant`]: the guest-checkout tenant decision.
 //! - [`invoice`]: which form of tax invoice an order needs.
+//! - [`documents`]: the document policy (when the tax invoice is issued), which documents each
+//!   step of an order's life issues (pro forma, tax invoice, receipt, credit note), and line
+//!   amounts that add up to the totals.
 //! - [`payment`]: verified payments, and the ones an order did not take (late, double or
 //!   mismatched: money to return, until recorded as refunded).
 //! - [`events`]: the published event contracts (`ORDER_CREATED`, `ORDER_STATUS_CHANGED`,
@@ -39,6 +42,7 @@
 //! ```
 
 pub mod address;
+pub mod documents;
 pub mod email;
 pub mod events;
 pub mod ids;
@@ -55,6 +59,7 @@ pub mod text;
 pub mod vat;
 
 pub use address::{BillingAddress, BillingAddressInput, VatNumber};
+pub use documents::{DocumentKind, DocumentPolicy, DueDocument, LineAmounts, line_amounts};
 pub use email::Email;
 pub use events::{
     EventEnvelope, OrderCreated, OrderEvent, OrderStatusChanged, SchemaVersion, UnappliedPaymentReceived,

@@ -4,6 +4,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::address::BillingAddress;
+use crate::documents::DocumentPolicy;
 use crate::email::Email;
 use crate::events::{OrderCreated, OrderEvent, OrderStatusChanged, UnappliedPaymentReceived, UnappliedPaymentRefunded};
 use crate::ids::{CampaignCode, CartId, OrderId, PaymentId, TenantId};
@@ -99,6 +100,8 @@ pub struct NewOrder {
     pub billing_address: BillingAddress,
     /// How the customer pays.
     pub payment_method: PaymentMethod,
+    /// When the order's tax invoice is issued (the deployment's policy, recorded on the order).
+    pub document_policy: DocumentPolicy,
 }
 
 /// When unpaid orders give up.
@@ -187,6 +190,7 @@ impl Order {
             items,
             billing_address: new.billing_address,
             payment_method: new.payment_method,
+            document_policy: new.document_policy,
             currency,
             totals,
             status: OrderStatus::Pending,
@@ -214,6 +218,7 @@ impl Order {
             items: event.items.clone(),
             billing_address: event.billing_address.clone(),
             payment_method: event.payment_method,
+            document_policy: event.document_policy,
             currency: event.currency,
             totals: event.totals,
             status: OrderStatus::Pending,
@@ -236,6 +241,7 @@ impl Order {
             campaign_code: self.0.campaign_code.clone(),
             billing_address: self.0.billing_address.clone(),
             payment_method: self.0.payment_method,
+            document_policy: self.0.document_policy,
             currency: self.0.currency,
             items: self.0.items.clone(),
             totals: self.0.totals,
@@ -547,6 +553,10 @@ impl Order {
     pub fn payment_method(&self) -> PaymentMethod {
         self.0.payment_method
     }
+    /// When its tax invoice is issued: the policy recorded when it was created.
+    pub fn document_policy(&self) -> DocumentPolicy {
+        self.0.document_policy
+    }
     /// The currency.
     pub fn currency(&self) -> Currency {
         self.0.currency
@@ -628,6 +638,9 @@ pub struct OrderRecord {
     pub items: Vec<OrderLine>,
     pub billing_address: BillingAddress,
     pub payment_method: PaymentMethod,
+    /// Orders stored before the policy existed were invoiced at creation.
+    #[serde(default = "DocumentPolicy::of_earlier_records")]
+    pub document_policy: DocumentPolicy,
     pub currency: Currency,
     pub totals: Totals,
     pub status: OrderStatus,

@@ -69,6 +69,7 @@ pub fn new_order() -> NewOrder {
         campaign: None,
         billing_address: address(),
         payment_method: PaymentMethod::Payfast,
+        document_policy: crate::DocumentPolicy::default(),
     }
 }
 

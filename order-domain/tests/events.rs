@@ -215,3 +215,15 @@ fn a_late_payment_event_of_the_earlier_contract_reads_as_an_unapplied_payment() 
     assert_eq!((late.reason, late.payment), (UnappliedReason::OrderClosed, payment.clone()));
     assert_eq!(late.order.unapplied_payments()[0].payment, payment);
 }
+
+/// `documentPolicy` joined `ORDER_CREATED` later: an event without it is an order of the time
+/// before, invoiced at creation.
+#[test]
+fn an_order_created_event_without_a_document_policy_reads_as_invoiced_on_order() {
+    let mut golden: Value = serde_json::from_str(GOLDEN_ORDER_CREATED).unwrap();
+    assert_eq!(golden["payload"]["documentPolicy"], "INVOICE_ON_PAYMENT", "the default policy");
+    golden["payload"].as_object_mut().unwrap().remove("documentPolicy");
+    let read: EventEnvelope = serde_json::from_value(golden).unwrap();
+    let OrderEvent::OrderCreated(created) = read.event else { panic!("{:?}", read.event) };
+    assert_eq!(created.document_policy, DocumentPolicy::InvoiceOnOrder);
+}

@@ -1,4 +1,6 @@
-//! Invoices and receipts: numbering, rendering and storing them.
+//! Tax documents (pro forma and tax invoices, receipts, credit notes): numbering, rendering and
+//! storing them. Which documents an order needs, and when, is the domain's rule
+//! ([`Order::documents`]); these ports only carry it out.
 
 use std::fmt;
 
@@ -8,24 +10,7 @@ use order_domain::{Order, OrderId, TenantId, VatNumber};
 
 use crate::error::PortResult;
 
-/// Which document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DocumentKind {
-    /// The tax invoice, issued when the order is created.
-    Invoice,
-    /// The receipt, issued when the order is paid.
-    Receipt,
-}
-
-impl DocumentKind {
-    /// `invoice` or `receipt`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Invoice => "invoice",
-            Self::Receipt => "receipt",
-        }
-    }
-}
+pub use order_domain::DocumentKind;
 
 /// Where a document lives: deterministic, so a retried job overwrites the same object.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -39,9 +24,20 @@ pub struct DocumentKey {
 }
 
 impl DocumentKey {
-    /// `{tenantId}/{orderId}/{kind}_{orderId}.pdf`, the layout of DESIGN §4.
+    /// `{tenantId}/{orderId}/{kind}_{orderId}.pdf`, the layout of DESIGN §4 (`kind` as
+    /// [`DocumentKind::as_str`]: `proforma`, `invoice`, `receipt`, `creditnote`).
     pub fn path(&self) -> String {
-        format!("{}/{}/{}_{}.pdf", self.tenant_id, self.order_id, self.kind.as_str(), self.order_id)
+        format!("{}/{}/{}", self.tenant_id, self.order_id, self.file_name())
+    }
+
+    /// `{kind}_{orderId}.pdf`: the last segment of the path, and the name a download offers.
+    pub fn file_name(&self) -> String {
+        format!("{}_{}.pdf", self.kind.as_str(), self.order_id)
+    }
+
+    /// The prefix every document of one order shares: `{tenantId}/{orderId}/`.
+    pub fn order_prefix(tenant_id: &TenantId, order_id: OrderId) -> String {
+        format!("{tenant_id}/{order_id}/")
     }
 }
 
@@ -51,44 +47,131 @@ impl fmt::Display for DocumentKey {
     }
 }
 
+/// What is stored with a document besides its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentMeta {
+    /// The MIME type (`application/pdf`).
+    pub content_type: String,
+    /// The document's own serial number (tax invoice, credit note); `None` for a pro forma
+    /// invoice and a receipt.
+    pub number: Option<DocumentNumber>,
+    /// Its date of issue.
+    pub issued_at: DateTime<Utc>,
+}
+
+/// A stored document as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDocument {
+    /// Which document.
+    pub kind: DocumentKind,
+    /// Its size in bytes.
+    pub size: u64,
+    /// What was stored with it.
+    pub meta: DocumentMeta,
+}
+
 /// Stored documents.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait DocumentStore: Send + Sync {
-    /// Stores (or overwrites) a document, encrypted at rest.
+    /// Stores (or overwrites) a document, encrypted at rest, with its `meta`.
     ///
     /// # Errors
     /// Only [`Unavailable`](crate::PortError::Unavailable).
-    async fn put(&self, key: &DocumentKey, bytes: Vec<u8>, content_type: &str) -> PortResult<()>;
+    async fn put(&self, key: &DocumentKey, bytes: Vec<u8>, meta: &DocumentMeta) -> PortResult<()>;
 
     /// A stored document's bytes.
     ///
     /// # Errors
     /// MUST return [`NotFound`](crate::PortError::NotFound) when nothing is stored there.
     async fn get(&self, key: &DocumentKey) -> PortResult<Vec<u8>>;
-}
 
-/// A tax invoice's serial number: unique per supplier, never reused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct InvoiceNumber(pub u64);
-
-impl fmt::Display for InvoiceNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "INV-{:06}", self.0)
-    }
-}
-
-/// Allocates invoice serial numbers.
-#[cfg_attr(feature = "mocks", mockall::automock)]
-#[async_trait]
-pub trait InvoiceNumbers: Send + Sync {
-    /// The serial number of `order`'s invoice from `supplier`: allocated on the first call,
-    /// the same number on every later call. Numbers of one supplier increase from 1 and are
-    /// never given to two orders, however many calls run concurrently.
+    /// The documents stored for one order, in [`DocumentKind`] order (empty when there are
+    /// none).
     ///
     /// # Errors
     /// Only [`Unavailable`](crate::PortError::Unavailable).
-    async fn number_for(&self, supplier: &str, order: OrderId) -> PortResult<InvoiceNumber>;
+    async fn list(&self, tenant_id: &TenantId, order_id: OrderId) -> PortResult<Vec<StoredDocument>>;
+}
+
+/// A sequence of serial numbers. Tax invoices and credit notes are numbered in separate,
+/// gap-free sequences per supplier, told apart by their prefix (`INV-000042`, `CN-000007`):
+/// VAT Act s20(4)(b) and s21(3)(b) ask for "an individual serialised number" on each, and a
+/// credit note's number never takes a tax invoice's place in its sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NumberSeries {
+    /// Tax invoices: `INV-000001`, …
+    TaxInvoice,
+    /// Credit notes: `CN-000001`, …
+    CreditNote,
+}
+
+impl NumberSeries {
+    /// `INV` or `CN`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Self::TaxInvoice => "INV",
+            Self::CreditNote => "CN",
+        }
+    }
+
+    /// The series a document kind is numbered in, if any (pro forma invoices and receipts are
+    /// not).
+    pub fn of(kind: DocumentKind) -> Option<Self> {
+        match kind {
+            DocumentKind::TaxInvoice => Some(Self::TaxInvoice),
+            DocumentKind::CreditNote => Some(Self::CreditNote),
+            DocumentKind::ProForma | DocumentKind::Receipt => None,
+        }
+    }
+}
+
+/// A document's serial number: unique per supplier and series, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DocumentNumber {
+    /// Which sequence.
+    pub series: NumberSeries,
+    /// The number in it, from 1.
+    pub serial: u64,
+}
+
+impl DocumentNumber {
+    /// A tax invoice's number.
+    pub fn invoice(serial: u64) -> Self {
+        Self { series: NumberSeries::TaxInvoice, serial }
+    }
+
+    /// A credit note's number.
+    pub fn credit_note(serial: u64) -> Self {
+        Self { series: NumberSeries::CreditNote, serial }
+    }
+
+    /// Parses the printed form (`INV-000042`, `CN-7`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let (prefix, serial) = text.split_once('-')?;
+        let series = [NumberSeries::TaxInvoice, NumberSeries::CreditNote].into_iter().find(|s| s.prefix() == prefix)?;
+        Some(Self { series, serial: serial.parse().ok()? })
+    }
+}
+
+impl fmt::Display for DocumentNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{:06}", self.series.prefix(), self.serial)
+    }
+}
+
+/// Allocates serial numbers for tax documents.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait DocumentNumbers: Send + Sync {
+    /// The number of `order`'s document in `series` from `supplier`: allocated on the first
+    /// call, the same number on every later call (a retried or concurrent job reuses it).
+    /// Numbers of one supplier and series increase from 1, without gaps, and are never given to
+    /// two orders, however many calls run concurrently.
+    ///
+    /// # Errors
+    /// Only [`Unavailable`](crate::PortError::Unavailable).
+    async fn number_for(&self, supplier: &str, series: NumberSeries, order: OrderId) -> PortResult<DocumentNumber>;
 }
 
 /// Who issues the documents: the seller's block on a tax invoice (VAT Act s20(4): the
@@ -110,19 +193,33 @@ pub struct Supplier {
     pub email: Option<String>,
 }
 
+/// The tax invoice a receipt or credit note refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvoiceReference {
+    /// Its number.
+    pub number: DocumentNumber,
+    /// Its date of issue.
+    pub issued_at: DateTime<Utc>,
+}
+
 /// Everything a document shows, frozen: rendering the same request gives the same bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct DocumentRequest<'a> {
-    /// Invoice or receipt.
+    /// Which document.
     pub kind: DocumentKind,
     /// The order snapshot.
     pub order: &'a Order,
     /// The seller.
     pub supplier: &'a Supplier,
-    /// The invoice's serial number (a receipt refers to it).
-    pub number: InvoiceNumber,
+    /// The document's own serial number: a tax invoice's or a credit note's; `None` for a pro
+    /// forma invoice and a receipt.
+    pub number: Option<DocumentNumber>,
+    /// The tax invoice it refers to: a receipt's and a credit note's; `None` otherwise.
+    pub invoice: Option<InvoiceReference>,
     /// The date of issue (from the order, never the clock, so retries give identical bytes).
     pub issued_at: DateTime<Utc>,
+    /// Why, on a credit note (the cancellation, expiry or refund).
+    pub reason: Option<&'a str>,
 }
 
 /// Renders documents (PDF).

@@ -15,7 +15,7 @@
 //! - [`orders`] — [`OrderRepository`] (with the outbox) and [`CartClaims`].
 //! - [`tenants`] — [`TenantDirectory`].
 //! - [`messaging`] — [`EventPublisher`] and the per-processor [`EventQueue`].
-//! - [`documents`] — [`DocumentStore`], [`DocumentRenderer`], [`InvoiceNumbers`].
+//! - [`documents`] — [`DocumentStore`], [`DocumentRenderer`], [`DocumentNumbers`].
 //! - [`email`] — [`Mailer`], [`EmailRenderer`], [`TemplateSource`].
 //! - [`upstream`] — [`CartGateway`], [`CampaignCatalog`].
 //! - [`effects`] — [`EffectLog`], for side effects done once.
@@ -44,8 +44,8 @@ pub mod testkit;
 
 pub use cipher::FieldCipher;
 pub use documents::{
-    DocumentKey, DocumentKind, DocumentRenderer, DocumentRequest, DocumentStore, InvoiceNumber, InvoiceNumbers,
-    RenderedDocument, Supplier,
+    DocumentKey, DocumentKind, DocumentMeta, DocumentNumber, DocumentNumbers, DocumentRenderer, DocumentRequest,
+    DocumentStore, InvoiceReference, NumberSeries, RenderedDocument, StoredDocument, Supplier,
 };
 pub use effects::{EffectLog, EffectStart};
 pub use email::{
@@ -64,7 +64,7 @@ pub use upstream::{CampaignCatalog, CartGateway};
 #[cfg(feature = "mocks")]
 pub use cipher::MockFieldCipher;
 #[cfg(feature = "mocks")]
-pub use documents::{MockDocumentRenderer, MockDocumentStore, MockInvoiceNumbers};
+pub use documents::{MockDocumentNumbers, MockDocumentRenderer, MockDocumentStore};
 #[cfg(feature = "mocks")]
 pub use effects::MockEffectLog;
 #[cfg(feature = "mocks")]

@@ -23,6 +23,7 @@
 //! | `BBWS_PAYMENT_PENDING_EXPIRY` | a PAYMENT_PENDING order waiting this long is cancelled | `2h` |
 //! | `BBWS_RECORDING_GRACE` | how long an accepted order may be unrecorded before the relay re-publishes it (and a `GET` answers "not recorded yet") | `30s` |
 //! | `BBWS_EFFECT_LEASE` | how long a worker holds an email before another may retry it | `1m` |
+//! | `BBWS_DOCUMENT_POLICY` | when orders get their tax invoice: `invoice-on-payment` (a pro forma at creation, the tax invoice when paid) or `invoice-on-order` (the tax invoice at creation, a credit note if it is never paid); recorded on each new order | `invoice-on-payment` |
 //!
 //! Durations are a whole number with a unit: `ms`, `s`, `m`, `h` or `d`
 //! ([`parse_duration`]).
@@ -32,7 +33,7 @@
 //! domains and mailboxes (the HLD's reading; ARCHITECTURE.md "Decisions"). Tenants are its
 //! customers: a tenant's billing address is the invoice's recipient, never its supplier. So
 //! there is one supplier per deployment, named here, and its id keys the invoice serials
-//! (`InvoiceNumbers::number_for(supplier, order)`), which are already one sequence per supplier.
+//! (`DocumentNumbers::number_for(supplier, order)`), which are already one sequence per supplier.
 //! A second vendor is therefore a configuration change, not a code change: another deployment
 //! (or environment) with its own `BBWS_SUPPLIER_…` values and its own id, whose serials start
 //! at 1 without touching the first vendor's. Keep the id for as long as the VAT vendor is the
@@ -69,7 +70,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use order_app::AppConfig;
-use order_domain::{Email, ExpiryPolicy, PricingRules, VatNumber};
+use order_domain::{DocumentPolicy, Email, ExpiryPolicy, PricingRules, VatNumber};
 use order_ports::Supplier;
 
 use crate::settings::{InvalidSettings, SettingsReader, parse_duration};
@@ -98,6 +99,8 @@ pub struct AppSettings {
     pub recording_grace: Duration,
     /// How long a worker holds an email's effect record.
     pub effect_lease: Duration,
+    /// When new orders get their tax invoice.
+    pub document_policy: DocumentPolicy,
 }
 
 impl AppSettings {
@@ -134,6 +137,9 @@ impl AppSettings {
             reader.parsed_or("BBWS_PAYMENT_PENDING_EXPIRY", defaults.payment_pending_after, time_delta);
         let recording_grace = reader.parsed_or("BBWS_RECORDING_GRACE", Self::DEFAULT_RECORDING_GRACE, parse_duration);
         let effect_lease = reader.parsed_or("BBWS_EFFECT_LEASE", Self::DEFAULT_EFFECT_LEASE, parse_duration);
+        let document_policy = reader.parsed_or("BBWS_DOCUMENT_POLICY", DocumentPolicy::default(), |v| {
+            DocumentPolicy::parse(v).ok_or_else(|| "must be invoice-on-payment or invoice-on-order".to_owned())
+        });
         Some(Self {
             supplier: Supplier {
                 id: id?,
@@ -149,6 +155,7 @@ impl AppSettings {
             expiry: ExpiryPolicy { pending_after: pending_after?, payment_pending_after: payment_pending_after? },
             recording_grace: recording_grace?,
             effect_lease: effect_lease?,
+            document_policy: document_policy?,
         })
     }
 
@@ -164,6 +171,7 @@ impl AppSettings {
             staff_emails: self.staff_emails.clone(),
             recording_grace: self.recording_grace,
             effect_lease: self.effect_lease,
+            document_policy: self.document_policy,
         }
     }
 }

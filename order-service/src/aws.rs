@@ -169,7 +169,7 @@ impl AwsStack {
                 orders: adapters.orders.clone(),
                 claims: adapters.orders.clone(),
                 tenants: adapters.tenants.clone(),
-                invoice_numbers: adapters.invoice_numbers.clone(),
+                document_numbers: adapters.document_numbers.clone(),
                 effects: adapters.effects.clone(),
             })
             .messaging(Messaging { publisher: adapters.publisher.clone() })

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use adapters_documents::{PdfRenderer, TemplateRenderer};
 use adapters_memory::{
-    ManualClock, MemoryCampaignCatalog, MemoryCartGateway, MemoryDocumentStore, MemoryEffectLog, MemoryEventBus,
-    MemoryInvoiceNumbers, MemoryMailbox, MemoryQueue, MemoryStore, MemoryTemplateSource, MemoryTenantDirectory,
-    QueueConfig, SequentialIds,
+    ManualClock, MemoryCampaignCatalog, MemoryCartGateway, MemoryDocumentNumbers, MemoryDocumentStore, MemoryEffectLog,
+    MemoryEventBus, MemoryMailbox, MemoryQueue, MemoryStore, MemoryTemplateSource, MemoryTenantDirectory, QueueConfig,
+    SequentialIds,
 };
 use adapters_system::{AesGcmCipher, CipherKey, SystemClock};
 use chrono::{DateTime, Utc};
@@ -149,7 +149,7 @@ impl InMemoryStack {
                 orders: store.clone(),
                 claims: store.clone(),
                 tenants: tenants.clone(),
-                invoice_numbers: Arc::new(MemoryInvoiceNumbers::new()),
+                document_numbers: Arc::new(MemoryDocumentNumbers::new()),
                 effects: Arc::new(MemoryEffectLog::new()),
             })
             .messaging(Messaging { publisher: bus.clone() })
@@ -214,8 +214,8 @@ mod demo {
     use adapters_memory::MemoryCartGateway;
     use order_app::AppConfig;
     use order_domain::{
-        CartId, CartSnapshot, Currency, Description, Email, ExpiryPolicy, Money, OrderLine, PricingRules, Quantity,
-        Sku, VatNumber,
+        CartId, CartSnapshot, Currency, Description, DocumentPolicy, Email, ExpiryPolicy, Money, OrderLine,
+        PricingRules, Quantity, Sku, VatNumber,
     };
     use order_ports::{PortError, Supplier};
 
@@ -250,6 +250,7 @@ mod demo {
             staff_emails: Email::parse("orders@bbws.example").into_iter().collect(),
             recording_grace: AppSettings::DEFAULT_RECORDING_GRACE,
             effect_lease: AppSettings::DEFAULT_EFFECT_LEASE,
+            document_policy: DocumentPolicy::default(),
         }
     }
 

@@ -14,7 +14,7 @@ use order_ports::testkit::email::EmailFixture;
 use order_ports::testkit::messaging::{Bus, MessagingFixture};
 use order_ports::testkit::orders::{OrderStoreFixture, OrderStorePorts};
 use order_ports::testkit::tenants::TenantDirectoryFixture;
-use order_ports::{DocumentStore, EffectLog, EventQueue, InvoiceNumbers, Mailer, TemplateSource, TenantDirectory};
+use order_ports::{DocumentNumbers, DocumentStore, EffectLog, EventQueue, Mailer, TemplateSource, TenantDirectory};
 
 use crate::support::{fresh, fresh_with, spec};
 
@@ -42,8 +42,8 @@ impl DocumentsFixture for Aws {
         fresh().await.adapters.documents
     }
 
-    async fn invoice_numbers(&self) -> Arc<dyn InvoiceNumbers> {
-        fresh().await.adapters.invoice_numbers
+    async fn document_numbers(&self) -> Arc<dyn DocumentNumbers> {
+        fresh().await.adapters.document_numbers
     }
 }
 

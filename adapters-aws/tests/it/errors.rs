@@ -162,9 +162,10 @@ async fn s3_slow_down_and_5xx_are_retryable_and_access_denied_is_not() {
     let key = DocumentKey {
         tenant_id: tenant("tenant_acme"),
         order_id: OrderId::from_parts(now(), 1),
-        kind: DocumentKind::Invoice,
+        kind: DocumentKind::TaxInvoice,
     };
-    assert_retryable(&store.put(&key, b"pdf".to_vec(), "application/pdf").await.unwrap_err());
+    let meta = order_ports::DocumentMeta { content_type: "application/pdf".into(), number: None, issued_at: now() };
+    assert_retryable(&store.put(&key, b"pdf".to_vec(), &meta).await.unwrap_err());
     let err = store.get(&key).await.unwrap_err();
     assert!(matches!(err, PortError::Unavailable { retryable: false, .. }), "{err:?}");
 }

@@ -4,7 +4,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use order_domain::{Email, OrderId};
 use order_ports::{
-    DocumentKey, DocumentKind, DocumentStore, Mailer, OutgoingEmail, PortError, Subject, TemplateSource,
+    DocumentKey, DocumentKind, DocumentMeta, DocumentNumber, DocumentStore, Mailer, OutgoingEmail, PortError, Subject,
+    TemplateSource,
 };
 
 use crate::support::{fresh, minutes, moto_get, tenant};
@@ -15,19 +16,26 @@ async fn a_document_round_trips_byte_exact_encrypted_with_its_content_type() {
     let key = DocumentKey {
         tenant_id: tenant("tenant_acme"),
         order_id: OrderId::from_parts(minutes(0), 3),
-        kind: DocumentKind::Invoice,
+        kind: DocumentKind::TaxInvoice,
     };
     let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
-    f.adapters.documents.put(&key, bytes.clone(), "application/pdf").await.unwrap();
+    let meta = DocumentMeta {
+        content_type: "application/pdf".into(),
+        number: Some(DocumentNumber::invoice(12)),
+        issued_at: minutes(0),
+    };
+    f.adapters.documents.put(&key, bytes.clone(), &meta).await.unwrap();
     assert_eq!(f.adapters.documents.get(&key).await.unwrap(), bytes);
 
     let head = f.clients.s3.head_object().bucket(&f.resources.documents_bucket).key(key.path()).send().await.unwrap();
     assert_eq!(head.server_side_encryption(), Some(&ServerSideEncryption::Aes256));
     assert_eq!(head.content_type(), Some("application/pdf"));
+    let metadata = head.metadata().unwrap();
+    assert_eq!(metadata.get("number").map(String::as_str), Some("INV-000012"));
     assert_eq!(key.path(), format!("tenant_acme/{0}/invoice_{0}.pdf", key.order_id));
 
     // A retried job overwrites the same key.
-    f.adapters.documents.put(&key, b"second".to_vec(), "application/pdf").await.unwrap();
+    f.adapters.documents.put(&key, b"second".to_vec(), &meta).await.unwrap();
     assert_eq!(f.adapters.documents.get(&key).await.unwrap(), b"second");
 
     let receipt = DocumentKey { kind: DocumentKind::Receipt, ..key };

@@ -141,6 +141,7 @@ pub fn order_at(tenant: &TenantId, at: DateTime<Utc>) -> Order {
         campaign: None,
         billing_address: address(),
         payment_method: PaymentMethod::Payfast,
+        document_policy: order_domain::DocumentPolicy::default(),
     };
     Order::create(new, &PricingRules::south_africa(), ActorKind::Customer, at).unwrap().0
 }

@@ -1,4 +1,4 @@
-//! South African tax invoices and receipts as PDF.
+//! South African tax documents as PDF: pro forma and tax invoices, receipts, credit notes.
 //!
 //! [`PdfRenderer`] implements [`DocumentRenderer`]. A document is laid out in two passes:
 //! first into pages of drawing operations (the line table breaks across pages, with its
@@ -8,13 +8,22 @@
 //! # What the documents show
 //! - **Tax invoice** (VAT Act s20): the words "Tax Invoice"; the supplier's name (and the name
 //!   it trades under, if any), address and VAT number; the recipient's name and address (and VAT number when registered); the serial
-//!   number ([`InvoiceNumber`], `INV-000042`) and the date of issue; per line the description,
+//!   number ([`DocumentNumber`], `INV-000042`) and the date of issue; per line the description,
 //!   quantity, unit price and amount; the subtotal, discount, VAT and total.
 //!   [`TaxInvoiceForm::for_total`] picks the form: above R5,000 the **full** form also shows
-//!   each line's value excluding VAT and its VAT, and the total excluding VAT; at R5,000 or
-//!   less the **abridged** form shows VAT-inclusive amounts and the VAT they include.
+//!   each line's value excluding VAT and its VAT, and the total excluding VAT (with a
+//!   discount, each line's share of it, so the lines add up to the totals exactly:
+//!   [`line_amounts`]); at R5,000 or less the **abridged** form shows VAT-inclusive amounts
+//!   and the VAT they include.
+//! - **Pro forma invoice**: titled "Pro Forma Invoice", with the words "This is not a tax
+//!   invoice" and no serial number; otherwise as the tax invoice it announces.
 //! - **Receipt**: the word "Receipt", the invoice number it settles, the lines and totals,
 //!   and the payment (id, method, date, amount) from [`Order::payment`].
+//! - **Credit note** (VAT Act s21(3)): the words "Credit Note"; the supplier and recipient as
+//!   on the invoice; its own serial number (`CN-000007`) and date of issue; the number and date
+//!   of the tax invoice it adjusts; the reason; the amount of the adjustment and the VAT in it
+//!   (the whole consideration: cancellations, expiries and refunds reverse the invoice in
+//!   full).
 //!
 //! # Determinism
 //! The same request gives the same bytes: every date comes from the request or the order,
@@ -35,9 +44,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use krilla::metadata::{DateTime as PdfDateTime, Metadata};
 use krilla::{Document, SerializeSettings};
-use order_domain::{BillingAddress, Money, Order, OrderLine, TaxInvoiceForm};
+use order_domain::{BillingAddress, LineAmounts, Money, Order, OrderLine, TaxInvoiceForm, line_amounts};
 use order_ports::{
-    DocumentKind, DocumentRenderer, DocumentRequest, InvoiceNumber, PortError, PortResult, RenderedDocument, Supplier,
+    DocumentKind, DocumentNumber, DocumentRenderer, DocumentRequest, InvoiceReference, PortError, PortResult,
+    RenderedDocument, Supplier,
 };
 
 use crate::format;
@@ -46,14 +56,14 @@ use layout::{Align, CONTENT_BOTTOM, Fonts, MARGIN, Op, PAGE_HEIGHT, PAGE_WIDTH, 
 /// The MIME type of every rendered document.
 pub const PDF_CONTENT_TYPE: &str = "application/pdf";
 
-/// Renders tax invoices and receipts as PDF (A4, DejaVu Sans embedded as a subset).
+/// Renders tax documents as PDF (A4, DejaVu Sans embedded as a subset).
 ///
 /// Holds the parsed fonts; build it once and share it (`Arc<dyn DocumentRenderer>`).
 ///
 /// ```
 /// use adapters_documents::PdfRenderer;
 /// use order_domain::testing::{now, pending_order};
-/// use order_ports::{DocumentKind, DocumentRenderer, DocumentRequest, InvoiceNumber, Supplier};
+/// use order_ports::{DocumentKind, DocumentNumber, DocumentRenderer, DocumentRequest, Supplier};
 ///
 /// let renderer = PdfRenderer::new().unwrap();
 /// let (order, _) = pending_order();
@@ -66,11 +76,13 @@ pub const PDF_CONTENT_TYPE: &str = "application/pdf";
 ///     email: None,
 /// };
 /// let request = DocumentRequest {
-///     kind: DocumentKind::Invoice,
+///     kind: DocumentKind::TaxInvoice,
 ///     order: &order,
 ///     supplier: &supplier,
-///     number: InvoiceNumber(42),
+///     number: Some(DocumentNumber::invoice(42)),
+///     invoice: None,
 ///     issued_at: now(),
+///     reason: None,
 /// };
 /// let pdf = renderer.render(&request).unwrap();
 /// assert!(pdf.bytes.starts_with(b"%PDF-"));
@@ -116,17 +128,18 @@ impl DocumentRenderer for PdfRenderer {
     }
 }
 
-fn title(kind: DocumentKind) -> &'static str {
-    match kind {
-        DocumentKind::Invoice => "Tax Invoice",
-        DocumentKind::Receipt => "Receipt",
+/// The number a document goes by: its own, a receipt's invoice's, a pro forma's order id.
+fn reference(request: &DocumentRequest<'_>) -> String {
+    match (request.number, request.invoice) {
+        (Some(number), _) | (None, Some(InvoiceReference { number, .. })) => number.to_string(),
+        (None, None) => request.order.id().to_string(),
     }
 }
 
 fn metadata(request: &DocumentRequest<'_>) -> Metadata {
     let heading = match request.kind {
-        DocumentKind::Invoice => format!("Tax Invoice {}", request.number),
-        DocumentKind::Receipt => format!("Receipt for {}", request.number),
+        DocumentKind::Receipt => format!("Receipt for {}", reference(request)),
+        kind => format!("{} {}", kind.title(), reference(request)),
     };
     Metadata::new()
         .title(heading)
@@ -175,6 +188,18 @@ const FULL_COLUMNS: [Column; 6] = [
     Column { heading: "Amount", x: RIGHT, width: 66.0, align: Align::Right },
 ];
 
+/// The full form when a discount applies: each line's share of it, and the line's value, VAT
+/// and value excluding VAT after it.
+const FULL_DISCOUNTED_COLUMNS: [Column; 7] = [
+    Column { heading: "Description", x: MARGIN, width: 150.0, align: Align::Left },
+    Column { heading: "Qty", x: 232.0, width: 28.0, align: Align::Right },
+    Column { heading: "Unit price", x: 298.0, width: 60.0, align: Align::Right },
+    Column { heading: "Discount", x: 356.0, width: 54.0, align: Align::Right },
+    Column { heading: "Excl. VAT", x: 420.0, width: 60.0, align: Align::Right },
+    Column { heading: "VAT", x: 474.0, width: 50.0, align: Align::Right },
+    Column { heading: "Amount", x: RIGHT, width: 62.0, align: Align::Right },
+];
+
 const ABRIDGED_COLUMNS: [Column; 4] = [
     Column { heading: "Description", x: MARGIN, width: 285.0, align: Align::Left },
     Column { heading: "Qty", x: 372.0, width: 36.0, align: Align::Right },
@@ -187,31 +212,46 @@ struct Layout<'a> {
     request: &'a DocumentRequest<'a>,
     order: &'a Order,
     form: TaxInvoiceForm,
+    /// Each line's share of the discount and VAT (the full form prints them).
+    amounts: Vec<LineAmounts>,
     pages: Pages,
     y: f32,
 }
 
 impl<'a> Layout<'a> {
     fn new(fonts: &'a Fonts, request: &'a DocumentRequest<'a>) -> PortResult<Self> {
-        if request.kind == DocumentKind::Receipt && request.order.payment().is_none() {
-            return Err(PortError::InvalidData(format!(
-                "order {} has no payment, so it has no receipt",
-                request.order.id()
-            )));
-        }
         let order = request.order;
+        let refused = |why: &str| Err(PortError::InvalidData(format!("order {}: {why}", order.id())));
+        match request.kind {
+            DocumentKind::Receipt if order.payment().is_none() => return refused("no payment, so no receipt"),
+            DocumentKind::Receipt if request.invoice.is_none() => return refused("a receipt names its tax invoice"),
+            DocumentKind::TaxInvoice if request.number.is_none() => return refused("a tax invoice needs its number"),
+            DocumentKind::CreditNote if request.number.is_none() || request.invoice.is_none() => {
+                return refused("a credit note needs its number and the tax invoice it adjusts");
+            }
+            DocumentKind::ProForma if request.number.is_some() => {
+                return refused("a pro forma invoice takes no number from a tax sequence");
+            }
+            _ => {}
+        }
         Ok(Self {
             fonts,
             request,
             order,
             form: TaxInvoiceForm::for_total(order.totals().total),
+            amounts: line_amounts(order.items(), order.totals()),
             pages: Pages::default(),
             y: 0.0,
         })
     }
 
+    fn discounted(&self) -> bool {
+        !self.order.totals().discount.is_zero()
+    }
+
     fn columns(&self) -> &'static [Column] {
         match self.form {
+            TaxInvoiceForm::Full if self.discounted() => &FULL_DISCOUNTED_COLUMNS,
             TaxInvoiceForm::Full => &FULL_COLUMNS,
             TaxInvoiceForm::Abridged => &ABRIDGED_COLUMNS,
         }
@@ -220,12 +260,15 @@ impl<'a> Layout<'a> {
     fn build(mut self) -> PortResult<Pages> {
         self.first_page_header();
         self.parties();
-        if self.request.kind == DocumentKind::Receipt {
-            self.payment();
+        match self.request.kind {
+            DocumentKind::Receipt => self.payment(),
+            DocumentKind::CreditNote => self.credit_reason(),
+            DocumentKind::ProForma | DocumentKind::TaxInvoice => {}
         }
         self.table_header();
-        for line in self.order.items() {
-            self.line(line);
+        let amounts = std::mem::take(&mut self.amounts);
+        for (line, amounts) in self.order.items().iter().zip(&amounts) {
+            self.line(line, amounts);
         }
         self.totals()?;
         self.footers();
@@ -248,30 +291,52 @@ impl<'a> Layout<'a> {
     fn first_page_header(&mut self) {
         self.pages.new_page();
         let kind = self.request.kind;
-        self.text(MARGIN, 64.0, title(kind), Style::bold(22.0), Align::Left);
+        self.text(MARGIN, 64.0, kind.title(), Style::bold(22.0), Align::Left);
+        let number = |n: Option<DocumentNumber>| n.map(|n| n.to_string()).unwrap_or_default();
+        let invoice = self.request.invoice;
+        let invoice_number = number(invoice.map(|i| i.number));
         let subtitle = match (kind, self.form) {
-            (DocumentKind::Invoice, TaxInvoiceForm::Full) => "Full tax invoice".to_owned(),
-            (DocumentKind::Invoice, TaxInvoiceForm::Abridged) => "Abridged tax invoice".to_owned(),
-            (DocumentKind::Receipt, _) => format!("Receipt for tax invoice {}", self.request.number),
+            (DocumentKind::ProForma, _) => "This is not a tax invoice".to_owned(),
+            (DocumentKind::TaxInvoice, TaxInvoiceForm::Full) => "Full tax invoice".to_owned(),
+            (DocumentKind::TaxInvoice, TaxInvoiceForm::Abridged) => "Abridged tax invoice".to_owned(),
+            (DocumentKind::Receipt, _) => format!("Receipt for tax invoice {invoice_number}"),
+            (DocumentKind::CreditNote, _) => format!("Adjusts tax invoice {invoice_number} in full"),
         };
-        self.text(MARGIN, 80.0, &subtitle, Style::grey(9.0), Align::Left);
+        let subtitle_style = if kind == DocumentKind::ProForma { Style::bold(11.0) } else { Style::grey(9.0) };
+        self.text(MARGIN, 80.0, &subtitle, subtitle_style, Align::Left);
 
-        let date_label = match kind {
-            DocumentKind::Invoice => "Date of issue",
-            DocumentKind::Receipt => "Receipt date",
+        let issued = format::date(self.request.issued_at);
+        let order = self.order.id().to_string();
+        let facts: Vec<(&str, String)> = match kind {
+            DocumentKind::ProForma => vec![("Date", issued), ("Order", order)],
+            DocumentKind::TaxInvoice => {
+                vec![("Invoice no.", number(self.request.number)), ("Date of issue", issued), ("Order", order)]
+            }
+            DocumentKind::Receipt => vec![("Invoice no.", invoice_number), ("Receipt date", issued), ("Order", order)],
+            DocumentKind::CreditNote => vec![
+                ("Credit note no.", number(self.request.number)),
+                ("Date of issue", issued),
+                ("Tax invoice no.", invoice_number),
+                ("Invoice date", invoice.map(|i| format::date(i.issued_at)).unwrap_or_default()),
+                ("Order", order),
+            ],
         };
-        let facts = [
-            ("Invoice no.", self.request.number.to_string()),
-            (date_label, format::date(self.request.issued_at)),
-            ("Order", self.order.id().to_string()),
-        ];
         let mut y = 52.0;
         for (label, value) in facts {
             self.text(RIGHT_COLUMN, y, label, Style::grey(9.0), Align::Left);
             self.text(RIGHT, y, &value, Style::bold(9.0), Align::Right);
             y += 14.0;
         }
-        self.y = 118.0;
+        self.y = y.max(104.0) + 14.0;
+    }
+
+    /// Why the credit note was issued.
+    fn credit_reason(&mut self) {
+        self.text(MARGIN, self.y, "Reason for the credit", Style::grey(8.0), Align::Left);
+        self.y += 13.0;
+        let reason = self.request.reason.unwrap_or("Adjustment of the tax invoice");
+        self.paragraph(MARGIN, RIGHT - MARGIN, reason, BODY);
+        self.y += 10.0;
     }
 
     /// The supplier (left) and recipient (right) blocks.
@@ -326,7 +391,7 @@ impl<'a> Layout<'a> {
     /// Starts a continuation page: a short heading, then the table header again.
     fn continuation_page(&mut self, with_table_header: bool) {
         self.pages.new_page();
-        let heading = format!("{} {} (continued)", title(self.request.kind), self.request.number);
+        let heading = format!("{} {} (continued)", self.request.kind.title(), reference(self.request));
         self.pages.text(MARGIN, 56.0, heading, Style::bold(12.0), Align::Left);
         self.y = 74.0;
         if with_table_header {
@@ -334,21 +399,25 @@ impl<'a> Layout<'a> {
         }
     }
 
-    fn line(&mut self, line: &OrderLine) {
+    fn line(&mut self, line: &OrderLine, amounts: &LineAmounts) {
         let columns = self.columns();
         let description = self.fonts.wrap(line.description().as_str(), TABLE_TEXT, columns[0].width);
         let height = LEADING * layout::count(description.len());
         if self.y + height > CONTENT_BOTTOM {
             self.continuation_page(true);
         }
-        let amount = line.line_total();
         let mut cells = vec![line.quantity().get().to_string(), format::money(line.unit_price())];
-        if self.form == TaxInvoiceForm::Full {
-            let vat = self.order.totals().vat_rate.included_in(amount);
-            let exclusive = amount.checked_sub(vat).unwrap_or(amount);
-            cells.push(format::money(exclusive));
-            cells.push(format::money(vat));
-        }
+        let amount = match self.form {
+            TaxInvoiceForm::Full => {
+                if self.discounted() {
+                    cells.push(format::discount(amounts.discount));
+                }
+                cells.push(format::money(amounts.exclusive));
+                cells.push(format::money(amounts.vat));
+                amounts.value
+            }
+            TaxInvoiceForm::Abridged => line.line_total(),
+        };
         cells.push(format::money(amount));
         for (column, cell) in columns[1..].iter().zip(&cells) {
             self.number(column, self.y, cell);
@@ -375,6 +444,7 @@ impl<'a> Layout<'a> {
 
     fn totals(&mut self) -> PortResult<()> {
         let totals = self.order.totals();
+        let credit = self.request.kind == DocumentKind::CreditNote;
         let vat_label = format!("VAT ({}%)", totals.vat_rate.percent().normalize());
         let mut rows: Vec<(String, String, Style)> = vec![
             ("Subtotal".into(), format::money(totals.subtotal), BODY),
@@ -383,16 +453,24 @@ impl<'a> Layout<'a> {
         match self.form {
             TaxInvoiceForm::Full => {
                 rows.push(("Total excl. VAT".into(), format::money(exclusive_of_vat(totals.total, totals.vat)?), BODY));
-                rows.push((vat_label, format::money(totals.vat), BODY));
+                let label = if credit { format!("{vat_label} credited") } else { vat_label };
+                rows.push((label, format::money(totals.vat), BODY));
             }
-            TaxInvoiceForm::Abridged => rows.push((format!("{vat_label} included"), format::money(totals.vat), BODY)),
+            TaxInvoiceForm::Abridged => {
+                let label = if credit { format!("{vat_label} in the credit") } else { format!("{vat_label} included") };
+                rows.push((label, format::money(totals.vat), BODY));
+            }
         }
         let currency = totals.total.currency();
-        rows.push((format!("Total ({currency})"), format::money(totals.total), Style::bold(11.0)));
+        let total_label = if credit { format!("Total credited ({currency})") } else { format!("Total ({currency})") };
+        rows.push((total_label, format::money(totals.total), Style::bold(11.0)));
 
-        let note = match self.form {
-            TaxInvoiceForm::Full => "Unit prices and amounts include VAT.",
-            TaxInvoiceForm::Abridged => "All amounts include VAT.",
+        let note = match (self.form, self.discounted()) {
+            (TaxInvoiceForm::Full, true) => {
+                "Unit prices and amounts include VAT. The discount is shared across the lines in proportion to their value."
+            }
+            (TaxInvoiceForm::Full, false) => "Unit prices and amounts include VAT.",
+            (TaxInvoiceForm::Abridged, _) => "All amounts include VAT.",
         };
         let height = 16.0 * layout::count(rows.len()) + 30.0;
         if self.y + height > CONTENT_BOTTOM {
@@ -422,7 +500,10 @@ impl<'a> Layout<'a> {
             left = format!("{left} · VAT no. {vat}");
         }
         let left = self.fonts.wrap(&left, Style::grey(7.5), 330.0).into_iter().next().unwrap_or_default();
-        let number: InvoiceNumber = self.request.number;
+        let number = match self.request.kind {
+            DocumentKind::ProForma => format!("Pro forma for {}", self.order.id()),
+            _ => reference(self.request),
+        };
         self.pages.on_every_page(|page, count| {
             let y = PAGE_HEIGHT - 32.0;
             vec![

@@ -3,7 +3,7 @@
 use adapters_documents::PdfRenderer;
 use order_domain::testing::{line, new_order};
 use order_domain::{ActorKind, CartId, CartSnapshot, Order, PricingRules};
-use order_ports::{DocumentKind, DocumentRenderer, InvoiceNumber, PortError, Supplier};
+use order_ports::{DocumentKind, DocumentNumber, DocumentRenderer, PortError, Supplier};
 
 use crate::support::*;
 
@@ -42,7 +42,7 @@ fn order_of(prices: &[&str]) -> Order {
 #[test]
 fn abridged_invoice_shows_every_required_field() {
     let order = small_order();
-    let text = parse_pdf(&render(DocumentKind::Invoice, &order)).text();
+    let text = parse_pdf(&render(DocumentKind::TaxInvoice, &order)).text();
     assert_contains_all(
         &text,
         &[
@@ -109,7 +109,7 @@ fn abridged_invoice_shows_every_required_field() {
 fn invoice_above_five_thousand_rand_uses_the_full_form() {
     let order = large_order();
     assert_eq!(order.totals().total, order_domain::testing::zar("7200.00"));
-    let text = parse_pdf(&render(DocumentKind::Invoice, &order)).text();
+    let text = parse_pdf(&render(DocumentKind::TaxInvoice, &order)).text();
     assert_contains_all(
         &text,
         &[
@@ -128,10 +128,19 @@ fn invoice_above_five_thousand_rand_uses_the_full_form() {
             "25 November 2026",
         ],
     );
-    // Per line: quantity, VAT-inclusive unit price, value excluding VAT, VAT, amount.
-    assert_lines_in_order(&text, &["Description", "Qty", "Unit price", "Excl. VAT", "VAT", "Amount"]);
-    assert_lines_in_order(&text, &["1", "R6,500.00", "R5,652.17", "R847.83", "R6,500.00", "Product DEDICATED-1"]);
-    assert_lines_in_order(&text, &["1", "R1,500.00", "R1,304.35", "R195.65", "R1,500.00", "Product SSL-EV"]);
+    // Per line: quantity, VAT-inclusive unit price, the line's share of the discount, and its
+    // value after it excluding VAT, its VAT and its value: the discount (R800) is shared
+    // 650 : 150, the VAT (R939.13) 763.04 : 176.09, so the lines add up to the totals exactly.
+    assert_lines_in_order(&text, &["Description", "Qty", "Unit price", "Discount", "Excl. VAT", "VAT", "Amount"]);
+    assert_lines_in_order(
+        &text,
+        &["1", "R6,500.00", "-R650.00", "R5,086.96", "R763.04", "R5,850.00", "Product DEDICATED-1"],
+    );
+    assert_lines_in_order(
+        &text,
+        &["1", "R1,500.00", "-R150.00", "R1,173.91", "R176.09", "R1,350.00", "Product SSL-EV"],
+    );
+    assert!(text.contains("The discount is shared across the lines in proportion to their value."));
     // Totals: R8,000 less 10 % is R7,200, of which VAT is 7,200 × 15/115 = R939.13.
     assert_lines_in_order(
         &text,
@@ -152,9 +161,9 @@ fn invoice_above_five_thousand_rand_uses_the_full_form() {
 
 #[test]
 fn the_form_changes_above_exactly_five_thousand_rand() {
-    let at_limit = parse_pdf(&render(DocumentKind::Invoice, &order_of(&["4000.00", "1000.00"]))).text();
+    let at_limit = parse_pdf(&render(DocumentKind::TaxInvoice, &order_of(&["4000.00", "1000.00"]))).text();
     assert!(at_limit.contains("Abridged tax invoice") && !at_limit.contains("Full tax invoice"));
-    let above = parse_pdf(&render(DocumentKind::Invoice, &order_of(&["4000.00", "1000.01"]))).text();
+    let above = parse_pdf(&render(DocumentKind::TaxInvoice, &order_of(&["4000.00", "1000.01"]))).text();
     assert!(above.contains("Full tax invoice") && !above.contains("Abridged tax invoice"));
     assert_contains_all(&above, &["R5,000.01", "Total excl. VAT"]);
 }
@@ -205,7 +214,7 @@ fn an_unpaid_order_has_no_receipt() {
 #[test]
 fn a_hundred_lines_paginate_with_the_table_header_on_every_page() {
     let order = order_with_lines(100);
-    let parsed = parse_pdf(&render(DocumentKind::Invoice, &order));
+    let parsed = parse_pdf(&render(DocumentKind::TaxInvoice, &order));
     let count = parsed.pages.len();
     assert!(count >= 3, "100 lines need several pages, got {count}");
     for (i, page) in parsed.pages.iter().enumerate() {
@@ -246,13 +255,13 @@ fn a_hundred_lines_paginate_with_the_table_header_on_every_page() {
 #[test]
 fn the_same_request_gives_the_same_bytes() {
     let order = large_order();
-    let first = render(DocumentKind::Invoice, &order);
-    let again = render(DocumentKind::Invoice, &order);
+    let first = render(DocumentKind::TaxInvoice, &order);
+    let again = render(DocumentKind::TaxInvoice, &order);
     assert_eq!(first, again);
     // And the bytes do depend on the request.
     let supplier = supplier();
-    let mut other = request(DocumentKind::Invoice, &order, &supplier);
-    other.number = InvoiceNumber(43);
+    let mut other = request(DocumentKind::TaxInvoice, &order, &supplier);
+    other.number = Some(DocumentNumber::invoice(43));
     let renumbered = PdfRenderer::new().unwrap().render(&other).unwrap().bytes;
     assert_ne!(first, renumbered);
     assert!(parse_pdf(&renumbered).text().contains("INV-000043"));
@@ -261,7 +270,7 @@ fn the_same_request_gives_the_same_bytes() {
 #[test]
 fn a_hostile_customer_renders_without_panicking() {
     let order = hostile_order();
-    for kind in [DocumentKind::Invoice, DocumentKind::Receipt] {
+    for kind in [DocumentKind::TaxInvoice, DocumentKind::Receipt] {
         let order = if kind == DocumentKind::Receipt { paid(order.clone()) } else { order.clone() };
         let text = parse_pdf(&render(kind, &order)).text();
         // Markup and quotes are printed as text; the 120-character name wraps and survives.
@@ -284,7 +293,65 @@ fn odd_supplier_text_renders_too() {
         vat_number: None,
         email: None,
     };
-    let pdf = PdfRenderer::new().unwrap().render(&request(DocumentKind::Invoice, &order, &supplier)).unwrap();
+    let pdf = PdfRenderer::new().unwrap().render(&request(DocumentKind::TaxInvoice, &order, &supplier)).unwrap();
     let text = parse_pdf(&pdf.bytes).text();
     assert_contains_all(&text, &["Tab and", "newline Ltd ?", "trading as Tab Trading ?", "??? street"]);
+}
+
+#[test]
+fn a_pro_forma_invoice_says_it_is_not_a_tax_invoice_and_takes_no_serial_number() {
+    let order = small_order();
+    let text = parse_pdf(&render(DocumentKind::ProForma, &order)).text();
+    assert_contains_all(
+        &text,
+        &["Pro Forma Invoice", "This is not a tax invoice", "Thandi Nkosi", "R1,349.00", "VAT (15%) included"],
+    );
+    assert!(!text.contains("INV-"), "no number from the tax-invoice sequence:\n{text}");
+    assert!(!text.contains("Invoice no."));
+    assert!(!text.contains("Tax Invoice"), "never titled a tax invoice");
+    assert_contains_all(&text, &[&format!("Pro forma for {} · Page 1 of 1", order.id())]);
+}
+
+#[test]
+fn a_credit_note_names_the_invoice_it_adjusts_its_reason_and_the_vat_it_credits() {
+    let order = small_order();
+    let text = parse_pdf(&render(DocumentKind::CreditNote, &order)).text();
+    assert_contains_all(
+        &text,
+        &[
+            "Credit Note",
+            "Adjusts tax invoice INV-000042 in full",
+            "Credit note no.",
+            "CN-000007",
+            "Tax invoice no.",
+            "INV-000042",
+            "Invoice date",
+            "25 November 2026",
+            "Reason for the credit",
+            "Order cancelled: ordered the wrong plan",
+            // Supplier and recipient as on the invoice.
+            "Big Beard Web Solutions (Pty) Ltd",
+            "VAT no. 4760123456",
+            "Thandi Nkosi",
+            // The amount of the adjustment and the VAT in it.
+            "VAT (15%) in the credit",
+            "R175.96",
+            "Total credited (ZAR)",
+            "R1,349.00",
+            "CN-000007 · Page 1 of 1",
+        ],
+    );
+}
+
+#[test]
+fn a_credit_note_needs_its_number_and_the_invoice_it_adjusts() {
+    let order = small_order();
+    let supplier = supplier();
+    let mut request = request(DocumentKind::CreditNote, &order, &supplier);
+    request.invoice = None;
+    let refused = PdfRenderer::new().unwrap().render(&request).unwrap_err();
+    assert!(matches!(refused, PortError::InvalidData(_)), "{refused:?}");
+    let mut pro_forma = crate::support::request(DocumentKind::ProForma, &order, &supplier);
+    pro_forma.number = Some(DocumentNumber::invoice(1));
+    assert!(PdfRenderer::new().unwrap().render(&pro_forma).is_err(), "a pro forma never takes a tax-invoice number");
 }

@@ -9,7 +9,9 @@ use order_domain::{
     ActorKind, BillingAddress, BillingAddressInput, Campaign, CampaignCode, CartId, CartSnapshot, Discount, Order,
     OrderLine, Payment, PaymentId, PaymentMethod, PricingRules, Quantity, Sku, VatNumber,
 };
-use order_ports::{DocumentKind, DocumentRequest, InvoiceNumber, PortError, PortResult, Supplier, TemplateSource};
+use order_ports::{
+    DocumentKind, DocumentNumber, DocumentRequest, InvoiceReference, PortError, PortResult, Supplier, TemplateSource,
+};
 
 /// A name built to break things: markup, quotes, emoji, Arabic and Hebrew, 120 characters.
 pub const HOSTILE_NAME: &str = "<script>alert(1)</script> \"O'Brien\" & 😀👍🏽 محمد עברית";
@@ -35,7 +37,16 @@ pub fn supplier() -> Supplier {
 }
 
 pub fn request<'a>(kind: DocumentKind, order: &'a Order, supplier: &'a Supplier) -> DocumentRequest<'a> {
-    DocumentRequest { kind, order, supplier, number: InvoiceNumber(42), issued_at: order.created_at() }
+    let invoice = InvoiceReference { number: DocumentNumber::invoice(42), issued_at: order.created_at() };
+    let (number, invoice, reason) = match kind {
+        DocumentKind::ProForma => (None, None, None),
+        DocumentKind::TaxInvoice => (Some(invoice.number), None, None),
+        DocumentKind::Receipt => (None, Some(invoice), None),
+        DocumentKind::CreditNote => {
+            (Some(DocumentNumber::credit_note(7)), Some(invoice), Some("Order cancelled: ordered the wrong plan"))
+        }
+    };
+    DocumentRequest { kind, order, supplier, number, invoice, issued_at: order.created_at(), reason }
 }
 
 fn create(mut new: order_domain::NewOrder) -> Order {

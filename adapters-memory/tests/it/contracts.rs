@@ -3,9 +3,9 @@
 use std::sync::{Arc, Mutex};
 
 use adapters_memory::{
-    ManualClock, MemoryCampaignCatalog, MemoryCartGateway, MemoryDocumentStore, MemoryEffectLog, MemoryEventBus,
-    MemoryInvoiceNumbers, MemoryMailbox, MemoryQueue, MemoryStore, MemoryTemplateSource, MemoryTenantDirectory,
-    QueueConfig, SequentialIds,
+    ManualClock, MemoryCampaignCatalog, MemoryCartGateway, MemoryDocumentNumbers, MemoryDocumentStore, MemoryEffectLog,
+    MemoryEventBus, MemoryMailbox, MemoryQueue, MemoryStore, MemoryTemplateSource, MemoryTenantDirectory, QueueConfig,
+    SequentialIds,
 };
 use adapters_system::{AesGcmCipher, CipherKey};
 use async_trait::async_trait;
@@ -18,7 +18,7 @@ use order_ports::testkit::orders::{OrderStoreFixture, OrderStorePorts};
 use order_ports::testkit::tenants::TenantDirectoryFixture;
 use order_ports::testkit::upstream::UpstreamFixture;
 use order_ports::{
-    CampaignCatalog, CartGateway, DocumentStore, EffectLog, EventQueue, InvoiceNumbers, Mailer, TemplateSource,
+    CampaignCatalog, CartGateway, DocumentNumbers, DocumentStore, EffectLog, EventQueue, Mailer, TemplateSource,
     TenantDirectory,
 };
 
@@ -49,8 +49,8 @@ impl DocumentsFixture for Memory {
     async fn document_store(&self) -> Arc<dyn DocumentStore> {
         Arc::new(MemoryDocumentStore::new())
     }
-    async fn invoice_numbers(&self) -> Arc<dyn InvoiceNumbers> {
-        Arc::new(MemoryInvoiceNumbers::new())
+    async fn document_numbers(&self) -> Arc<dyn DocumentNumbers> {
+        Arc::new(MemoryDocumentNumbers::new())
     }
 }
 

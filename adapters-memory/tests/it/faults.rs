@@ -4,7 +4,8 @@ use adapters_memory::{MemoryCartGateway, MemoryDocumentStore, MemoryMailbox, Mem
 use order_domain::testing::{line, now};
 use order_domain::{CartId, CartSnapshot, Email, Tenant, TenantId, TenantStatus};
 use order_ports::{
-    CartGateway, DocumentKey, DocumentKind, DocumentStore, Mailer, OutgoingEmail, PortError, Subject, TenantDirectory,
+    CartGateway, DocumentKey, DocumentKind, DocumentMeta, DocumentStore, Mailer, OutgoingEmail, PortError, Subject,
+    TenantDirectory,
 };
 
 fn email(to: &str) -> OutgoingEmail {
@@ -53,10 +54,11 @@ async fn the_document_store_lists_keys_and_content_types() {
     let key = DocumentKey {
         tenant_id: TenantId::parse("tenant_acme").unwrap(),
         order_id: order.id(),
-        kind: DocumentKind::Invoice,
+        kind: DocumentKind::TaxInvoice,
     };
     assert!(store.is_empty());
-    store.put(&key, b"%PDF".to_vec(), "application/pdf").await.unwrap();
+    let meta = DocumentMeta { content_type: "application/pdf".into(), number: None, issued_at: order.created_at() };
+    store.put(&key, b"%PDF".to_vec(), &meta).await.unwrap();
     assert_eq!(store.keys(), vec![format!("tenant_acme/{0}/invoice_{0}.pdf", order.id())]);
     assert_eq!(store.content_type(&key).as_deref(), Some("application/pdf"));
     assert_eq!(store.len(), 1);

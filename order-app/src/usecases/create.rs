@@ -129,6 +129,7 @@ impl OrderApp {
             campaign,
             billing_address: request.billing_address,
             payment_method: request.payment_method,
+            document_policy: self.config.document_policy,
         };
         let (order, created) = Order::create(new, &self.config.pricing, principal.actor(), now)?;
         let event = self.envelope(now, OrderEvent::OrderCreated(created));

@@ -1,4 +1,4 @@
-//! The contracts of [`DocumentStore`] and [`InvoiceNumbers`].
+//! The contracts of [`DocumentStore`] and [`DocumentNumbers`].
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -6,10 +6,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use order_domain::testing::now;
 
-use super::data::{TENANT, order, tenant};
+use super::data::{OTHER_TENANT, TENANT, order, tenant};
 use super::{assert_error, concurrently, must};
 use crate::PortError;
-use crate::documents::{DocumentKey, DocumentKind, DocumentStore, InvoiceNumber, InvoiceNumbers};
+use crate::documents::{
+    DocumentKey, DocumentKind, DocumentMeta, DocumentNumber, DocumentNumbers, DocumentStore, NumberSeries,
+};
 
 /// Supplies fresh document stores and invoice number allocators.
 #[async_trait]
@@ -17,7 +19,7 @@ pub trait DocumentsFixture: Send + Sync {
     /// A fresh, empty document store.
     async fn document_store(&self) -> Arc<dyn DocumentStore>;
     /// A fresh allocator that has issued no numbers.
-    async fn invoice_numbers(&self) -> Arc<dyn InvoiceNumbers>;
+    async fn document_numbers(&self) -> Arc<dyn DocumentNumbers>;
 }
 
 /// Runs every contract of this suite as its own test against `$fixture` (a
@@ -30,7 +32,9 @@ macro_rules! documents_contract_tests {
             documents,
             [
                 documents_are_stored_overwritten_and_missing_ones_not_found,
+                an_orders_documents_are_listed_with_their_size_number_and_date,
                 invoice_numbers_start_at_one_per_supplier_and_repeat_per_order,
+                credit_notes_have_their_own_sequence,
                 concurrent_invoice_numbers_are_distinct_and_dense,
             ]
         );
@@ -44,14 +48,58 @@ macro_rules! documents_contract_tests {
 pub async fn documents_are_stored_overwritten_and_missing_ones_not_found(fixture: &dyn DocumentsFixture) {
     let store = fixture.document_store().await;
     let order_id = order(TENANT, 1, now()).id();
-    let invoice = DocumentKey { tenant_id: tenant(TENANT), order_id, kind: DocumentKind::Invoice };
+    let invoice = DocumentKey { tenant_id: tenant(TENANT), order_id, kind: DocumentKind::TaxInvoice };
     let receipt = DocumentKey { kind: DocumentKind::Receipt, ..invoice.clone() };
     assert_error(store.get(&invoice).await, |e| matches!(e, PortError::NotFound), "nothing stored yet");
-    must(store.put(&invoice, b"%PDF-1 first".to_vec(), "application/pdf").await, "put");
+    must(store.put(&invoice, b"%PDF-1 first".to_vec(), &meta(Some(DocumentNumber::invoice(1)))).await, "put");
     assert_eq!(must(store.get(&invoice).await, "get"), b"%PDF-1 first");
-    must(store.put(&invoice, b"%PDF-1 second".to_vec(), "application/pdf").await, "overwrite");
+    must(store.put(&invoice, b"%PDF-1 second".to_vec(), &meta(Some(DocumentNumber::invoice(1)))).await, "overwrite");
     assert_eq!(must(store.get(&invoice).await, "get"), b"%PDF-1 second", "the retry overwrote it");
     assert_error(store.get(&receipt).await, |e| matches!(e, PortError::NotFound), "another kind is another key");
+}
+
+fn meta(number: Option<DocumentNumber>) -> DocumentMeta {
+    DocumentMeta { content_type: "application/pdf".into(), number, issued_at: now() }
+}
+
+/// `list` gives one order's stored documents, in kind order, with their size and what was
+/// stored with them; another order's and another tenant's documents are not among them.
+///
+/// # Panics
+/// When the contract is broken.
+pub async fn an_orders_documents_are_listed_with_their_size_number_and_date(fixture: &dyn DocumentsFixture) {
+    let store = fixture.document_store().await;
+    let order_id = order(TENANT, 1, now()).id();
+    let other = order(TENANT, 2, now()).id();
+    assert!(must(store.list(&tenant(TENANT), order_id).await, "list").is_empty(), "nothing stored yet");
+    let key = |kind| DocumentKey { tenant_id: tenant(TENANT), order_id, kind };
+    let credit = DocumentMeta {
+        content_type: "application/pdf".into(),
+        number: Some(DocumentNumber::credit_note(7)),
+        issued_at: now() + chrono::TimeDelta::days(3),
+    };
+    must(store.put(&key(DocumentKind::CreditNote), vec![b'c'; 12], &credit).await, "put");
+    must(
+        store.put(&key(DocumentKind::TaxInvoice), vec![b'i'; 30], &meta(Some(DocumentNumber::invoice(42)))).await,
+        "put",
+    );
+    must(store.put(&key(DocumentKind::ProForma), vec![b'p'; 5], &meta(None)).await, "put");
+    let elsewhere = DocumentKey { tenant_id: tenant(TENANT), order_id: other, kind: DocumentKind::TaxInvoice };
+    must(store.put(&elsewhere, vec![b'x'; 3], &meta(None)).await, "put");
+    let foreign = DocumentKey { tenant_id: tenant(OTHER_TENANT), order_id, kind: DocumentKind::Receipt };
+    must(store.put(&foreign, vec![b'x'; 3], &meta(None)).await, "put");
+
+    let listed = must(store.list(&tenant(TENANT), order_id).await, "list");
+    let seen: Vec<_> = listed.iter().map(|d| (d.kind, d.size, d.meta.number)).collect();
+    assert_eq!(
+        seen,
+        [
+            (DocumentKind::ProForma, 5, None),
+            (DocumentKind::TaxInvoice, 30, Some(DocumentNumber::invoice(42))),
+            (DocumentKind::CreditNote, 12, Some(DocumentNumber::credit_note(7))),
+        ]
+    );
+    assert_eq!(listed[2].meta, credit, "the date and content type come back as stored");
 }
 
 /// Numbers of one supplier start at 1 and increase; asking again for an order gives its
@@ -60,12 +108,34 @@ pub async fn documents_are_stored_overwritten_and_missing_ones_not_found(fixture
 /// # Panics
 /// When the contract is broken.
 pub async fn invoice_numbers_start_at_one_per_supplier_and_repeat_per_order(fixture: &dyn DocumentsFixture) {
-    let numbers = fixture.invoice_numbers().await;
+    let numbers = fixture.document_numbers().await;
     let (a, b) = (order(TENANT, 1, now()).id(), order(TENANT, 2, now()).id());
-    assert_eq!(must(numbers.number_for("supplier_x", a).await, "number"), InvoiceNumber(1));
-    assert_eq!(must(numbers.number_for("supplier_x", b).await, "number"), InvoiceNumber(2));
-    assert_eq!(must(numbers.number_for("supplier_x", a).await, "number again"), InvoiceNumber(1));
-    assert_eq!(must(numbers.number_for("supplier_y", b).await, "other supplier"), InvoiceNumber(1));
+    let invoice = NumberSeries::TaxInvoice;
+    assert_eq!(must(numbers.number_for("supplier_x", invoice, a).await, "number"), DocumentNumber::invoice(1));
+    assert_eq!(must(numbers.number_for("supplier_x", invoice, b).await, "number"), DocumentNumber::invoice(2));
+    assert_eq!(must(numbers.number_for("supplier_x", invoice, a).await, "number again"), DocumentNumber::invoice(1));
+    assert_eq!(must(numbers.number_for("supplier_y", invoice, b).await, "other supplier"), DocumentNumber::invoice(1));
+}
+
+/// Credit notes are numbered in their own sequence: the first is `CN-000001` whatever number
+/// the tax invoices have reached, and an order's credit note keeps its number.
+///
+/// # Panics
+/// When the contract is broken.
+pub async fn credit_notes_have_their_own_sequence(fixture: &dyn DocumentsFixture) {
+    let numbers = fixture.document_numbers().await;
+    let (a, b, c) = (order(TENANT, 1, now()).id(), order(TENANT, 2, now()).id(), order(TENANT, 3, now()).id());
+    for id in [a, b, c] {
+        must(numbers.number_for("supplier_x", NumberSeries::TaxInvoice, id).await, "invoice");
+    }
+    let credit = NumberSeries::CreditNote;
+    assert_eq!(must(numbers.number_for("supplier_x", credit, b).await, "credit note"), DocumentNumber::credit_note(1));
+    assert_eq!(must(numbers.number_for("supplier_x", credit, a).await, "credit note"), DocumentNumber::credit_note(2));
+    assert_eq!(must(numbers.number_for("supplier_x", credit, b).await, "again"), DocumentNumber::credit_note(1));
+    assert_eq!(
+        must(numbers.number_for("supplier_x", NumberSeries::TaxInvoice, b).await, "the invoice stays"),
+        DocumentNumber::invoice(2)
+    );
 }
 
 /// Fifty orders asking twice each, all at once: fifty distinct numbers, 1 to 50, and both
@@ -74,13 +144,13 @@ pub async fn invoice_numbers_start_at_one_per_supplier_and_repeat_per_order(fixt
 /// # Panics
 /// When the contract is broken.
 pub async fn concurrent_invoice_numbers_are_distinct_and_dense(fixture: &dyn DocumentsFixture) {
-    let numbers = fixture.invoice_numbers().await;
+    let numbers = fixture.document_numbers().await;
     let results = concurrently(100, |i| {
         let numbers = Arc::clone(&numbers);
         let seq = u32::try_from(i % 50).unwrap_or(0) + 1;
         async move {
             let id = order(TENANT, seq, now()).id();
-            (id, must(numbers.number_for("supplier_race", id).await, "number"))
+            (id, must(numbers.number_for("supplier_race", NumberSeries::TaxInvoice, id).await, "number"))
         }
     })
     .await;
@@ -89,7 +159,7 @@ pub async fn concurrent_invoice_numbers_are_distinct_and_dense(fixture: &dyn Doc
         let first = by_order.entry(*id).or_insert(*number);
         assert_eq!(first, number, "one order, one number");
     }
-    let distinct: BTreeSet<u64> = by_order.values().map(|n| n.0).collect();
+    let distinct: BTreeSet<u64> = by_order.values().map(|n| n.serial).collect();
     assert_eq!(by_order.len(), 50);
     assert_eq!(distinct, (1..=50).collect::<BTreeSet<u64>>(), "fifty distinct numbers from 1");
 }

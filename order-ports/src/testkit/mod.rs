@@ -19,7 +19,7 @@
 //! - [`orders`] — [`OrderRepository`](crate::OrderRepository) and [`CartClaims`](crate::CartClaims).
 //! - [`tenants`] — [`TenantDirectory`](crate::TenantDirectory).
 //! - [`messaging`] — [`EventPublisher`](crate::EventPublisher) with its [`EventQueue`](crate::EventQueue)s.
-//! - [`documents`] — [`DocumentStore`](crate::DocumentStore), [`InvoiceNumbers`](crate::InvoiceNumbers).
+//! - [`documents`] — [`DocumentStore`](crate::DocumentStore), [`DocumentNumbers`](crate::DocumentNumbers).
 //! - [`email`] — [`Mailer`](crate::Mailer), [`TemplateSource`](crate::TemplateSource).
 //! - [`upstream`] — [`CartGateway`](crate::CartGateway), [`CampaignCatalog`](crate::CampaignCatalog).
 //! - [`effects`] — [`EffectLog`](crate::EffectLog).

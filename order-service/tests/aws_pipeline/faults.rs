@@ -96,7 +96,7 @@ async fn every_event_delivered_twice_has_no_second_effect() {
     consumer.drain().await.unwrap();
     let before = effects(&env).await;
     let invoice = object(&env, &format!("tenant_acme/{id}/invoice_{id}.pdf")).await;
-    assert_eq!(before.documents.len(), 2, "invoice and receipt: {:?}", before.documents);
+    assert_eq!(before.documents.len(), 3, "pro forma, tax invoice and receipt: {:?}", before.documents);
     assert_eq!(before.emails.len(), 4, "confirmation, internal, PAID, PROCESSING: {:#?}", before.emails);
 
     // Every event once more, through the topic to all four queues.
@@ -152,7 +152,7 @@ async fn a_processor_that_always_fails_leaves_its_message_in_its_own_dlq_only() 
     assert_eq!(table[&("TENANT#tenant_acme".to_owned(), format!("ORDER#{id}"))]["status"], Attr::S("PENDING".into()));
     let sent = sent_emails(&env);
     assert_eq!(sent.len(), 2, "{sent:#?}");
-    assert!(objects(&env).await.is_empty(), "no invoice was written");
+    assert!(objects(&env).await.is_empty(), "no document was written");
     assert!(!table.keys().any(|(pk, _)| pk == "SUPPLIER#bbws"), "no invoice serial was taken");
 
     // Once the fault is fixed, a redrive from the DLQ completes the work.
@@ -160,6 +160,6 @@ async fn a_processor_that_always_fails_leaves_its_message_in_its_own_dlq_only() 
     let report = env.stack.drain().await.unwrap();
     assert_eq!(report.processors.invoice_writer.handled, 1, "{report:?}");
     assert_eq!(depth(&env, &invoices.dead_letter_url).await, (0, 0));
-    let invoice = object(&env, &format!("tenant_acme/{id}/invoice_{id}.pdf")).await;
-    assert_eq!(invoice.encryption.as_deref(), Some("AES256"));
+    let pro_forma = object(&env, &format!("tenant_acme/{id}/proforma_{id}.pdf")).await;
+    assert_eq!(pro_forma.encryption.as_deref(), Some("AES256"));
 }

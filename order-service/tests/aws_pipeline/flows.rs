@@ -67,27 +67,26 @@ async fn a_tenant_order_is_recorded_invoiced_and_emailed_through_sns_and_four_qu
         "CART#cart_1 ITEM".to_owned(),
         format!("EFFECT#email/{id}/order_confirmation ITEM"),
         format!("EFFECT#email/{id}/order_notification/created ITEM"),
-        format!("SUPPLIER#bbws INVOICE#{id}"),
-        "SUPPLIER#bbws INVOICE_COUNTER".to_owned(),
         format!("TENANT#tenant_acme ORDER#{id}"),
     ];
     keys.sort();
     expected.sort();
-    assert_eq!(keys, expected, "exactly the order, its claim, two email effects and one invoice serial");
-    let serial = &table[&("SUPPLIER#bbws".to_owned(), format!("INVOICE#{id}"))];
-    assert_eq!(serial["number"], Attr::N("1".into()));
+    assert_eq!(keys, expected, "exactly the order, its claim and two email effects; no serial before payment");
     assert!(tenants_table(&env).await.is_empty(), "a tenant order creates no tenant");
 
-    // S3: the invoice, encrypted at rest, a real tax invoice for this order.
-    let key = format!("tenant_acme/{id}/invoice_{id}.pdf");
+    // S3: the pro forma invoice (invoiced on payment, the default), encrypted at rest.
+    let key = format!("tenant_acme/{id}/proforma_{id}.pdf");
     assert_eq!(objects(&env).await.keys().collect::<Vec<_>>(), [&key]);
-    let invoice = object(&env, &key).await;
-    assert_eq!(invoice.encryption.as_deref(), Some("AES256"));
-    assert_eq!(invoice.content_type.as_deref(), Some("application/pdf"));
-    let text = pdf_text(&invoice.bytes);
-    for expected in ["Tax Invoice", "INV-000001", &id.to_string(), "Total (ZAR)", "R1,349.00", "Thandi Nkosi"] {
-        assert!(text.contains(expected), "{expected} is missing from the invoice:\n{text}");
+    let pro_forma = object(&env, &key).await;
+    assert_eq!(pro_forma.encryption.as_deref(), Some("AES256"));
+    assert_eq!(pro_forma.content_type.as_deref(), Some("application/pdf"));
+    let text = pdf_text(&pro_forma.bytes);
+    for expected in
+        ["Pro Forma Invoice", "This is not a tax invoice", &id.to_string(), "Total (ZAR)", "R1,349.00", "Thandi Nkosi"]
+    {
+        assert!(text.contains(expected), "{expected} is missing from the pro forma:\n{text}");
     }
+    assert!(!text.contains("INV-"), "{text}");
 
     // SES: one confirmation to the customer, one notification to staff, both naming the order.
     let sent = sent_emails(&env);
@@ -141,10 +140,10 @@ async fn a_guest_order_creates_an_unvalidated_tenant_and_is_filed_under_it() {
     let Attr::B(sealed) = &order["billingAddress"] else { panic!("the address is not binary") };
     assert!(!String::from_utf8_lossy(sealed).contains("Long Street"));
 
-    let invoice = object(&env, &format!("{tenant_id}/{id}/invoice_{id}.pdf")).await;
-    assert_eq!(invoice.encryption.as_deref(), Some("AES256"));
-    assert_eq!(invoice.content_type.as_deref(), Some("application/pdf"));
-    assert!(pdf_text(&invoice.bytes).contains("Tax Invoice"));
+    let pro_forma = object(&env, &format!("{tenant_id}/{id}/proforma_{id}.pdf")).await;
+    assert_eq!(pro_forma.encryption.as_deref(), Some("AES256"));
+    assert_eq!(pro_forma.content_type.as_deref(), Some("application/pdf"));
+    assert!(pdf_text(&pro_forma.bytes).contains("Pro Forma Invoice"));
 
     let sent = sent_emails(&env);
     let to_guest = addressed(&sent, guest);
@@ -175,9 +174,14 @@ async fn payment_then_completion_issue_a_receipt_and_status_emails_and_leave_the
         assert!(!format!("{item:?}").contains("Long Street"), "plain address in {item:?}");
     }
 
-    // S3: the receipt beside the invoice, encrypted, a real receipt.
+    // S3: the tax invoice and the receipt beside the pro forma, encrypted; the invoice's serial
+    // allocated now, once.
     let receipt_key = format!("tenant_acme/{id}/receipt_{id}.pdf");
-    assert_eq!(objects(&env).await.len(), 2);
+    assert_eq!(objects(&env).await.len(), 3);
+    let serial = &table[&("SUPPLIER#bbws".to_owned(), format!("INVOICE#{id}"))];
+    assert_eq!(serial["number"], Attr::N("1".into()));
+    let invoice = pdf_text(&object(&env, &format!("tenant_acme/{id}/invoice_{id}.pdf")).await.bytes);
+    assert!(invoice.contains("Tax Invoice") && invoice.contains("INV-000001"), "{invoice}");
     let receipt = object(&env, &receipt_key).await;
     assert_eq!(receipt.encryption.as_deref(), Some("AES256"));
     assert_eq!(receipt.content_type.as_deref(), Some("application/pdf"));

@@ -98,9 +98,9 @@ async fn a_customer_order_fetches_its_cart_over_http_is_invoiced_by_the_configur
         assert_eq!(depth(&env, &queue.dead_letter_url).await, (0, 0), "{which} gave up");
     }
 
-    // The stored tax invoice names the configured supplier, never the demonstration one.
+    // The stored pro forma invoice names the configured supplier, never the demonstration one.
     let id = created.order_id;
-    let invoice = object(&env, &format!("tenant_acme/{id}/invoice_{id}.pdf")).await;
+    let invoice = object(&env, &format!("tenant_acme/{id}/proforma_{id}.pdf")).await;
     let text = pdf_text(&invoice.bytes);
     for expected in [
         "Karoo Cloud Services (Pty) Ltd",

@@ -45,9 +45,9 @@ async fn accept_orders(env: &Env) -> Vec<OrderId> {
     ids
 }
 
-/// The key of a stored tax invoice, if any.
+/// The key of a stored pro forma invoice (a new order's document), if any.
 async fn first_invoice(env: &Env) -> Option<String> {
-    objects(env).await.into_keys().find(|key| key.contains("/invoice_"))
+    objects(env).await.into_keys().find(|key| key.contains("/proforma_"))
 }
 
 /// The ids of the orders in the orders table.

@@ -475,7 +475,7 @@ async fn an_order_is_created_processed_and_read_back_on_the_deployed_stack() {
         .await
         .unwrap();
     assert!(item.item().is_some(), "the record writer wrote ORDER#{id} into {}", resources.orders_table);
-    let key = format!("tenant_acme/{id}/invoice_{id}.pdf");
+    let key = format!("tenant_acme/{id}/proforma_{id}.pdf");
     let invoice = clients.s3.head_object().bucket(&resources.documents_bucket).key(&key).send().await.unwrap();
     assert_eq!(invoice.server_side_encryption().map(ServerSideEncryption::as_str), Some("AES256"));
     let pdf = clients.s3.get_object().bucket(&resources.documents_bucket).key(&key).send().await.unwrap();

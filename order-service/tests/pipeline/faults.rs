@@ -45,7 +45,7 @@ async fn every_event_delivered_twice_has_one_effect() {
     stack.app.update(&Principal::Staff, id, StatusChange::StartProcessing, None).await.unwrap();
     stack.drain().await.unwrap();
     let before = (stack.store.order_count(), stack.mailbox.sent().len(), stack.documents.len());
-    let invoice_key = DocumentKey { tenant_id: tenant("tenant_acme"), order_id: id, kind: DocumentKind::Invoice };
+    let invoice_key = DocumentKey { tenant_id: tenant("tenant_acme"), order_id: id, kind: DocumentKind::TaxInvoice };
     let invoice = stack.documents.get(&invoice_key).await.unwrap();
 
     // Deliver every event a second time.
@@ -58,7 +58,11 @@ async fn every_event_delivered_twice_has_one_effect() {
     assert_eq!(report.total().handled, 12, "every duplicate was handled: {report:?}");
 
     assert_eq!((stack.store.order_count(), stack.mailbox.sent().len(), stack.documents.len()), before);
-    assert_eq!(before, (1, 4, 2), "one order; confirmation, internal, PAID, PROCESSING emails; invoice and receipt");
+    assert_eq!(
+        before,
+        (1, 4, 3),
+        "one order; confirmation, internal, PAID, PROCESSING emails; pro forma, tax invoice and receipt"
+    );
     assert_eq!(stack.documents.get(&invoice_key).await.unwrap(), invoice, "the rewritten invoice has the same bytes");
 }
 

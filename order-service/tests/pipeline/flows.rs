@@ -17,10 +17,14 @@ async fn a_tenant_order_is_recorded_invoiced_and_announced() {
     assert_eq!(order.totals().total.to_string(), "ZAR 1349.00");
     assert_eq!(stack.carts.is_inactive(order.cart_id()), Some(true), "the cart is marked inactive");
 
-    let key = DocumentKey { tenant_id: tenant("tenant_acme"), order_id: id, kind: DocumentKind::Invoice };
+    // Invoiced on payment (the default policy): a pro forma now, no tax invoice yet.
+    let key = DocumentKey { tenant_id: tenant("tenant_acme"), order_id: id, kind: DocumentKind::ProForma };
     let pdf = stack.documents.get(&key).await.unwrap();
     assert!(pdf.starts_with(b"%PDF"), "a real PDF");
+    assert!(pdf_text(&pdf).contains("This is not a tax invoice"));
     assert_eq!(stack.documents.content_type(&key).as_deref(), Some("application/pdf"));
+    let invoice = DocumentKey { kind: DocumentKind::TaxInvoice, ..key };
+    assert!(stack.documents.get(&invoice).await.is_err(), "no tax invoice before payment");
 
     let sent = stack.mailbox.sent();
     let to: Vec<_> = sent.iter().map(|s| s.email.to[0].to_string()).collect();
@@ -45,8 +49,8 @@ async fn a_guest_order_creates_an_unvalidated_tenant_and_reuses_it() {
     for id in [first.order_id, second.order_id] {
         let order = stack.app.get(&Principal::Customer { tenant_id: tenant.id.clone() }, id).await.unwrap();
         assert_eq!(order.tenant_id(), Some(&tenant.id));
-        let key = DocumentKey { tenant_id: tenant.id.clone(), order_id: id, kind: DocumentKind::Invoice };
-        assert!(stack.documents.get(&key).await.is_ok(), "the invoice is filed under the resolved tenant");
+        let key = DocumentKey { tenant_id: tenant.id.clone(), order_id: id, kind: DocumentKind::ProForma };
+        assert!(stack.documents.get(&key).await.is_ok(), "the pro forma is filed under the resolved tenant");
     }
 }
 

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on unexpected errors.
 
+mod documents;
 mod faults;
 mod flows;
 mod races;
@@ -88,4 +89,11 @@ pub(crate) async fn spied(queue: &Arc<adapters_memory::MemoryQueue>) -> Vec<orde
             events.push(delivery.event.unwrap());
         }
     }
+}
+
+/// The text of every page of a PDF, extracted by a real PDF parser.
+pub(crate) fn pdf_text(bytes: &[u8]) -> String {
+    let document = lopdf::Document::load_mem(bytes).expect("a PDF lopdf can open");
+    let pages: Vec<u32> = document.get_pages().keys().copied().collect();
+    document.extract_text(&pages).unwrap()
 }

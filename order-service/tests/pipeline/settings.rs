@@ -30,19 +30,14 @@ fn configured_stack() -> InMemoryStack {
     InMemoryStack::new(StackOptions::new(settings.config()).starting_at(start())).unwrap()
 }
 
-/// The text of every page of a PDF, extracted by a real PDF parser.
-fn pdf_text(bytes: &[u8]) -> String {
-    let document = lopdf::Document::load_mem(bytes).expect("a PDF lopdf can open");
-    let pages: Vec<u32> = document.get_pages().keys().copied().collect();
-    document.extract_text(&pages).unwrap()
-}
-
 #[tokio::test]
 async fn the_stored_invoice_names_the_configured_supplier_and_its_staff_are_told() {
     let stack = configured_stack();
     let id = recorded_order(&stack, "tenant_acme", "cart_1").await;
+    stack.app.confirm_payment(&payment_service(), id, payment("pf_1", "1349.00")).await.unwrap();
+    stack.drain().await.unwrap();
 
-    let key = DocumentKey { tenant_id: tenant("tenant_acme"), order_id: id, kind: DocumentKind::Invoice };
+    let key = DocumentKey { tenant_id: tenant("tenant_acme"), order_id: id, kind: DocumentKind::TaxInvoice };
     let text = pdf_text(&stack.documents.get(&key).await.unwrap());
     for expected in [
         "Karoo Cloud Services (Pty) Ltd",
@@ -59,7 +54,7 @@ async fn the_stored_invoice_names_the_configured_supplier_and_its_staff_are_told
 
     for staff in ["sales@karoo.example.co.za", "ops@karoo.example.co.za"] {
         let sent = stack.mailbox.sent_to(&Email::parse(staff).unwrap());
-        assert_eq!(sent.len(), 1, "{staff}");
+        assert_eq!(sent.len(), 1, "the new order only: {staff}");
         let body = sent[0].email.text.clone() + &sent[0].email.html.replace("&#x2f;", "/");
         assert!(body.contains(&format!("https://staff.karoo.example.co.za/orders/{id}")), "{body}");
     }
