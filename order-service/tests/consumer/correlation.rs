@@ -203,7 +203,8 @@ async fn the_lambda_batch_handler_handles_each_event_in_its_requests_span() {
     for (kind, processor) in stack.processors() {
         let mut batch = SqsEvent::default();
         batch.records = vec![record.clone()];
-        let response = adapters_lambda::handle_sqs_batch(processor.as_ref(), batch).await.unwrap();
+        let response =
+            adapters_lambda::handle_sqs_batch(processor.as_ref(), stack.queue(kind).as_ref(), batch).await.unwrap();
         assert!(response.batch_item_failures.is_empty(), "{kind}: {response:?}");
     }
     assert_every_processor_handled_in("req-lambda-1");

@@ -101,7 +101,10 @@ impl Processor for Probe {
             Behaviour::Slow(delay) => tokio::time::sleep(delay).await,
             Behaviour::Hang => std::future::pending::<()>().await,
             Behaviour::FailOnce if attempt == 1 => {
-                return Err(AppError::Busy("the first attempt at each event fails"));
+                return Err(AppError::Dependency {
+                    context: "the first attempt at each event",
+                    source: order_ports::PortError::transient("fails"),
+                });
             }
             Behaviour::FailOnce => {}
         }
@@ -221,6 +224,10 @@ impl<Q: EventQueue> EventQueue for TroubledQueue<Q> {
 
     async fn release(&self, receipt: &str, delay: Duration) -> PortResult<()> {
         self.inner.release(receipt, delay).await
+    }
+
+    async fn defer(&self, delivery: &Delivery, delay: Duration) -> PortResult<()> {
+        self.inner.defer(delivery, delay).await
     }
 
     async fn dead_letters(&self, max: usize) -> PortResult<Vec<DeadLetter>> {

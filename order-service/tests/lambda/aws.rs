@@ -139,7 +139,9 @@ async fn the_record_writer_function_records_what_sqs_delivered_in_dynamodb() {
     assert!(orders_table(&env).await.keys().all(|(pk, _)| !pk.starts_with("TENANT#")), "nothing recorded yet");
 
     let processor = app.processor(Queue::RecordWriter);
-    let response = handle_sqs_batch(processor.as_ref(), event.clone()).await.unwrap();
+    let response = handle_sqs_batch(processor.as_ref(), env.stack.queue(Queue::RecordWriter).as_ref(), event.clone())
+        .await
+        .unwrap();
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
 
     let table = orders_table(&env).await;
@@ -157,7 +159,9 @@ async fn the_record_writer_function_records_what_sqs_delivered_in_dynamodb() {
     }
 
     // At-least-once: the same batch again (a redelivery) changes nothing and fails nothing.
-    let again = handle_sqs_batch(processor.as_ref(), event.clone()).await.unwrap();
+    let again = handle_sqs_batch(processor.as_ref(), env.stack.queue(Queue::RecordWriter).as_ref(), event.clone())
+        .await
+        .unwrap();
     assert!(again.batch_item_failures.is_empty(), "{again:?}");
     assert_eq!(orders_table(&env).await, table);
 
