@@ -288,3 +288,63 @@ fn odd_supplier_text_renders_too() {
     let text = parse_pdf(&pdf.bytes).text();
     assert_contains_all(&text, &["Tab and", "newline Ltd ?", "trading as Tab Trading ?", "??? street"]);
 }
+
+/// An order billed to `name` (and `company`), with a line described as `description`.
+fn billed_to(name: &str, company: &str, description: &str) -> Order {
+    let mut new = new_order();
+    let mut input: order_domain::BillingAddressInput = new.billing_address.clone().into();
+    input.name = name.into();
+    input.company = Some(company.into());
+    new.billing_address = order_domain::BillingAddress::parse(&input).unwrap();
+    new.cart = CartSnapshot::new(
+        CartId::parse("cart_names").unwrap(),
+        vec![
+            order_domain::OrderLine::new(
+                order_domain::Sku::parse("HOSTING-1").unwrap(),
+                order_domain::Description::parse(description).unwrap(),
+                order_domain::Quantity::new(1).unwrap(),
+                order_domain::testing::zar("99.00"),
+            )
+            .unwrap(),
+        ],
+    )
+    .unwrap();
+    new.id = order_domain::OrderId::from_parts(order_domain::testing::now(), 7);
+    Order::create(new, &PricingRules::south_africa(), ActorKind::Customer, order_domain::testing::now()).unwrap().0
+}
+
+/// Every name the domain accepts prints on the invoice as written: read back from the PDF, in
+/// logical order for left-to-right scripts and in the visual order a PDF stores for
+/// right-to-left ones (Hebrew, Arabic: drawn right to left, so read back reversed), never `?`.
+#[test]
+fn every_name_the_domain_accepts_is_printed_as_written() {
+    let names = [
+        ("Zoë Nkosi-O'Brien", "Ṣàngó & Ngũgĩ (Pty) Ltd"),
+        ("Ζωή Παπαδοπούλου", "Юлия Иванова ООО"),
+        ("Nguyễn Văn An", "Սարգսյան ՍՊԸ"),
+        ("שרה כהן", "محمد علي"),
+    ];
+    for (name, company) in names {
+        for kind in [DocumentKind::Invoice, DocumentKind::Receipt] {
+            let order = billed_to(name, company, &format!("Hosting for {name}"));
+            let order = if kind == DocumentKind::Receipt { paid(order) } else { order };
+            let text = parse_pdf(&render(kind, &order)).text();
+            for written in [name, company, &format!("Hosting for {name}")[..]] {
+                let words: Vec<String> = written
+                    .split(' ')
+                    .map(|word| {
+                        let rtl = word.chars().any(|c| ('\u{590}'..='\u{6FF}').contains(&c));
+                        if rtl { word.chars().rev().collect() } else { word.to_owned() }
+                    })
+                    .collect();
+                for word in &words {
+                    assert!(
+                        text.contains(word.as_str()),
+                        "{kind:?}: {word:?} of {written:?} is not on the document:\n{text}"
+                    );
+                }
+            }
+            assert!(!text.contains('?'), "{kind:?}: nothing printed as '?':\n{text}");
+        }
+    }
+}
