@@ -348,3 +348,23 @@ fn every_name_the_domain_accepts_is_printed_as_written() {
         }
     }
 }
+
+/// The customer's email is printed as written when the invoice can print it, with its domain
+/// in A-labels when only that can be printed, and left off otherwise — never as `?`.
+#[test]
+fn an_email_the_invoice_cannot_print_is_never_printed_as_question_marks() {
+    for (email, printed) in [
+        ("zoë@bücher.co.za", Some("zoë@bücher.co.za")),
+        ("zoe@例子.中国", Some("zoe@xn--fsqu00a.xn--fiqs8s")),
+        ("王@example.com", None),
+    ] {
+        let mut record = order_domain::OrderRecord::from(billed_to("Zoë Nkosi", "Acme", "Hosting"));
+        record.customer_email = order_domain::Email::parse(email).unwrap();
+        let order = Order::try_from(record).unwrap();
+        let text = parse_pdf(&render(DocumentKind::Invoice, &order)).text();
+        assert!(!text.contains('?'), "{email}: {text}");
+        if let Some(printed) = printed {
+            assert!(text.contains(printed), "{email} is printed as {printed}: {text}");
+        }
+    }
+}

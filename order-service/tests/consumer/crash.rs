@@ -103,8 +103,8 @@ async fn a_consumer_killed_mid_send_costs_no_email_and_fills_no_dead_letter_queu
     };
 
     // The first consumer takes every message and dies while it is sending emails.
-    let stuck = Arc::new(Stuck::default());
-    let dying = app_on(&stack, &clock, stuck.clone());
+    let provider = Arc::new(Stuck::default());
+    let dying = app_on(&stack, &clock, provider.clone());
     let run = {
         let consumer = order_app::Consumer::new(
             order_app::Subscription::per_processor(
@@ -117,7 +117,7 @@ async fn a_consumer_killed_mid_send_costs_no_email_and_fills_no_dead_letter_queu
         tokio::spawn(async move { consumer.run(std::future::pending()).await })
     };
     let emails = 2 * ORDERS; // one to the customer, one to staff, per order
-    while stuck.calls.load(Ordering::SeqCst) < emails {
+    while provider.calls.load(Ordering::SeqCst) < emails {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     run.abort(); // kill -9: no release, no abandon; the leases stay
