@@ -14,12 +14,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use order_app::{ConsumerOptions, CreateOrderRequest, Documents, OrderApp, Principal, System};
-use order_domain::testing::{address, line};
-use order_domain::{CartId, CartSnapshot, Email, PaymentMethod, TenantId};
+use order_app::{ConsumerOptions, Documents, OrderApp, Principal, System};
+use order_domain::TenantId;
 use order_ports::{Clock, Mailer, OutgoingEmail, PortResult};
 use order_service::memory::{InMemoryStack, StackOptions};
 use tokio::time::Instant;
+
+use crate::support::order_request;
 
 const ORDERS: usize = 6;
 
@@ -64,16 +65,7 @@ async fn accept_orders(stack: &InMemoryStack) {
     let tenant = TenantId::parse("tenant_acme").unwrap();
     let customer = Principal::Customer { tenant_id: tenant.clone() };
     for n in 0..ORDERS {
-        let cart_id = CartId::parse(format!("cart_{n}")).unwrap();
-        stack.carts.add_cart(CartSnapshot::new(cart_id.clone(), vec![line("HOSTING-PRO", "575.00", 1)]).unwrap());
-        let request = CreateOrderRequest {
-            cart_id,
-            customer_email: Email::parse("thandi@example.co.za").unwrap(),
-            campaign_code: None,
-            billing_address: address(),
-            payment_method: PaymentMethod::Payfast,
-            items: None,
-        };
+        let request = order_request(stack, &format!("cart_{n}"));
         stack.app.create_for_tenant(&customer, &tenant, request, None).await.unwrap();
     }
 }

@@ -238,3 +238,19 @@ impl<Q: EventQueue> EventQueue for TroubledQueue<Q> {
         self.inner.redrive(max).await
     }
 }
+
+/// The request of a tenant order for a fresh cart `cart` on `stack` (its cart service now holds
+/// the cart): each such order's ORDER_CREATED goes to all four queues.
+pub fn order_request(stack: &order_service::memory::InMemoryStack, cart: &str) -> order_app::CreateOrderRequest {
+    let cart_id = order_domain::CartId::parse(cart).unwrap();
+    let lines = vec![order_domain::testing::line("HOSTING-PRO", "575.00", 1)];
+    stack.carts.add_cart(order_domain::CartSnapshot::new(cart_id.clone(), lines).unwrap());
+    order_app::CreateOrderRequest {
+        cart_id,
+        customer_email: order_domain::Email::parse("thandi@example.co.za").unwrap(),
+        campaign_code: None,
+        billing_address: order_domain::testing::address(),
+        payment_method: order_domain::PaymentMethod::Payfast,
+        items: None,
+    }
+}

@@ -111,21 +111,23 @@ fn require_moto() {
     );
 }
 
+/// A tenant order for `cart`, for thandi@example.co.za: its ORDER_CREATED is on every queue.
+async fn tenant_order(env: &Env, cart: &str) -> order_domain::OrderId {
+    let request = request(env, cart, "thandi@example.co.za");
+    env.stack
+        .app
+        .create_for_tenant(&customer("tenant_acme"), &tenant("tenant_acme"), request, None)
+        .await
+        .unwrap()
+        .order_id
+}
+
 #[tokio::test]
 async fn the_record_writer_function_records_what_sqs_delivered_in_dynamodb() {
     require_moto();
     let env = fresh().await;
     let app = &env.stack.app;
-    let tenant_order = app
-        .create_for_tenant(
-            &customer("tenant_acme"),
-            &tenant("tenant_acme"),
-            request(&env, "cart_1", "thandi@example.co.za"),
-            None,
-        )
-        .await
-        .unwrap()
-        .order_id;
+    let tenant_order = tenant_order(&env, "cart_1").await;
     let guest_order =
         app.create_guest(&Principal::Guest, request(&env, "cart_2", "sipho@example.com"), None).await.unwrap().order_id;
     let url = env.stack.queue(Queue::RecordWriter).config().url.clone();
@@ -178,16 +180,7 @@ async fn a_record_that_meets_another_workers_lease_comes_back_after_it_without_s
     require_moto();
     let env = fresh().await;
     let app = &env.stack.app;
-    let order = app
-        .create_for_tenant(
-            &customer("tenant_acme"),
-            &tenant("tenant_acme"),
-            request(&env, "cart_1", "thandi@example.co.za"),
-            None,
-        )
-        .await
-        .unwrap()
-        .order_id;
+    let order = tenant_order(&env, "cart_1").await;
     let queue = env.stack.queue(Queue::CustomerNotifier);
     let url = queue.config().url.clone();
     let event = receive_as_lambda(&env, &url, 1).await;
