@@ -35,10 +35,14 @@ pub type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 /// # Errors
 /// [`BatchError`] when a failed record cannot be reported by its message id (Lambda then
 /// retries the whole batch).
-pub async fn handle(processor: &dyn Processor, event: SqsEvent) -> std::result::Result<SqsBatchResponse, BatchError> {
+pub async fn handle(
+    processor: &dyn Processor,
+    queue: &dyn EventQueue,
+    event: SqsEvent,
+) -> std::result::Result<SqsBatchResponse, BatchError> {
     let records = event.records.len();
     let started = Instant::now();
-    let response = handle_sqs_batch(processor, event).await?;
+    let response = handle_sqs_batch(processor, queue, event).await?;
     tracing::info!(
         processor = processor.name(),
         records,
@@ -101,7 +105,7 @@ pub async fn demo() -> Result<DemoOutcome> {
     let count = event.records.len();
 
     let writer = stack.app.processor(ProcessorKind::RecordWriter);
-    let response = handle(writer.as_ref(), event).await?;
+    let response = handle(writer.as_ref(), stack.queue(ProcessorKind::RecordWriter).as_ref(), event).await?;
     let failed = response.batch_item_failures.into_iter().map(|failure| failure.item_identifier).collect();
     let recorded = stack.app.get(&Principal::Staff, order).await.is_ok();
     Ok(DemoOutcome { order, failed, records: count, recorded })
@@ -132,10 +136,10 @@ async fn main() -> Result<()> {
         );
         return Ok(());
     }
-    let processor = order_service::lambda::start_processor(|name| std::env::var(name).ok()).await?;
+    let subscription = order_service::lambda::start_processor(|name| std::env::var(name).ok()).await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let processor = processor.clone();
-        async move { handle(processor.as_ref(), event.payload).await }
+        let subscription = subscription.clone();
+        async move { handle(subscription.processor.as_ref(), subscription.queue.as_ref(), event.payload).await }
     }))
     .await
     .map_err(|error| -> Box<dyn Error + Send + Sync> { error.to_string().into() })

@@ -87,6 +87,7 @@
 //! | `TenantDirectory::find_by_email` / `create_unvalidated` | 1 `GetItem` (consistent) / 1 `TransactWriteItems` |
 //! | `EventPublisher::publish` | 1 `Publish` |
 //! | `EventQueue::receive` / `ack` / `release` | 1 `ReceiveMessage` / 1 `DeleteMessage` / 1 `ChangeMessageVisibility` |
+//! | `EventQueue::defer` | 1 `SendMessage` (with `DelaySeconds`) + 1 `DeleteMessage` |
 //! | `dead_letters(n)` | ⌈n/10⌉+1 `ReceiveMessage` + ⌈n/10⌉ `ChangeMessageVisibilityBatch` |
 //! | `redrive(n)` | per 10 messages: `ReceiveMessage` + `SendMessageBatch` + `DeleteMessageBatch` |
 //! | `DocumentStore::put` / `get`, `TemplateSource::get` | 1 `PutObject` / 1 `GetObject`, 1 `GetObject` |

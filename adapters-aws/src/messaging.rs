@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use aws_sdk_sns::types::MessageAttributeValue as SnsAttribute;
 use aws_sdk_sqs::operation::delete_message::DeleteMessageError;
 use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName,
-    SendMessageBatchRequestEntry,
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message, MessageAttributeValue,
+    MessageSystemAttributeName, SendMessageBatchRequestEntry,
 };
 use order_domain::EventEnvelope;
 use order_ports::{DeadLetter, Delivery, EventPublisher, EventQueue, PortError, PortResult};
@@ -17,6 +17,8 @@ use crate::error::{classify, invalid};
 
 /// SQS hands out at most 10 messages per receive and takes at most 10 entries per batch.
 const SQS_BATCH: usize = 10;
+/// SQS delays a message it is sent by at most 15 minutes.
+const MAX_DELAY_SECONDS: u64 = 900;
 /// SQS long polling waits at most 20 seconds.
 const MAX_WAIT_SECONDS: u64 = 20;
 /// How long messages read from a dead-letter queue stay hidden while it is being read.
@@ -36,6 +38,16 @@ impl SnsEventPublisher {
     pub fn new(client: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> Self {
         Self { client, topic_arn: topic_arn.into() }
     }
+}
+
+fn sqs_string(value: &str) -> PortResult<MessageAttributeValue> {
+    MessageAttributeValue::builder().data_type("String").string_value(value).build().map_err(|e| {
+        PortError::Unavailable {
+            message: format!("could not build an SQS message attribute: {e}"),
+            retryable: false,
+            source: Some(Box::new(e)),
+        }
+    })
 }
 
 fn sns_string(value: &str) -> PortResult<SnsAttribute> {
@@ -68,7 +80,9 @@ impl EventPublisher for SnsEventPublisher {
 /// The retry budget is the queue's redrive policy (`maxReceiveCount`, set by
 /// [`provision`](crate::provision)): SQS itself moves a message to the dead-letter queue when it
 /// is received once more than that. Calls: `receive` one `ReceiveMessage` (long polling, up to
-/// 10 messages); `ack` one `DeleteMessage`; `release` one `ChangeMessageVisibility`;
+/// 10 messages); `ack` one `DeleteMessage`; `release` one `ChangeMessageVisibility`; `defer`
+/// one `SendMessage` of the event with `DelaySeconds` (the copy's receive count starts afresh,
+/// which is what keeps contention off the retry budget) and one `DeleteMessage`, in that order;
 /// `dead_letters` ⌈n/10⌉+1 `ReceiveMessage` and ⌈n/10⌉ `ChangeMessageVisibilityBatch` (to make
 /// them visible again); `redrive` per batch of up to 10: one `ReceiveMessage` on the
 /// dead-letter queue, one `SendMessageBatch` to the queue and one `DeleteMessageBatch` — send
@@ -204,6 +218,27 @@ impl EventQueue for SqsEventQueue {
             .await
             .map_err(|e| classify("ChangeMessageVisibility", e))?;
         Ok(())
+    }
+
+    async fn defer(&self, delivery: &Delivery, delay: Duration) -> PortResult<()> {
+        let event = delivery
+            .event
+            .as_ref()
+            .map_err(|reason| PortError::InvalidData(format!("only an event can be deferred: {reason}")))?;
+        let body = serde_json::to_string(event).map_err(|e| invalid(format!("event does not serialize: {e}")))?;
+        // The attributes the topic's raw delivery puts on every message.
+        self.client
+            .send_message()
+            .queue_url(&self.queue.url)
+            .message_body(body)
+            .delay_seconds(seconds(delay, MAX_DELAY_SECONDS))
+            .message_attributes("eventType", sqs_string(event.event.event_type())?)
+            .message_attributes("orderId", sqs_string(&event.event.order_id().to_string())?)
+            .send()
+            .await
+            .map_err(|e| classify("SendMessage(defer)", e))?;
+        // Sent before deleted: should the delete fail, the event is there twice, never lost.
+        self.ack(&delivery.receipt).await
     }
 
     async fn dead_letters(&self, max: usize) -> PortResult<Vec<DeadLetter>> {

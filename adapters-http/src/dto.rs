@@ -46,7 +46,13 @@ fn invalid(error: &InvalidValue) -> Problem {
     Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-value", "Invalid value", error.to_string())
 }
 
-/// Who is billed.
+/// Who is billed: the recipient block of the tax invoice.
+///
+/// Its text fields (`name`, `company`, `line1`, `line2`, `city`, `province`) are printed on the
+/// invoice, so they may hold only what it prints: Latin, Greek, Cyrillic, Armenian, Hebrew and
+/// Arabic letters, digits, punctuation, currency signs and letterlike symbols (`№`, `™`) — not
+/// CJK or other scripts, not emoji. Anything else is refused with 422 `invalid-value`, whose
+/// detail names the field and the character (the rule: `order_domain::is_printable`).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BillingAddressBody {
@@ -98,7 +104,8 @@ impl BillingAddressBody {
 pub struct OrderLineBody {
     /// Stock-keeping unit.
     pub sku: String,
-    /// What it is.
+    /// What it is, as printed on the tax invoice: at most 200 characters the invoice can print
+    /// (as for the billing address; anything else is refused with 422 `invalid-value`).
     pub description: String,
     /// How many: 1 to 10 000.
     pub quantity: u64,

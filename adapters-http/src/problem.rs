@@ -165,8 +165,8 @@ impl From<AppError> for Problem {
                 "Payment already used",
                 "This payment id already paid another order.",
             ),
-            AppError::Busy(what) => {
-                warn!(what, "busy");
+            AppError::LeaseHeld { what, lease_remaining } => {
+                warn!(what, ?lease_remaining, "lease held by another worker");
                 unavailable()
             }
             AppError::Dependency { context, source } => {

@@ -14,6 +14,8 @@
 //! | the record | the answer | what SQS does |
 //! |---|---|---|
 //! | handled (or an event the processor ignores) | not listed | deletes it |
+//! | the processor met another worker's lease (`AppError::LeaseHeld`) | not listed, once a delayed copy is on the queue ([`EventQueue::defer`]) | delivers the copy once the lease can have run out, with a fresh receive count: contention spends no retry |
+//! | … and the copy could not be sent | listed, its visibility set to the lease's remaining time (`ChangeMessageVisibility`) | redelivers it after the lease, at the cost of one receive |
 //! | the processor failed, retryable or not | listed | redelivers it; after the queue's `maxReceiveCount` moves it to the dead-letter queue |
 //! | the body is not an event envelope | listed | the same: it ends in the dead-letter queue, kept for inspection |
 //! | failed, and the record has no message id | the whole invocation fails | redelivers the whole batch |
@@ -37,8 +39,9 @@ use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
 use lambda_runtime::Diagnostic;
-use order_app::{OrderApp, Processor, SweepError, SweepOptions, SweepSummary};
+use order_app::{OrderApp, Processor, SweepError, SweepOptions, SweepSummary, deferral};
 use order_domain::EventEnvelope;
+use order_ports::{Delivery, EventQueue};
 use tracing::{Instrument, error, field, info, info_span};
 
 /// Records of one batch handled at once by [`handle_sqs_batch`].
@@ -65,12 +68,18 @@ enum Outcome {
 }
 
 /// Handles one SQS batch with `processor`, up to [`RECORD_CONCURRENCY`] records at once, and
-/// answers which records failed (see the module docs for every case).
+/// answers which records failed (see the module docs for every case). `queue` is the queue the
+/// batch comes from (the function's event source): a record that meets another worker's lease
+/// is deferred on it.
 ///
 /// # Errors
 /// [`BatchError::UnattributedFailures`] when a record without a message id failed.
-pub async fn handle_sqs_batch(processor: &dyn Processor, event: SqsEvent) -> Result<SqsBatchResponse, BatchError> {
-    handle_sqs_batch_with(processor, event, RECORD_CONCURRENCY).await
+pub async fn handle_sqs_batch(
+    processor: &dyn Processor,
+    queue: &dyn EventQueue,
+    event: SqsEvent,
+) -> Result<SqsBatchResponse, BatchError> {
+    handle_sqs_batch_with(processor, queue, event, RECORD_CONCURRENCY).await
 }
 
 /// [`handle_sqs_batch`] with up to `concurrency` (at least 1) records at once.
@@ -79,6 +88,7 @@ pub async fn handle_sqs_batch(processor: &dyn Processor, event: SqsEvent) -> Res
 /// [`BatchError::UnattributedFailures`] when a record without a message id failed.
 pub async fn handle_sqs_batch_with(
     processor: &dyn Processor,
+    queue: &dyn EventQueue,
     event: SqsEvent,
     concurrency: usize,
 ) -> Result<SqsBatchResponse, BatchError> {
@@ -87,7 +97,7 @@ pub async fn handle_sqs_batch_with(
         .map(|record| async move {
             let id = record.message_id.clone().filter(|id| !id.trim().is_empty());
             let span = record_span(processor.name(), id.as_deref(), &record);
-            let outcome = handle_record(processor, &record).instrument(span).await;
+            let outcome = handle_record(processor, queue, &record).instrument(span).await;
             (id, outcome)
         })
         .buffer_unordered(concurrency.max(1))
@@ -132,8 +142,9 @@ fn string_attribute<'a>(record: &'a SqsMessage, name: &str) -> Option<&'a str> {
     record.message_attributes.get(name).and_then(|attribute| attribute.string_value.as_deref())
 }
 
-/// Decodes one record and runs the processor on it.
-async fn handle_record(processor: &dyn Processor, record: &SqsMessage) -> Outcome {
+/// Decodes one record and runs the processor on it; defers it when it meets another worker's
+/// lease.
+async fn handle_record(processor: &dyn Processor, queue: &dyn EventQueue, record: &SqsMessage) -> Outcome {
     let span = tracing::Span::current();
     let event = match decode(record) {
         Ok(event) => event,
@@ -149,9 +160,31 @@ async fn handle_record(processor: &dyn Processor, record: &SqsMessage) -> Outcom
     span.record("event_id", field::display(event.message_id));
     span.record("event_type", event.event.event_type());
     // Logs a failure itself, inside the span that names the request.
-    match order_app::handle_event(processor, &event).await {
+    let error = match order_app::handle_event(processor, &event).await {
+        Ok(()) => return Outcome::Handled,
+        Err(error) => error,
+    };
+    let (Some(delay), Some(receipt)) = (deferral(&error), record.receipt_handle.clone()) else {
+        return Outcome::Failed;
+    };
+    let delivery = Delivery {
+        message_id: record.message_id.clone().unwrap_or_default(),
+        receipt,
+        receive_count: record.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1),
+        event: Ok(event),
+    };
+    // A delayed copy and this record acknowledged: no receive of the budget spent. Should the
+    // copy fail, the record is reported and hidden until the lease can have run out (Lambda
+    // leaves a reported record's visibility as it is).
+    match queue.defer(&delivery, delay).await {
         Ok(()) => Outcome::Handled,
-        Err(_) => Outcome::Failed,
+        Err(defer_error) => {
+            tracing::warn!(error = %defer_error, "could not defer the record; it comes back once the lease can have run out");
+            if let Err(release_error) = queue.release(&delivery.receipt, delay).await {
+                tracing::warn!(error = %release_error, "could not delay the record either; it comes back after its visibility timeout");
+            }
+            Outcome::Failed
+        }
     }
 }
 

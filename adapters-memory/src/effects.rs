@@ -40,7 +40,7 @@ impl EffectLog for MemoryEffectLog {
         let mut records = lock(&self.records);
         match records.get(key) {
             Some(Record::Done) => Ok(EffectStart::AlreadyDone),
-            Some(Record::Leased { until: running }) if at < *running => Ok(EffectStart::InProgress),
+            Some(Record::Leased { until: running }) if at < *running => Ok(EffectStart::InProgress { until: *running }),
             Some(Record::Leased { .. }) | None => {
                 records.insert(key.to_owned(), Record::Leased { until });
                 Ok(EffectStart::Proceed)

@@ -235,6 +235,24 @@ impl EventQueue for MemoryQueue {
         Ok(())
     }
 
+    async fn defer(&self, delivery: &Delivery, delay: Duration) -> PortResult<()> {
+        if let Err(reason) = &delivery.event {
+            return Err(PortError::InvalidData(format!("only an event can be deferred: {reason}")));
+        }
+        {
+            let mut state = lock(&self.state);
+            let position = state.take_receipt(&delivery.receipt);
+            if let Some(message) = position.and_then(|position| state.messages.get_mut(&position)) {
+                // As if this receive had not happened: SQS's copy starts its count afresh.
+                message.receive_count = message.receive_count.saturating_sub(1);
+                message.visible_at = Instant::now() + delay;
+                message.receipt = None;
+            }
+        }
+        self.arrived.notify_waiters();
+        Ok(())
+    }
+
     async fn dead_letters(&self, max: usize) -> PortResult<Vec<DeadLetter>> {
         Ok(lock(&self.state).dead.iter().take(max).cloned().collect())
     }

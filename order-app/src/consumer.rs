@@ -12,6 +12,11 @@
 //! - handled: deleted (acknowledged);
 //! - failed: released after the retry delay; after the queue's retry budget the queue moves it
 //!   to its dead-letter queue;
+//! - met a lease held by another worker ([`AppError::LeaseHeld`]: that worker is doing the same
+//!   thing, or crashed doing it): contention, not a failure. [Deferred](EventQueue::defer)
+//!   until the lease can have run out ([`deferral`]), without spending the retry budget; if
+//!   the deferral fails, released after that delay like a failure. So a crashed worker's
+//!   leases cost its redeliveries nothing: they come back once the leases have expired;
 //! - received, but the consumer was told to stop before it started: released at once
 //!   (visibility 0), so another consumer receives it immediately;
 //! - still in flight when the shutdown grace ends: left alone; the queue hands it out again
@@ -50,7 +55,31 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{JoinError, JoinSet};
 use tracing::{Instrument, info, info_span, warn};
 
+use crate::error::AppError;
 use crate::processors::{Processor, handle_event};
+
+/// Added to a lease's remaining time before a deferred message comes back: the lease's end was
+/// set by another worker's clock and is judged by this one's, so a small skew must not make the
+/// message come back just before the lease ends (and be deferred once more).
+pub const LEASE_MARGIN: Duration = Duration::from_secs(1);
+
+/// When `error` is contention ([`AppError::LeaseHeld`]), how long to hide its message so that it
+/// comes back once the lease can have run out: the lease's remaining time plus
+/// [`LEASE_MARGIN`]. `None` for a failure, which is released for a retry and spends the budget.
+/// Every consumer — [`Consumer`] and the Lambda batch handler — decides through this.
+///
+/// ```
+/// use std::time::Duration;
+/// use order_app::AppError;
+/// use order_app::consumer::{LEASE_MARGIN, deferral};
+///
+/// let held = AppError::LeaseHeld { what: "sending", lease_remaining: Duration::from_secs(20) };
+/// assert_eq!(deferral(&held), Some(Duration::from_secs(20) + LEASE_MARGIN));
+/// assert_eq!(deferral(&AppError::NotFound), None);
+/// ```
+pub fn deferral(error: &AppError) -> Option<Duration> {
+    error.lease_remaining().map(|remaining| remaining + LEASE_MARGIN)
+}
 
 /// A processor and the queue it consumes.
 #[derive(Clone)]
@@ -123,6 +152,9 @@ pub struct ProcessorCounts {
     pub handled: usize,
     /// Failed attempts, released for a retry.
     pub failed: usize,
+    /// Attempts that met another worker's lease, deferred until it can have run out (no retry
+    /// spent).
+    pub deferred: usize,
     /// Received after the shutdown began, released unstarted (visible again at once).
     pub released: usize,
     /// Still in flight when the shutdown grace ended; they return after the visibility timeout.
@@ -136,6 +168,7 @@ impl ProcessorCounts {
         self.received += other.received;
         self.handled += other.handled;
         self.failed += other.failed;
+        self.deferred += other.deferred;
         self.released += other.released;
         self.abandoned += other.abandoned;
         self.receive_errors += other.receive_errors;
@@ -145,6 +178,7 @@ impl ProcessorCounts {
         match outcome {
             Ok(Outcome::Handled) => self.handled += 1,
             Ok(Outcome::Failed) => self.failed += 1,
+            Ok(Outcome::Deferred) => self.deferred += 1,
             Err(error) => {
                 // A panicking processor: the message was neither deleted nor released, so it
                 // comes back after its visibility timeout (and counts towards its budget).
@@ -182,6 +216,7 @@ impl ConsumerReport {
 enum Outcome {
     Handled,
     Failed,
+    Deferred,
 }
 
 /// Consumes the subscribed queues; see the [module docs](self).
@@ -229,6 +264,7 @@ impl Consumer {
             received = total.received,
             handled = total.handled,
             failed = total.failed,
+            deferred = total.deferred,
             released = total.released,
             abandoned = total.abandoned,
             "consumer stopped: in-flight events finished, released {} unstarted",
@@ -238,7 +274,8 @@ impl Consumer {
     }
 
     /// Polls every queue in rounds until a round receives nothing from any of them: every event
-    /// published so far has been handled or has reached a dead-letter queue. Each round takes
+    /// published so far has been handled, has reached a dead-letter queue, or is deferred
+    /// behind another worker's lease (and comes back after it). Each round takes
     /// up to one batch per queue (bounded by the subscription's concurrency) and finishes its
     /// events before the next.
     ///
@@ -456,25 +493,42 @@ pub(crate) async fn stop_requested(stopped: &mut watch::Receiver<bool>) {
     let _ = stopped.wait_for(|stop| *stop).await;
 }
 
-/// Handles one delivery through [`handle_event`]: acknowledge on success, release for a retry
-/// on failure.
+/// Handles one delivery through [`handle_event`]: acknowledge on success, defer on contention,
+/// release for a retry on failure.
 async fn handle(sub: &Subscription, delivery: Delivery, retry_delay: Duration) -> Outcome {
-    let handled = match &delivery.event {
-        Ok(event) => handle_event(sub.processor.as_ref(), event).await.is_ok(),
+    let result = match &delivery.event {
+        Ok(event) => handle_event(sub.processor.as_ref(), event).await,
         Err(reason) => {
             warn!(%reason, "message is not a valid event; it will reach the dead-letter queue");
-            false
+            return release(sub, &delivery, retry_delay, Outcome::Failed).await;
         }
     };
-    if handled {
-        if let Err(error) = sub.queue.ack(&delivery.receipt).await {
-            // The message comes back and is handled again: processors are idempotent.
-            warn!(%error, "handled, but could not delete the message");
+    match result {
+        Ok(()) => {
+            if let Err(error) = sub.queue.ack(&delivery.receipt).await {
+                // The message comes back and is handled again: processors are idempotent.
+                warn!(%error, "handled, but could not delete the message");
+            }
+            Outcome::Handled
         }
-        return Outcome::Handled;
+        Err(error) => match deferral(&error) {
+            Some(delay) => match sub.queue.defer(&delivery, delay).await {
+                Ok(()) => Outcome::Deferred,
+                Err(defer_error) => {
+                    // Still after the lease, at the cost of one receive of the budget.
+                    warn!(error = %defer_error, "could not defer the message; releasing it until the lease can have run out");
+                    release(sub, &delivery, delay, Outcome::Deferred).await
+                }
+            },
+            None => release(sub, &delivery, retry_delay, Outcome::Failed).await,
+        },
     }
-    if let Err(error) = sub.queue.release(&delivery.receipt, retry_delay).await {
+}
+
+/// Makes `delivery` visible again after `delay`; `outcome` is what the attempt counts as.
+async fn release(sub: &Subscription, delivery: &Delivery, delay: Duration, outcome: Outcome) -> Outcome {
+    if let Err(error) = sub.queue.release(&delivery.receipt, delay).await {
         warn!(%error, "could not release the message; it returns after its visibility timeout");
     }
-    Outcome::Failed
+    outcome
 }

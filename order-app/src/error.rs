@@ -56,9 +56,17 @@ pub enum AppError {
     /// This payment id already paid another order.
     #[error("payment was already applied to another order")]
     PaymentIdReused,
-    /// Another worker is doing this right now.
-    #[error("busy: {0}")]
-    Busy(&'static str),
+    /// Another worker holds the lease on this right now. Contention, not a failure: the
+    /// holder finishes it, or its lease runs out after `lease_remaining` and a retry takes
+    /// over. A queue consumer hands the message back for then without spending its retry
+    /// budget ([`AppError::lease_remaining`]).
+    #[error("{what} (the lease ends in {lease_remaining:?})")]
+    LeaseHeld {
+        /// What is being done by the other worker, for the log.
+        what: &'static str,
+        /// How long the holder's lease still runs, as this worker's clock judges it.
+        lease_remaining: Duration,
+    },
     /// A dependency failed.
     #[error("{context}: {source}")]
     Dependency {
@@ -75,7 +83,7 @@ impl AppError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Dependency { source, .. } => source.is_retryable(),
-            Self::NotRecordedYet { .. } | Self::Conflict(_) | Self::Busy(_) => true,
+            Self::NotRecordedYet { .. } | Self::Conflict(_) | Self::LeaseHeld { .. } => true,
             Self::InvalidInput(_)
             | Self::Rejected(_)
             | Self::NotFound
@@ -86,6 +94,17 @@ impl AppError {
             | Self::CartNotFound
             | Self::CartInactive
             | Self::PaymentIdReused => false,
+        }
+    }
+}
+
+impl AppError {
+    /// For contention ([`AppError::LeaseHeld`]): how long until the lease can have run out, when
+    /// a retry should come. `None` for every other error, which is a failure and spends a retry.
+    pub fn lease_remaining(&self) -> Option<Duration> {
+        match self {
+            Self::LeaseHeld { lease_remaining, .. } => Some(*lease_remaining),
+            _ => None,
         }
     }
 }

@@ -42,7 +42,7 @@ pub mod usecases;
 pub use app::{AppConfig, OrderApp};
 pub use background::{Background, BackgroundOptions, BackgroundReport};
 pub use builder::{BuildError, Documents, Messaging, OrderAppBuilder, Storage, System, Upstream};
-pub use consumer::{Consumer, ConsumerOptions, ConsumerReport, ProcessorCounts, Subscription};
+pub use consumer::{Consumer, ConsumerOptions, ConsumerReport, ProcessorCounts, Subscription, deferral};
 pub use error::AppError;
 pub use principal::{Principal, Service};
 pub use processors::{CustomerNotifier, InternalNotifier, InvoiceWriter, Processor, RecordWriter, handle_event};

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::text::{InvalidValue, bounded, optional, text_type};
+use crate::text::{InvalidValue, bounded, optional, optional_printed, printed, text_type};
 
 text_type!(
     /// A South African VAT registration number: ten digits starting with 4.
@@ -14,7 +14,9 @@ text_type!(
 /// Who is billed and where: the recipient block of a tax invoice.
 ///
 /// Built from a [`BillingAddressInput`] (the transport shape) by [`BillingAddress::parse`];
-/// every field is trimmed, bounded and free of control characters.
+/// every field is trimmed, bounded, free of control characters and
+/// [printable](crate::is_printable): it is the recipient block of a tax invoice, and a name
+/// the invoice cannot print is refused here rather than printed as `?` there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "BillingAddressInput", into = "BillingAddressInput")]
 pub struct BillingAddress {
@@ -56,7 +58,8 @@ impl BillingAddress {
     ///
     /// # Errors
     /// [`InvalidValue`] naming the first field that is empty, too long, contains a control
-    /// character or has the wrong shape.
+    /// character or a character that cannot be printed
+    /// ([`Unprintable`](InvalidValue::Unprintable)), or has the wrong shape.
     pub fn parse(input: &BillingAddressInput) -> Result<Self, InvalidValue> {
         let postal_code = bounded("billingAddress.postalCode", &input.postal_code, 16)?;
         if !postal_code.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-') {
@@ -76,15 +79,15 @@ impl BillingAddress {
             }
         };
         Ok(Self {
-            name: bounded("billingAddress.name", &input.name, 120)?,
-            company: optional("billingAddress.company", input.company.as_deref(), 120)?,
+            name: printed("billingAddress.name", &input.name, 120)?,
+            company: optional_printed("billingAddress.company", input.company.as_deref(), 120)?,
             vat_number: optional("billingAddress.vatNumber", input.vat_number.as_deref(), 10)?
                 .map(VatNumber::parse)
                 .transpose()?,
-            line1: bounded("billingAddress.line1", &input.line1, 200)?,
-            line2: optional("billingAddress.line2", input.line2.as_deref(), 200)?,
-            city: bounded("billingAddress.city", &input.city, 100)?,
-            province: optional("billingAddress.province", input.province.as_deref(), 100)?,
+            line1: printed("billingAddress.line1", &input.line1, 200)?,
+            line2: optional_printed("billingAddress.line2", input.line2.as_deref(), 200)?,
+            city: printed("billingAddress.city", &input.city, 100)?,
+            province: optional_printed("billingAddress.province", input.province.as_deref(), 100)?,
             postal_code,
             country,
         })
@@ -184,6 +187,40 @@ mod tests {
         let mut bad = input();
         bad.country = "ZAF".into();
         assert!(BillingAddress::parse(&bad).is_err());
+    }
+
+    #[test]
+    fn every_printed_field_refuses_what_the_invoice_cannot_print() {
+        for (field, set) in [
+            ("billingAddress.name", (|a: &mut BillingAddressInput, v: String| a.name = v) as fn(&mut _, _)),
+            ("billingAddress.company", |a, v| a.company = Some(v)),
+            ("billingAddress.line1", |a, v| a.line1 = v),
+            ("billingAddress.line2", |a, v| a.line2 = Some(v)),
+            ("billingAddress.city", |a, v| a.city = v),
+            ("billingAddress.province", |a, v| a.province = Some(v)),
+        ] {
+            for (value, character) in
+                [("王小明", '王'), ("Zoë 😀", '😀'), ("山田 Hanako", '山'), ("Ali 🇿🇦", '\u{1F1FF}')]
+            {
+                let mut bad = input();
+                set(&mut bad, value.to_owned());
+                assert_eq!(BillingAddress::parse(&bad), Err(InvalidValue::Unprintable { field, character }), "{value}");
+            }
+            for value in ["Zoë Nkosi-O'Brien", "Ζωή", "Юлия", "Սարգիս", "שרה כהן", "محمد علي", "Nguyễn", "№ 5"]
+            {
+                let mut good = input();
+                set(&mut good, value.to_owned());
+                assert!(BillingAddress::parse(&good).is_ok(), "{field}: {value}");
+            }
+        }
+        let mut bad = input();
+        bad.name = "王".into();
+        let message = BillingAddress::parse(&bad).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "billingAddress.name contains '王' (U+738B), which cannot be printed on a tax invoice; write it in \
+             Latin, Greek, Cyrillic, Armenian, Hebrew or Arabic letters, without emoji"
+        );
     }
 
     #[test]

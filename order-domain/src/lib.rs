@@ -75,5 +75,5 @@ pub use pricing::{
 };
 pub use status::{ActorKind, Command, CommandKind, OrderStatus};
 pub use tenant::{GuestTenantDecision, Tenant, TenantStatus, decide_guest_tenant};
-pub use text::{Description, InvalidValue, Reason};
+pub use text::{Description, InvalidValue, PRINTABLE, Reason, is_printable};
 pub use vat::{VatError, VatRate, VatTable};

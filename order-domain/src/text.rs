@@ -28,6 +28,19 @@ pub enum InvalidValue {
         /// The input field.
         field: &'static str,
     },
+    /// The value contains a character that a printed document (the tax invoice, the receipt)
+    /// cannot show; see [`is_printable`].
+    #[error(
+        "{field} contains {character:?} (U+{code:04X}), which cannot be printed on a tax invoice; \
+         write it in Latin, Greek, Cyrillic, Armenian, Hebrew or Arabic letters, without emoji",
+        code = u32::from(*character)
+    )]
+    Unprintable {
+        /// The input field.
+        field: &'static str,
+        /// The first character that cannot be printed.
+        character: char,
+    },
     /// The value did not have the required shape.
     #[error("{field} {expected}")]
     Format {
@@ -52,6 +65,105 @@ pub(crate) fn bounded(field: &'static str, raw: &str, max: usize) -> Result<Stri
         return Err(InvalidValue::ControlCharacter { field });
     }
     Ok(value.to_owned())
+}
+
+/// The characters a printed document can show, as inclusive ranges of code points: the
+/// scripts of names and addresses that the invoice font (DejaVu Sans, regular and bold) draws
+/// whole, and only the parts of each block it draws.
+///
+/// - Latin: ASCII, Latin-1, Latin Extended-A and -B, IPA and spacing modifier letters (ʻ ʼ),
+///   combining diacritics, Latin Extended Additional (Vietnamese);
+/// - Greek and Coptic (modern Greek), Cyrillic and the Cyrillic Supplement as far as drawn;
+/// - Armenian; Hebrew letters and points; Arabic letters, marks and digits of Arabic and
+///   Persian (the Urdu letters ہ and ے are not drawn) — both right to left, shaped;
+/// - punctuation (dashes, quotes, ‰, …), currency signs, letterlike symbols (№, ℅, ™).
+///
+/// Not printable, so refused wherever such text is accepted: CJK and every other script, and
+/// emoji. Embedding fonts for them (a CJK font is 10–20 MB) would multiply the size of every
+/// binary and Lambda package; see ARCHITECTURE.md, "Every accepted name prints". The renderer's
+/// tests (`adapters-documents`) check every character accepted here against both fonts.
+pub const PRINTABLE: &[(char, char)] = &[
+    // Latin.
+    (' ', '~'),
+    ('\u{A0}', '\u{24F}'),
+    ('\u{250}', '\u{2E9}'),
+    ('\u{300}', '\u{34E}'),
+    ('\u{1E00}', '\u{1EF9}'),
+    // Greek and Cyrillic.
+    ('\u{370}', '\u{377}'),
+    ('\u{37A}', '\u{37F}'),
+    ('\u{384}', '\u{38A}'),
+    ('\u{38C}', '\u{38C}'),
+    ('\u{38E}', '\u{3A1}'),
+    ('\u{3A3}', '\u{525}'),
+    // Armenian.
+    ('\u{531}', '\u{556}'),
+    ('\u{559}', '\u{55F}'),
+    ('\u{561}', '\u{587}'),
+    ('\u{589}', '\u{58A}'),
+    // Hebrew.
+    ('\u{5B0}', '\u{5C3}'),
+    ('\u{5C6}', '\u{5C7}'),
+    ('\u{5D0}', '\u{5EA}'),
+    ('\u{5F0}', '\u{5F4}'),
+    // Arabic.
+    ('\u{60C}', '\u{60C}'),
+    ('\u{61B}', '\u{61B}'),
+    ('\u{61F}', '\u{61F}'),
+    ('\u{621}', '\u{63A}'),
+    ('\u{640}', '\u{655}'),
+    ('\u{660}', '\u{670}'),
+    ('\u{679}', '\u{6BF}'),
+    ('\u{6C6}', '\u{6C8}'),
+    ('\u{6CB}', '\u{6CC}'),
+    ('\u{6CE}', '\u{6CE}'),
+    ('\u{6D0}', '\u{6D0}'),
+    ('\u{6D5}', '\u{6D5}'),
+    ('\u{6F0}', '\u{6F9}'),
+    // Punctuation, currency signs, letterlike symbols.
+    ('\u{2010}', '\u{2027}'),
+    ('\u{2030}', '\u{205E}'),
+    ('\u{20A0}', '\u{20B5}'),
+    ('\u{20B8}', '\u{20BA}'),
+    ('\u{20BD}', '\u{20BD}'),
+    ('\u{2100}', '\u{2109}'),
+    ('\u{210B}', '\u{2149}'),
+];
+
+/// `true` when `c` can be printed on a tax invoice or receipt: it lies in [`PRINTABLE`].
+///
+/// ```
+/// use order_domain::is_printable;
+///
+/// assert!("Zoë Nkosi-O'Brien".chars().all(is_printable));
+/// assert!("Ζωή · Юлия · Սարգիս · שרה · محمد · Nguyễn · № 5".chars().all(is_printable));
+/// assert!(!is_printable('王'));
+/// assert!(!is_printable('😀'));
+/// ```
+pub fn is_printable(c: char) -> bool {
+    PRINTABLE.iter().any(|(first, last)| (*first..=*last).contains(&c))
+}
+
+/// Like [`bounded`], and every character [`is_printable`]: text that lands on a printed
+/// document.
+pub(crate) fn printed(field: &'static str, raw: &str, max: usize) -> Result<String, InvalidValue> {
+    let value = bounded(field, raw, max)?;
+    match value.chars().find(|c| !is_printable(*c)) {
+        Some(character) => Err(InvalidValue::Unprintable { field, character }),
+        None => Ok(value),
+    }
+}
+
+/// Like [`printed`], but an empty or absent value is `None` rather than an error.
+pub(crate) fn optional_printed(
+    field: &'static str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, InvalidValue> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(value) => printed(field, value, max).map(Some),
+    }
 }
 
 /// Like [`bounded`], but an empty or absent value is `None` rather than an error.
@@ -158,9 +270,11 @@ free_text_type!(
     Reason, field = "reason", max = 500
 );
 
-free_text_type!(
-    /// A line description as the customer sees it on the invoice, at most 200 characters.
-    Description, field = "description", max = 200
+text_type!(
+    /// A line description as the customer sees it on the invoice, at most 200 characters, every
+    /// one [printable](is_printable).
+    Description, field = "description", max = 200, allowed = is_printable,
+    expected = "contains a character that cannot be printed on a tax invoice (only Latin, Greek, Cyrillic, Armenian, Hebrew or Arabic letters, without emoji)"
 );
 
 impl Reason {
@@ -198,6 +312,25 @@ mod tests {
         assert_eq!(optional("f", Some("  "), 3).unwrap(), None);
         assert_eq!(optional("f", None, 3).unwrap(), None);
         assert_eq!(optional("f", Some("x"), 3).unwrap(), Some("x".to_owned()));
+    }
+
+    #[test]
+    fn descriptions_are_printable_and_reasons_free() {
+        assert!(Description::parse("Managed WordPress — Ζωή's site, 12 months").is_ok());
+        assert!(Description::parse("虚拟主机").is_err());
+        assert!(Description::parse("Hosting 🚀").is_err());
+        // A reason is only ever emailed (any script an email client shows), never printed.
+        assert!(Reason::parse("客户取消 🙏").is_ok());
+    }
+
+    #[test]
+    fn the_printable_ranges_are_disjoint() {
+        let mut ranges = PRINTABLE.to_vec();
+        ranges.sort_unstable();
+        for pair in ranges.windows(2) {
+            assert!(pair[0].0 <= pair[0].1 && pair[0].1 < pair[1].0, "{pair:?}");
+        }
+        assert!(!is_printable('\u{200B}') && !is_printable('\u{202E}'), "invisible and bidi controls");
     }
 
     #[test]

@@ -15,8 +15,14 @@ pub enum EffectStart {
     Proceed,
     /// It was done: skip it.
     AlreadyDone,
-    /// Another worker is doing it right now: try again later.
-    InProgress,
+    /// Another worker holds a lease on it: try again once the lease can have run out. Not a
+    /// failure — the holder may finish it (then the retry finds it done) or crash (then the
+    /// retry takes over once the lease has run out).
+    InProgress {
+        /// When the holder's lease runs out (the holder's own clock): from then on
+        /// [`EffectLog::begin`] may proceed.
+        until: DateTime<Utc>,
+    },
 }
 
 /// Records of side effects, keyed by what they are (`email/order_…/order_confirmation`).
@@ -27,7 +33,8 @@ pub enum EffectStart {
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait EffectLog: Send + Sync {
-    /// Claims `key` for `lease`, unless it is done or claimed by a lease still running.
+    /// Claims `key` for `lease`, unless it is done or claimed by a lease still running (then
+    /// [`EffectStart::InProgress`] with the end of that lease).
     ///
     /// # Errors
     /// Only [`Unavailable`](crate::PortError::Unavailable).

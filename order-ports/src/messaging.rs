@@ -73,6 +73,24 @@ pub trait EventQueue: Send + Sync {
     /// Only [`Unavailable`](crate::PortError::Unavailable).
     async fn release(&self, receipt: &str, delay: Duration) -> PortResult<()>;
 
+    /// Hands a message that could not be handled *yet* back after `delay`, without spending its
+    /// retry budget: it comes back with the same event and a receive count this receive did not
+    /// raise. For contention (another worker holds the lease of what the message asks for),
+    /// never for a failure — failures are [`release`](Self::release)d and count.
+    ///
+    /// A queue that cannot hide a message that long (SQS delays a message at most 15 minutes)
+    /// hands it back earlier; the consumer then meets the lease again and defers again, still
+    /// without cost. A queue that counts every receive (SQS) sends a copy of the event with the
+    /// delay and then deletes the delivered message, so a crash in between duplicates the
+    /// event and never loses it (processors are idempotent).
+    ///
+    /// # Errors
+    /// [`Unavailable`](crate::PortError::Unavailable);
+    /// [`InvalidData`](crate::PortError::InvalidData) when the delivery carries no valid event
+    /// (such a message is released, never deferred). On an error the message is where it was:
+    /// it returns after its visibility timeout, or the caller releases it.
+    async fn defer(&self, delivery: &Delivery, delay: Duration) -> PortResult<()>;
+
     /// Messages in the dead-letter queue, at most `max`, without removing them.
     ///
     /// # Errors

@@ -186,10 +186,18 @@ fn supplier_id(value: &str) -> Result<String, String> {
     }
 }
 
-/// One line of printable text of at most `max` characters.
+/// One line of printable text of at most `max` characters: it is printed on every tax invoice,
+/// so every character must be one the invoice can print ([`order_domain::is_printable`]).
 fn text(value: &str, max: usize) -> Result<String, String> {
     if value.chars().any(char::is_control) {
         return Err("must not contain control characters".to_owned());
+    }
+    if let Some(c) = value.chars().find(|c| !order_domain::is_printable(*c)) {
+        return Err(format!(
+            "contains {c:?} (U+{:04X}), which cannot be printed on a tax invoice (Latin, Greek, Cyrillic, \
+             Armenian, Hebrew or Arabic letters, without emoji)",
+            u32::from(c)
+        ));
     }
     if value.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
@@ -369,5 +377,22 @@ mod tests {
         let seven = ["a"; 7].join("|");
         let error = read(&[("BBWS_SUPPLIER_ADDRESS", &seven), ("BBWS_SUPPLIER_LEGAL_NAME", "Tab\there")]).unwrap_err();
         assert_eq!(error.names().collect::<Vec<_>>(), ["BBWS_SUPPLIER_LEGAL_NAME", "BBWS_SUPPLIER_ADDRESS"]);
+    }
+
+    #[test]
+    fn supplier_text_the_invoice_cannot_print_is_refused_at_start_up() {
+        let error = read(&[
+            ("BBWS_SUPPLIER_LEGAL_NAME", "大胡子网络 (Pty) Ltd"),
+            ("BBWS_SUPPLIER_TRADING_NAME", "BBWS 🚀"),
+            ("BBWS_SUPPLIER_ADDRESS", "1 Dock Road|ケープタウン"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            error.names().collect::<Vec<_>>(),
+            ["BBWS_SUPPLIER_LEGAL_NAME", "BBWS_SUPPLIER_TRADING_NAME", "BBWS_SUPPLIER_ADDRESS"]
+        );
+        assert!(error.to_string().contains("'大' (U+5927), which cannot be printed on a tax invoice"), "{error}");
+        let printable = read(&[("BBWS_SUPPLIER_LEGAL_NAME", "Ζωή & Юлия Hosting (Pty) Ltd — № 5")]);
+        assert!(printable.is_ok(), "{printable:?}");
     }
 }

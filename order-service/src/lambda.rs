@@ -16,8 +16,8 @@
 use std::sync::Arc;
 
 use adapters_lambda::api::LambdaApi;
-use order_app::{OrderApp, Processor};
-use order_ports::ProcessorKind;
+use order_app::{OrderApp, Subscription};
+use order_ports::{EventQueue, ProcessorKind};
 use tracing::info;
 
 use crate::aws_host::{AwsHost, HostConfigError};
@@ -54,14 +54,20 @@ pub fn processor_kind(value: Option<&str>) -> Result<ProcessorKind, UnknownProce
 
 /// The `lambda-processor` function from its variables, read through `env` (the binary passes
 /// the process environment): the processor `BBWS_PROCESSOR` names (checked before anything
-/// touches AWS) on the application on AWS.
+/// touches AWS) on the application on AWS, and its queue (the function's event source, on which
+/// a record that meets another worker's lease is deferred), with
+/// [`RECORD_CONCURRENCY`](adapters_lambda::RECORD_CONCURRENCY) records at once.
 ///
 /// # Errors
 /// [`StartError`] naming the variable that is missing or invalid, or what failed to connect.
-pub async fn start_processor(env: impl Fn(&str) -> Option<String>) -> Result<Arc<dyn Processor>, StartError> {
+pub async fn start_processor(env: impl Fn(&str) -> Option<String>) -> Result<Subscription, StartError> {
     let kind = processor_kind(env(PROCESSOR_VARIABLE).as_deref())?;
     let stack = AwsHost::from_lookup(env, Mode::Production)?.stack().await?;
-    Ok(stack.app.processor(kind))
+    Ok(Subscription {
+        processor: stack.app.processor(kind),
+        queue: stack.queue(kind).clone() as Arc<dyn EventQueue>,
+        concurrency: adapters_lambda::RECORD_CONCURRENCY,
+    })
 }
 
 /// The `lambda-sweep` function's application from its variables, read through `env`.

@@ -25,6 +25,10 @@ fn millis(at: DateTime<Utc>) -> u64 {
     u64::try_from(at.timestamp_millis()).unwrap_or(0)
 }
 
+fn from_millis(millis: u64) -> DateTime<Utc> {
+    i64::try_from(millis).ok().and_then(DateTime::from_timestamp_millis).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// Effect records for side effects done at most once (an email per order and template).
 ///
 /// Item: `PK = EFFECT#{key}`, `SK = ITEM`, `state` (`RUNNING` | `DONE`), `leaseUntil` (epoch
@@ -88,7 +92,17 @@ impl EffectLog for DynamoEffectLog {
         };
         Ok(match old.as_ref().and_then(|item| get_opt_s(item, "state")) {
             Some(DONE) => EffectStart::AlreadyDone,
-            _ => EffectStart::InProgress,
+            // The holder's `leaseUntil`; should it be unreadable, the longest a lease taken now
+            // could last, so that a retry never comes back before the lease can have run out.
+            _ => EffectStart::InProgress {
+                until: old
+                    .as_ref()
+                    .and_then(|item| item.get("leaseUntil"))
+                    .and_then(|value| value.as_n().ok())
+                    .and_then(|n| n.parse::<i64>().ok())
+                    .and_then(DateTime::from_timestamp_millis)
+                    .unwrap_or_else(|| from_millis(until)),
+            },
         })
     }
 

@@ -16,7 +16,7 @@ async fn an_effect_is_begun_once_done_once_and_retried_after_its_lease() {
     let lease = Duration::from_mins(1);
     let key = "email/order_1/order_confirmation";
     assert_eq!(log.begin(key, minutes(0), lease).await.unwrap(), EffectStart::Proceed);
-    assert_eq!(log.begin(key, minutes(0), lease).await.unwrap(), EffectStart::InProgress);
+    assert_eq!(log.begin(key, minutes(0), lease).await.unwrap(), EffectStart::InProgress { until: minutes(1) });
     // The lease ran out: a crashed worker's claim is taken over.
     assert_eq!(log.begin(key, minutes(2), lease).await.unwrap(), EffectStart::Proceed);
     log.complete(key, minutes(2)).await.unwrap();

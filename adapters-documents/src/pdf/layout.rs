@@ -444,6 +444,26 @@ fn draw(surface: &mut Surface<'_>, fonts: &Fonts, op: &Op) {
 mod tests {
     use super::*;
 
+    /// The domain accepts in printed fields only the characters of `order_domain::PRINTABLE`:
+    /// each of them must be drawn by both fonts, as itself (never `?`, never dropped).
+    #[test]
+    fn every_character_the_domain_accepts_is_drawn_by_both_fonts() {
+        let fonts = Fonts::load().unwrap();
+        let mut missing = Vec::new();
+        let mut checked = 0;
+        for (first, last) in order_domain::PRINTABLE {
+            for c in *first..=*last {
+                checked += 1;
+                let drawn = fonts.printable(c.encode_utf8(&mut [0; 4]));
+                if drawn != c.to_string() {
+                    missing.push(format!("U+{:04X} {c:?} → {drawn:?}", u32::from(c)));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "{} of {checked} accepted characters are not drawn: {missing:?}", missing.len());
+        assert!(checked > 1500, "{checked}");
+    }
+
     #[test]
     fn wraps_at_spaces_and_inside_long_words() {
         let fonts = Fonts::load().unwrap();

@@ -31,9 +31,13 @@
 //! content. A retried invoice job therefore overwrites the stored PDF with identical bytes.
 //!
 //! # Hostile text
-//! Names and descriptions are customer input. Control characters become spaces, invisible
-//! formatting characters are dropped, characters DejaVu Sans lacks (most emoji, CJK) become
-//! `?`, long values wrap, and right-to-left scripts are shaped in their own direction. Any
+//! Names and descriptions are customer input. The domain accepts in them only what these
+//! fonts draw ([`order_domain::is_printable`]; this crate's tests check every such character
+//! against both fonts), so every accepted name prints as written, right-to-left scripts
+//! (Hebrew, Arabic) shaped in their own direction. Beyond that, as a last line of defence for
+//! text from elsewhere (the supplier's settings): control characters become spaces, invisible
+//! formatting characters are dropped, a character the fonts lack becomes `?`; long values
+//! wrap. Any
 //! failure — including, as a last line of defence, a panic inside the PDF library — is
 //! returned as [`PortError::InvalidData`].
 
@@ -44,7 +48,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use krilla::metadata::{DateTime as PdfDateTime, Metadata};
 use krilla::{Document, SerializeSettings};
-use order_domain::{BillingAddress, LineAmounts, Money, Order, OrderLine, TaxInvoiceForm, line_amounts};
+use order_domain::{BillingAddress, Email, LineAmounts, Money, Order, OrderLine, TaxInvoiceForm, line_amounts};
 use order_ports::{
     DocumentKind, DocumentNumber, DocumentRenderer, DocumentRequest, InvoiceReference, PortError, PortResult,
     RenderedDocument, Supplier,
@@ -346,7 +350,7 @@ impl<'a> Layout<'a> {
         self.block(MARGIN, 250.0, "From", &supplier);
         let left_bottom = self.y;
         self.y = top;
-        let recipient = recipient_lines(self.order.billing_address(), self.order.customer_email().as_str());
+        let recipient = recipient_lines(self.order.billing_address(), self.order.customer_email());
         self.block(RIGHT_COLUMN, RIGHT - RIGHT_COLUMN, "Bill to", &recipient);
         self.y = self.y.max(left_bottom) + 10.0;
     }
@@ -538,7 +542,12 @@ fn supplier_lines(supplier: &Supplier) -> Vec<String> {
     lines
 }
 
-fn recipient_lines(address: &BillingAddress, email: &str) -> Vec<String> {
+/// The recipient block. The address's fields are all [printable](order_domain::is_printable)
+/// (the domain refuses the rest); the email address is not required on a tax invoice and may be
+/// in any script (one identity, one key), so it is printed as the customer wrote it when it is
+/// printable, else with its domain in ASCII (A-labels) when that is, else not at all — never
+/// as `?`.
+fn recipient_lines(address: &BillingAddress, email: &Email) -> Vec<String> {
     let mut lines = vec![address.name().to_owned()];
     lines.extend(address.company().map(str::to_owned));
     lines.push(address.line1().to_owned());
@@ -549,6 +558,11 @@ fn recipient_lines(address: &BillingAddress, email: &str) -> Vec<String> {
     if let Some(vat) = address.vat_number() {
         lines.push(format!("VAT no. {vat}"));
     }
-    lines.push(email.to_owned());
+    let printable = |text: &str| text.chars().all(order_domain::is_printable);
+    if printable(email.as_str()) {
+        lines.push(email.as_str().to_owned());
+    } else if printable(&email.to_ascii()) {
+        lines.push(email.to_ascii());
+    }
     lines
 }

@@ -202,7 +202,7 @@ async fn a_hostile_name_is_escaped_in_html_and_intact_in_text() {
         assert!(!email.html.contains("\"O'Brien\""), "{template:?}: unescaped quotes");
         assert_contains_all(
             &email.html,
-            &["&lt;script&gt;alert(1)&lt;&#x2f;script&gt;", "&quot;O&#x27;Brien&quot; &amp;", "😀👍🏽 محمد עברית"],
+            &["&lt;script&gt;alert(1)&lt;&#x2f;script&gt;", "&quot;O&#x27;Brien&quot; &amp;", "‰№™ محمد עברית"],
         );
         assert!(email.text.contains(&hostile_name()), "{template:?}: the text part keeps the name as written");
         assert!(!email.subject.as_str().contains('\n'));

@@ -355,3 +355,83 @@ fn a_credit_note_needs_its_number_and_the_invoice_it_adjusts() {
     pro_forma.number = Some(DocumentNumber::invoice(1));
     assert!(PdfRenderer::new().unwrap().render(&pro_forma).is_err(), "a pro forma never takes a tax-invoice number");
 }
+
+/// An order billed to `name` (and `company`), with a line described as `description`.
+fn billed_to(name: &str, company: &str, description: &str) -> Order {
+    let mut new = new_order();
+    let mut input: order_domain::BillingAddressInput = new.billing_address.clone().into();
+    input.name = name.into();
+    input.company = Some(company.into());
+    new.billing_address = order_domain::BillingAddress::parse(&input).unwrap();
+    new.cart = CartSnapshot::new(
+        CartId::parse("cart_names").unwrap(),
+        vec![
+            order_domain::OrderLine::new(
+                order_domain::Sku::parse("HOSTING-1").unwrap(),
+                order_domain::Description::parse(description).unwrap(),
+                order_domain::Quantity::new(1).unwrap(),
+                order_domain::testing::zar("99.00"),
+            )
+            .unwrap(),
+        ],
+    )
+    .unwrap();
+    new.id = order_domain::OrderId::from_parts(order_domain::testing::now(), 7);
+    Order::create(new, &PricingRules::south_africa(), ActorKind::Customer, order_domain::testing::now()).unwrap().0
+}
+
+/// Every name the domain accepts prints on the invoice as written: read back from the PDF, in
+/// logical order for left-to-right scripts and in the visual order a PDF stores for
+/// right-to-left ones (Hebrew, Arabic: drawn right to left, so read back reversed), never `?`.
+#[test]
+fn every_name_the_domain_accepts_is_printed_as_written() {
+    let names = [
+        ("Zoë Nkosi-O'Brien", "Ṣàngó & Ngũgĩ (Pty) Ltd"),
+        ("Ζωή Παπαδοπούλου", "Юлия Иванова ООО"),
+        ("Nguyễn Văn An", "Սարգսյան ՍՊԸ"),
+        ("שרה כהן", "محمد علي"),
+    ];
+    for (name, company) in names {
+        for kind in [DocumentKind::TaxInvoice, DocumentKind::Receipt] {
+            let order = billed_to(name, company, &format!("Hosting for {name}"));
+            let order = if kind == DocumentKind::Receipt { paid(order) } else { order };
+            let text = parse_pdf(&render(kind, &order)).text();
+            for written in [name, company, &format!("Hosting for {name}")[..]] {
+                let words: Vec<String> = written
+                    .split(' ')
+                    .map(|word| {
+                        let rtl = word.chars().any(|c| ('\u{590}'..='\u{6FF}').contains(&c));
+                        if rtl { word.chars().rev().collect() } else { word.to_owned() }
+                    })
+                    .collect();
+                for word in &words {
+                    assert!(
+                        text.contains(word.as_str()),
+                        "{kind:?}: {word:?} of {written:?} is not on the document:\n{text}"
+                    );
+                }
+            }
+            assert!(!text.contains('?'), "{kind:?}: nothing printed as '?':\n{text}");
+        }
+    }
+}
+
+/// The customer's email is printed as written when the invoice can print it, with its domain
+/// in A-labels when only that can be printed, and left off otherwise — never as `?`.
+#[test]
+fn an_email_the_invoice_cannot_print_is_never_printed_as_question_marks() {
+    for (email, printed) in [
+        ("zoë@bücher.co.za", Some("zoë@bücher.co.za")),
+        ("zoe@例子.中国", Some("zoe@xn--fsqu00a.xn--fiqs8s")),
+        ("王@example.com", None),
+    ] {
+        let mut record = order_domain::OrderRecord::from(billed_to("Zoë Nkosi", "Acme", "Hosting"));
+        record.customer_email = order_domain::Email::parse(email).unwrap();
+        let order = Order::try_from(record).unwrap();
+        let text = parse_pdf(&render(DocumentKind::TaxInvoice, &order)).text();
+        assert!(!text.contains('?'), "{email}: {text}");
+        if let Some(printed) = printed {
+            assert!(text.contains(printed), "{email} is printed as {printed}: {text}");
+        }
+    }
+}

@@ -45,7 +45,8 @@ pub trait Processor: Send + Sync {
 /// envelope's `correlationId`, `-` when there is none), and inside that request's
 /// [`context`](crate::context), so that anything published while handling it names the same
 /// request. A failure is logged in that span: at `warn` when a retry may help, at `error` when
-/// it will fail again (the message then ends in its dead-letter queue, kept for a redrive).
+/// it will fail again (the message then ends in its dead-letter queue, kept for a redrive);
+/// contention ([`AppError::LeaseHeld`]) is no failure and is logged at `info`.
 /// The [`Consumer`](crate::consumer::Consumer) calls it for every delivery; a queue-triggered
 /// host (a Lambda) calls it per record.
 ///
@@ -63,7 +64,9 @@ pub async fn handle_event(processor: &dyn Processor, event: &EventEnvelope) -> R
     async move {
         let outcome = handled.await;
         if let Err(error) = &outcome {
-            if error.is_retryable() {
+            if let Some(lease_remaining) = error.lease_remaining() {
+                tracing::info!(%error, ?lease_remaining, "another worker holds the lease; the message comes back when it can have run out");
+            } else if error.is_retryable() {
                 tracing::warn!(%error, retryable = true, "processing failed; the message will be redelivered");
             } else {
                 tracing::error!(

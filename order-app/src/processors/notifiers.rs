@@ -1,4 +1,5 @@
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use order_domain::{Email, EventEnvelope, Order, OrderEvent, OrderStatus};
@@ -47,20 +48,24 @@ struct Mail<'a> {
 
 impl OrderApp {
     /// Sends `mail` unless an effect record says it was sent. A failure abandons the record so
-    /// the retry sends it; a worker already sending it makes this a retryable `Busy`.
+    /// the retry sends it; a lease held by another worker (sending it now, or crashed while
+    /// sending it) makes this [`AppError::LeaseHeld`] with the time left on that lease.
     async fn send_once(&self, mail: Mail<'_>) -> Result<(), AppError> {
         let (storage, documents, system) = (&self.storage, &self.documents, &self.system);
-        let start = storage
-            .effects
-            .begin(&mail.key, system.clock.now(), self.config.effect_lease)
-            .await
-            .context("claiming the email")?;
+        let now = system.clock.now();
+        let start =
+            storage.effects.begin(&mail.key, now, self.config.effect_lease).await.context("claiming the email")?;
         match start {
             EffectStart::AlreadyDone => {
                 info!(key = %mail.key, "email already sent; skipping");
                 return Ok(());
             }
-            EffectStart::InProgress => return Err(AppError::Busy("the email is being sent by another worker")),
+            EffectStart::InProgress { until } => {
+                return Err(AppError::LeaseHeld {
+                    what: "the email is being sent by another worker",
+                    lease_remaining: (until - now).to_std().unwrap_or(Duration::ZERO),
+                });
+            }
             EffectStart::Proceed => {}
         }
         let sent = async {

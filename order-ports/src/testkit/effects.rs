@@ -37,7 +37,7 @@ macro_rules! effect_log_contract_tests {
 
 const LEASE: Duration = Duration::from_mins(1);
 
-/// begin → `Proceed`; begin while leased → `InProgress`; after complete → `AlreadyDone`, for
+/// begin → `Proceed`; begin while leased → `InProgress` with the end of the lease; after complete → `AlreadyDone`, for
 /// good (abandoning a done key changes nothing).
 ///
 /// # Panics
@@ -46,7 +46,11 @@ pub async fn an_effect_is_done_once(fixture: &dyn EffectLogFixture) {
     let log = fixture.fresh().await;
     let key = "email/order_1/order_confirmation";
     assert_eq!(must(log.begin(key, now(), LEASE).await, "begin"), EffectStart::Proceed);
-    assert_eq!(must(log.begin(key, now() + TimeDelta::seconds(1), LEASE).await, "begin"), EffectStart::InProgress);
+    assert_eq!(
+        must(log.begin(key, now() + TimeDelta::seconds(1), LEASE).await, "begin"),
+        EffectStart::InProgress { until: now() + TimeDelta::seconds(60) },
+        "the end of the running lease"
+    );
     must(log.complete(key, now() + TimeDelta::seconds(2)).await, "complete");
     assert_eq!(must(log.begin(key, now() + TimeDelta::seconds(3), LEASE).await, "begin"), EffectStart::AlreadyDone);
     must(log.abandon(key).await, "abandon a done key");
@@ -67,11 +71,17 @@ pub async fn a_lease_that_ran_out_may_be_taken_over(fixture: &dyn EffectLogFixtu
     let key = "email/order_1/order_status_update";
     assert_eq!(must(log.begin(key, now(), LEASE).await, "begin"), EffectStart::Proceed);
     let during = now() + TimeDelta::seconds(59);
-    assert_eq!(must(log.begin(key, during, LEASE).await, "begin during lease"), EffectStart::InProgress);
+    assert_eq!(
+        must(log.begin(key, during, LEASE).await, "begin during lease"),
+        EffectStart::InProgress { until: now() + TimeDelta::seconds(60) }
+    );
     let after = now() + TimeDelta::seconds(61);
     assert_eq!(must(log.begin(key, after, LEASE).await, "begin after lease"), EffectStart::Proceed);
     let within_new = after + TimeDelta::seconds(30);
-    assert_eq!(must(log.begin(key, within_new, LEASE).await, "the new lease holds"), EffectStart::InProgress);
+    assert_eq!(
+        must(log.begin(key, within_new, LEASE).await, "the new lease holds"),
+        EffectStart::InProgress { until: after + TimeDelta::seconds(60) }
+    );
 }
 
 /// After `abandon`, a retry may proceed at once.
@@ -99,6 +109,7 @@ pub async fn concurrent_begins_let_one_proceed(fixture: &dyn EffectLogFixture) {
     })
     .await;
     let proceed = results.iter().filter(|r| **r == EffectStart::Proceed).count();
-    let in_progress = results.iter().filter(|r| **r == EffectStart::InProgress).count();
+    let until = now() + TimeDelta::seconds(60);
+    let in_progress = results.iter().filter(|r| **r == EffectStart::InProgress { until }).count();
     assert_eq!((proceed, in_progress), (1, 19), "{results:?}");
 }

@@ -52,6 +52,7 @@ macro_rules! messaging_contract_tests {
                 acknowledged_messages_are_gone,
                 released_messages_come_back_with_a_higher_count,
                 release_with_a_delay_hides_the_message_until_then,
+                deferred_messages_come_back_after_the_delay_without_spending_the_budget,
                 messages_past_their_budget_move_to_the_dead_letter_queue,
                 redrive_gives_dead_letters_a_fresh_budget,
                 undecodable_bodies_are_delivered_as_errors,
@@ -173,6 +174,37 @@ pub async fn release_with_a_delay_hides_the_message_until_then(fixture: &dyn Mes
     let again = one(queue).await;
     assert!(released_at.elapsed() >= Duration::from_millis(1900), "not before the delay passed");
     assert_eq!((again.message_id, again.receive_count), (first.message_id, 2));
+}
+
+/// A deferred message (another worker holds its lease) is hidden for the delay and comes back
+/// with the same event; however often it is deferred, its receive count does not rise, so with
+/// a budget of 2 receives four deferrals and a failure later it is still delivered, never
+/// moved to the dead-letter queue.
+///
+/// # Panics
+/// When the contract is broken.
+pub async fn deferred_messages_come_back_after_the_delay_without_spending_the_budget(fixture: &dyn MessagingFixture) {
+    let bus = fixture.fresh(&["notifier"], 2).await;
+    let queue = bus.queues[0].as_ref();
+    let event = events(1).remove(0);
+    must(bus.publisher.publish(&event).await, "publish");
+    let first = one(queue).await;
+    let deferred_at = Instant::now();
+    must(queue.defer(&first, Duration::from_secs(2)).await, "defer");
+    nothing(queue, "the message is hidden during its delay").await;
+    let mut again = one(queue).await;
+    assert!(deferred_at.elapsed() >= Duration::from_millis(1900), "not before the delay passed");
+    assert_eq!((again.receive_count, &again.event), (1, &Ok(event.clone())), "the deferral cost no receive");
+    for _ in 0..3 {
+        must(queue.defer(&again, Duration::ZERO).await, "defer again");
+        again = one(queue).await;
+        assert_eq!(again.receive_count, 1, "deferrals never count");
+    }
+    must(queue.release(&again.receipt, Duration::ZERO).await, "a real failure");
+    let last = one(queue).await;
+    assert_eq!((last.receive_count, last.event), (2, Ok(event)), "failures still count");
+    must(queue.ack(&last.receipt).await, "ack");
+    assert!(must(queue.dead_letters(10).await, "dead letters").is_empty(), "nothing dead");
 }
 
 /// With a budget of 2 receives, the third receive moves the message to the dead-letter queue

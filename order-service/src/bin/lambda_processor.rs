@@ -13,13 +13,21 @@ use tracing::{error, info};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_logs(LogFormat::Json);
-    let processor = start_processor(|name| std::env::var(name).ok())
+    let subscription = start_processor(|name| std::env::var(name).ok())
         .await
         .inspect_err(|error| error!(%error, "start-up failed"))?;
-    info!(processor = processor.name(), "processor ready");
+    info!(processor = subscription.processor.name(), queue = subscription.queue.name(), "processor ready");
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let processor = processor.clone();
-        async move { adapters_lambda::handle_sqs_batch(processor.as_ref(), event.payload).await }
+        let subscription = subscription.clone();
+        async move {
+            adapters_lambda::handle_sqs_batch_with(
+                subscription.processor.as_ref(),
+                subscription.queue.as_ref(),
+                event.payload,
+                subscription.concurrency,
+            )
+            .await
+        }
     }))
     .await
 }

@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 use order_app::{Consumer, ConsumerOptions, Processor, Subscription};
 use order_domain::testing::line;
 use order_domain::{CartId, CartSnapshot, OrderId};
-use order_ports::{EventQueue, PerProcessor};
+use order_ports::{EffectLog, EffectStart, EventQueue, PerProcessor};
 use order_service::aws_host::variable_suffix;
 
 use crate::cart_stub::{StubCartService, TOKEN};
 use crate::pipeline::{
-    Env, KEY, customer, depth, endpoint, fresh, object, objects, orders_table, pdf_text, request, tenant,
+    Env, KEY, SentEmail, addressed, customer, depth, endpoint, fresh, object, objects, orders_table, pdf_text, request,
+    sent_emails, tenant,
 };
 use crate::support::Delayed;
 
@@ -111,6 +112,47 @@ async fn a_shutdown_while_a_batch_is_in_flight_loses_no_order() {
     assert_all_recorded_nothing_dead(&env, &ids).await;
 }
 
+/// The `worker` binary on `env`, with its own application settings and the cart service
+/// `carts`, short polls and failures retried at once, its output piped.
+fn worker(env: &Env, carts: &StubCartService) -> Command {
+    let resources = &env.resources;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_worker"));
+    command
+        .env_clear()
+        .env("RUST_LOG", "info")
+        .env("BBWS_AWS_ENDPOINT", endpoint())
+        .env("BBWS_FIELD_KEY", hex::encode(KEY))
+        .env("BBWS_ORDERS_TABLE", &resources.orders_table)
+        .env("BBWS_TENANTS_TABLE", &resources.tenants_table)
+        .env("BBWS_DOCUMENTS_BUCKET", &resources.documents_bucket)
+        .env("BBWS_TEMPLATES_BUCKET", &resources.templates_bucket)
+        .env("BBWS_SENDER", &resources.sender)
+        .env("BBWS_TOPIC_ARN", &resources.topic_arn)
+        .env("BBWS_WORKER_POLL_WAIT_SECS", "1")
+        .env("BBWS_WORKER_RETRY_DELAY_SECS", "0")
+        .envs(APPLICATION_SETTINGS.iter().copied())
+        .env("BBWS_CART_SERVICE_URL", carts.base_url())
+        .env("BBWS_CART_SERVICE_TOKEN", TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (which, queue) in resources.queues.iter() {
+        let suffix = variable_suffix(which);
+        command.env(format!("BBWS_QUEUE_URL_{suffix}"), &queue.url);
+        command.env(format!("BBWS_DLQ_URL_{suffix}"), &queue.dead_letter_url);
+    }
+    command
+}
+
+/// A stub cart service that knows the carts of [`accept_orders`].
+async fn cart_service() -> StubCartService {
+    let carts = StubCartService::start().await;
+    for n in 0..ORDERS {
+        let cart = CartId::parse(format!("cart_{n}")).unwrap();
+        carts.add_cart(&CartSnapshot::new(cart, vec![line("HOSTING-PRO", "575.00", 1)]).unwrap(), true);
+    }
+    carts
+}
+
 /// The child's output lines, collected as they come.
 fn collect_output(child: &mut Child) -> Arc<Mutex<String>> {
     let log = Arc::new(Mutex::new(String::new()));
@@ -143,38 +185,9 @@ async fn the_worker_binary_finishes_its_work_and_exits_on_sigterm() {
     let ids = accept_orders(&env).await;
 
     // The worker marks recorded orders' carts inactive at the cart service its settings name.
-    let carts = StubCartService::start().await;
-    for n in 0..ORDERS {
-        let cart = CartId::parse(format!("cart_{n}")).unwrap();
-        carts.add_cart(&CartSnapshot::new(cart, vec![line("HOSTING-PRO", "575.00", 1)]).unwrap(), true);
-    }
+    let carts = cart_service().await;
 
-    let resources = &env.resources;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_worker"));
-    command
-        .env_clear()
-        .env("RUST_LOG", "info")
-        .env("BBWS_AWS_ENDPOINT", endpoint())
-        .env("BBWS_FIELD_KEY", hex::encode(KEY))
-        .env("BBWS_ORDERS_TABLE", &resources.orders_table)
-        .env("BBWS_TENANTS_TABLE", &resources.tenants_table)
-        .env("BBWS_DOCUMENTS_BUCKET", &resources.documents_bucket)
-        .env("BBWS_TEMPLATES_BUCKET", &resources.templates_bucket)
-        .env("BBWS_SENDER", &resources.sender)
-        .env("BBWS_TOPIC_ARN", &resources.topic_arn)
-        .env("BBWS_WORKER_POLL_WAIT_SECS", "1")
-        .env("BBWS_WORKER_RETRY_DELAY_SECS", "0")
-        .envs(APPLICATION_SETTINGS.iter().copied())
-        .env("BBWS_CART_SERVICE_URL", carts.base_url())
-        .env("BBWS_CART_SERVICE_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (which, queue) in resources.queues.iter() {
-        let suffix = variable_suffix(which);
-        command.env(format!("BBWS_QUEUE_URL_{suffix}"), &queue.url);
-        command.env(format!("BBWS_DLQ_URL_{suffix}"), &queue.dead_letter_url);
-    }
-    let mut child = command.spawn().unwrap();
+    let mut child = worker(&env, &carts).spawn().unwrap();
     let log = collect_output(&mut child);
 
     // SIGTERM as soon as the first order is recorded and the first invoice stored: the worker
@@ -226,4 +239,87 @@ async fn the_worker_binary_finishes_its_work_and_exits_on_sigterm() {
     assert_all_recorded_nothing_dead(&env, &ids).await;
     let marked = carts.seen().iter().filter(|seen| seen.method == "PUT").count();
     assert!(marked >= 1, "the worker marked the carts of the orders it recorded at the cart service");
+}
+
+/// The lease a worker takes on an email (`BBWS_EFFECT_LEASE` of both workers below).
+const LEASE: Duration = Duration::from_secs(8);
+
+/// The effect keys of the two emails an ORDER_CREATED sends (`order_app`'s notifiers).
+fn email_keys(order: &OrderId) -> [String; 2] {
+    [format!("email/{order}/order_confirmation"), format!("email/{order}/order_notification/created")]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_batch_costs_no_email_and_fills_no_dead_letter_queue() {
+    let env = fresh().await;
+    let ids = accept_orders(&env).await;
+    let carts = cart_service().await;
+
+    // The first worker is killed (SIGKILL: no release, no abandon) as soon as it is busy.
+    let mut first = worker(&env, &carts).env("BBWS_EFFECT_LEASE", "8s").spawn().unwrap();
+    let first_log = collect_output(&mut first);
+    wait_for("the first recorded order", Duration::from_mins(1), async || !recorded(&env).await.is_empty()).await;
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    let sent_before_the_restart = sent_emails(&env);
+
+    // Whatever it was sending when it died, its leases are still running. So that every email
+    // meets one (the kill cannot be timed to the instant between claiming and sending), every
+    // email not sent yet is claimed here as the dead worker would have claimed it.
+    let effects = &env.stack.adapters.effects;
+    let (mut held, mut dead_workers) = (0, Vec::new());
+    for key in ids.iter().flat_map(email_keys) {
+        match effects.begin(&key, std::time::SystemTime::now().into(), LEASE).await.unwrap() {
+            EffectStart::Proceed => held += 1,
+            EffectStart::InProgress { .. } => dead_workers.push(key),
+            EffectStart::AlreadyDone => {}
+        }
+    }
+    assert!(held > 0, "some emails were still to send:\n{}", first_log.lock().unwrap());
+
+    // The restarted worker meets those leases on every redelivery (its retry delay is 0, its
+    // queues allow 3 receives): it must wait them out rather than spend the retries.
+    let mut second = worker(&env, &carts).env("BBWS_EFFECT_LEASE", "8s").spawn().unwrap();
+    let second_log = collect_output(&mut second);
+    let expected = 2 * ORDERS;
+    wait_for("every email", Duration::from_secs(90), async || sent_emails(&env).len() >= expected).await;
+    // What the dead worker had received comes back after the visibility timeout (30 s); the
+    // second worker handles it too.
+    wait_for("every queue to be empty", Duration::from_secs(90), async || {
+        let mut empty = true;
+        for (_, queue) in env.resources.queues.iter() {
+            empty &= depth(&env, &queue.url).await == (0, 0);
+        }
+        empty
+    })
+    .await;
+    Command::new("kill").args(["-TERM", &second.id().to_string()]).status().unwrap();
+    let exit = second.wait().unwrap();
+    let log = second_log.lock().unwrap().clone();
+    assert!(exit.success(), "exit {exit:?}:\n{log}");
+    assert!(log.contains("another worker holds the lease"), "the leases were met:\n{log}");
+
+    // Exactly once each — except where the dead worker was killed between sending an email and
+    // recording it sent: the one window no email provider lets us close (`EffectLog`), which
+    // shows as an email sent before the restart under a lease the dead worker still held.
+    let sent = sent_emails(&env);
+    for id in &ids {
+        let [confirmation, notification] = email_keys(id);
+        for (to, key) in [("thandi@example.co.za", confirmation), ("orders@bbws.example", notification)] {
+            let about = |sent: &[SentEmail]| {
+                addressed(sent, to)
+                    .iter()
+                    .filter(|m| m.subject.contains(&id.to_string()) || m.body.contains(&id.to_string()))
+                    .count()
+            };
+            let window = dead_workers.contains(&key) && about(&sent_before_the_restart) == 1;
+            let count = about(&sent);
+            assert!(
+                count == 1 || (window && count == 2),
+                "{count} emails to {to} about {id} (window: {window}):\n{log}"
+            );
+        }
+    }
+    assert_all_recorded_nothing_dead(&env, &ids).await;
 }

@@ -15,9 +15,8 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use order_app::context::with_correlation_id;
-use order_app::{BackgroundOptions, ConsumerOptions, CreateOrderRequest, Principal};
-use order_domain::testing::{address, line};
-use order_domain::{CartId, CartSnapshot, CorrelationId, Email, PaymentMethod, TenantId};
+use order_app::{BackgroundOptions, ConsumerOptions, Principal};
+use order_domain::{CorrelationId, TenantId};
 use order_ports::ProcessorKind;
 use order_service::memory::{InMemoryStack, StackOptions};
 use tracing::field::{Field, Visit};
@@ -26,6 +25,8 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
+
+use crate::support::order_request;
 
 /// The fields of a span or an event, as text.
 #[derive(Debug, Clone, Default)]
@@ -129,16 +130,7 @@ fn stack() -> InMemoryStack {
 
 /// Creates a tenant order inside request `id`: its ORDER_CREATED, on all four queues, names it.
 async fn create_in_request(stack: &InMemoryStack, id: &str) {
-    let cart_id = CartId::parse(format!("cart_{id}")).unwrap();
-    stack.carts.add_cart(CartSnapshot::new(cart_id.clone(), vec![line("HOSTING-PRO", "575.00", 1)]).unwrap());
-    let request = CreateOrderRequest {
-        cart_id,
-        customer_email: Email::parse("thandi@example.co.za").unwrap(),
-        campaign_code: None,
-        billing_address: address(),
-        payment_method: PaymentMethod::Payfast,
-        items: None,
-    };
+    let request = order_request(stack, &format!("cart_{id}"));
     let tenant = TenantId::parse("tenant_acme").unwrap();
     let customer = Principal::Customer { tenant_id: tenant.clone() };
     let correlation = CorrelationId::parse(id).unwrap();
@@ -203,7 +195,8 @@ async fn the_lambda_batch_handler_handles_each_event_in_its_requests_span() {
     for (kind, processor) in stack.processors() {
         let mut batch = SqsEvent::default();
         batch.records = vec![record.clone()];
-        let response = adapters_lambda::handle_sqs_batch(processor.as_ref(), batch).await.unwrap();
+        let response =
+            adapters_lambda::handle_sqs_batch(processor.as_ref(), stack.queue(kind).as_ref(), batch).await.unwrap();
         assert!(response.batch_item_failures.is_empty(), "{kind}: {response:?}");
     }
     assert_every_processor_handled_in("req-lambda-1");

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // Tests fail loudly.
 
 mod correlation;
+mod crash;
 mod memory;
 mod support;
 

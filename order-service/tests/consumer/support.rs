@@ -101,7 +101,10 @@ impl Processor for Probe {
             Behaviour::Slow(delay) => tokio::time::sleep(delay).await,
             Behaviour::Hang => std::future::pending::<()>().await,
             Behaviour::FailOnce if attempt == 1 => {
-                return Err(AppError::Busy("the first attempt at each event fails"));
+                return Err(AppError::Dependency {
+                    context: "the first attempt at each event",
+                    source: order_ports::PortError::transient("fails"),
+                });
             }
             Behaviour::FailOnce => {}
         }
@@ -223,11 +226,31 @@ impl<Q: EventQueue> EventQueue for TroubledQueue<Q> {
         self.inner.release(receipt, delay).await
     }
 
+    async fn defer(&self, delivery: &Delivery, delay: Duration) -> PortResult<()> {
+        self.inner.defer(delivery, delay).await
+    }
+
     async fn dead_letters(&self, max: usize) -> PortResult<Vec<DeadLetter>> {
         self.inner.dead_letters(max).await
     }
 
     async fn redrive(&self, max: usize) -> PortResult<usize> {
         self.inner.redrive(max).await
+    }
+}
+
+/// The request of a tenant order for a fresh cart `cart` on `stack` (its cart service now holds
+/// the cart): each such order's ORDER_CREATED goes to all four queues.
+pub fn order_request(stack: &order_service::memory::InMemoryStack, cart: &str) -> order_app::CreateOrderRequest {
+    let cart_id = order_domain::CartId::parse(cart).unwrap();
+    let lines = vec![order_domain::testing::line("HOSTING-PRO", "575.00", 1)];
+    stack.carts.add_cart(order_domain::CartSnapshot::new(cart_id.clone(), lines).unwrap());
+    order_app::CreateOrderRequest {
+        cart_id,
+        customer_email: order_domain::Email::parse("thandi@example.co.za").unwrap(),
+        campaign_code: None,
+        billing_address: order_domain::testing::address(),
+        payment_method: order_domain::PaymentMethod::Payfast,
+        items: None,
     }
 }

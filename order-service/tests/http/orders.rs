@@ -375,3 +375,47 @@ async fn a_request_still_in_flight_with_the_same_key_is_409() {
     assert_eq!(third.status(), StatusCode::ACCEPTED, "released once the first finished");
     assert_eq!(third.headers().get("idempotent-replayed").unwrap(), "true");
 }
+
+/// What the tax invoice cannot print is refused at the API with a 422 naming the field and the
+/// character, on every route that takes it (a customer's, a guest's, the cart service's items);
+/// every script the invoice prints is accepted (and printed: `adapters-documents` reads the
+/// names back from the PDF).
+#[tokio::test]
+async fn a_name_the_invoice_cannot_print_is_refused_and_every_printable_script_accepted() {
+    let server = server().await;
+    seed_cart(&server, "cart_print");
+    let tenant_path = "/v1.0/tenants/tenant_acme/orders";
+    let customer = customer("tenant_acme");
+    for (field, value, character) in [
+        ("name", "王小明", "'王' (U+738B)"),
+        ("name", "Zoë 😀", "'😀' (U+1F600)"),
+        ("company", "山田商事", "'山' (U+5C71)"),
+        ("line1", "12 Long Street 🏠", "'🏠' (U+1F3E0)"),
+        ("city", "東京", "'東' (U+6771)"),
+    ] {
+        let mut body = create_body("cart_print", "thandi@acme.co.za");
+        body["billingAddress"][field] = json!(value);
+        for (path, token) in [(tenant_path, Some(customer.as_str())), ("/v1.0/orders", None)] {
+            let response = server.post_json(path, token, &body).await;
+            let problem = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-value").await;
+            let detail = problem["detail"].as_str().unwrap();
+            assert!(detail.contains(&format!("billingAddress.{field}")) && detail.contains(character), "{problem}");
+            assert!(detail.contains("cannot be printed on a tax invoice"), "{problem}");
+        }
+    }
+    let mut items = create_body("cart_print_items", "lindi@example.com");
+    items["items"] = json!([{"sku": "SSL-BASIC", "description": "SSL 证书", "quantity": 1,
+                             "unitPrice": {"amount": "349.99", "currency": "ZAR"}}]);
+    let response = server.post_json(tenant_path, Some(&mint("cart", None)), &items).await;
+    let problem = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-value").await;
+    assert!(problem["detail"].as_str().unwrap().contains("description"), "{problem}");
+    assert_eq!(server.stack.order_count().await, 0, "nothing was accepted");
+
+    let mut body = create_body("cart_print", "thandi@acme.co.za");
+    body["billingAddress"]["name"] = json!("محمد علي · שרה כהן · Ζωή · Юлия · Nguyễn");
+    let response = server.post_json(tenant_path, Some(&customer), &body).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let id = response.json::<Value>().await.unwrap()["orderId"].as_str().unwrap().to_owned();
+    server.stack.drain().await;
+    assert_eq!(server.order(&id).await["orderId"], id.as_str(), "recorded");
+}

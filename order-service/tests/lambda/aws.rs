@@ -111,21 +111,23 @@ fn require_moto() {
     );
 }
 
+/// A tenant order for `cart`, for thandi@example.co.za: its ORDER_CREATED is on every queue.
+async fn tenant_order(env: &Env, cart: &str) -> order_domain::OrderId {
+    let request = request(env, cart, "thandi@example.co.za");
+    env.stack
+        .app
+        .create_for_tenant(&customer("tenant_acme"), &tenant("tenant_acme"), request, None)
+        .await
+        .unwrap()
+        .order_id
+}
+
 #[tokio::test]
 async fn the_record_writer_function_records_what_sqs_delivered_in_dynamodb() {
     require_moto();
     let env = fresh().await;
     let app = &env.stack.app;
-    let tenant_order = app
-        .create_for_tenant(
-            &customer("tenant_acme"),
-            &tenant("tenant_acme"),
-            request(&env, "cart_1", "thandi@example.co.za"),
-            None,
-        )
-        .await
-        .unwrap()
-        .order_id;
+    let tenant_order = tenant_order(&env, "cart_1").await;
     let guest_order =
         app.create_guest(&Principal::Guest, request(&env, "cart_2", "sipho@example.com"), None).await.unwrap().order_id;
     let url = env.stack.queue(Queue::RecordWriter).config().url.clone();
@@ -139,7 +141,9 @@ async fn the_record_writer_function_records_what_sqs_delivered_in_dynamodb() {
     assert!(orders_table(&env).await.keys().all(|(pk, _)| !pk.starts_with("TENANT#")), "nothing recorded yet");
 
     let processor = app.processor(Queue::RecordWriter);
-    let response = handle_sqs_batch(processor.as_ref(), event.clone()).await.unwrap();
+    let response = handle_sqs_batch(processor.as_ref(), env.stack.queue(Queue::RecordWriter).as_ref(), event.clone())
+        .await
+        .unwrap();
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
 
     let table = orders_table(&env).await;
@@ -157,11 +161,53 @@ async fn the_record_writer_function_records_what_sqs_delivered_in_dynamodb() {
     }
 
     // At-least-once: the same batch again (a redelivery) changes nothing and fails nothing.
-    let again = handle_sqs_batch(processor.as_ref(), event.clone()).await.unwrap();
+    let again = handle_sqs_batch(processor.as_ref(), env.stack.queue(Queue::RecordWriter).as_ref(), event.clone())
+        .await
+        .unwrap();
     assert!(again.batch_item_failures.is_empty(), "{again:?}");
     assert_eq!(orders_table(&env).await, table);
 
     // Lambda deletes the batch's successful records; nothing is left in the queue.
     delete_all(&env, &url, &event).await;
     assert_eq!(depth(&env, &url).await, (0, 0));
+}
+
+#[tokio::test]
+async fn a_record_that_meets_another_workers_lease_comes_back_after_it_without_spending_a_retry() {
+    use order_ports::{EffectLog, EffectStart};
+    use std::time::{Duration, Instant, SystemTime};
+
+    require_moto();
+    let env = fresh().await;
+    let app = &env.stack.app;
+    let order = tenant_order(&env, "cart_1").await;
+    let queue = env.stack.queue(Queue::CustomerNotifier);
+    let url = queue.config().url.clone();
+    let event = receive_as_lambda(&env, &url, 1).await;
+
+    // Another worker (one that died, say) holds the confirmation's lease for 3 more seconds.
+    let lease = Duration::from_secs(3);
+    let key = format!("email/{order}/order_confirmation");
+    let start = env.stack.adapters.effects.begin(&key, SystemTime::now().into(), lease).await.unwrap();
+    assert_eq!(start, EffectStart::Proceed);
+    let taken = Instant::now();
+
+    let processor = app.processor(Queue::CustomerNotifier);
+    let response = handle_sqs_batch(processor.as_ref(), queue.as_ref(), event.clone()).await.unwrap();
+    assert!(response.batch_item_failures.is_empty(), "contention is not a failure: {response:?}");
+    assert!(sent_emails(&env).is_empty());
+
+    // The record comes back once the lease can have run out, as a first receive (the retry
+    // budget untouched), and then sends the email.
+    let again = receive_as_lambda(&env, &url, 1).await;
+    assert!(taken.elapsed() >= lease, "not before the lease ran out ({:?})", taken.elapsed());
+    let record = &again.records[0];
+    assert_eq!(record.attributes.get("ApproximateReceiveCount").map(String::as_str), Some("1"));
+    assert_eq!(record.body, event.records[0].body, "the same event");
+    let response = handle_sqs_batch(processor.as_ref(), queue.as_ref(), again.clone()).await.unwrap();
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    delete_all(&env, &url, &again).await;
+    assert_eq!(addressed(&sent_emails(&env), "thandi@example.co.za").len(), 1, "sent once");
+    assert_eq!(depth(&env, &url).await, (0, 0));
+    assert_eq!(depth(&env, &queue.config().dead_letter_url).await, (0, 0));
 }

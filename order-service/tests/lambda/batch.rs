@@ -11,7 +11,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::{TimeZone, Utc};
 use order_app::{AppError, OrderApp, Processor, Storage};
 use order_domain::{Email, EventEnvelope, OrderId, Tenant, TenantId};
-use order_ports::{PortError, PortResult, ProcessorKind, TenantDirectory};
+use order_ports::{EventQueue, PortError, PortResult, ProcessorKind, TenantDirectory};
 use order_service::memory::{InMemoryStack, StackOptions};
 
 use crate::sqs_event;
@@ -79,6 +79,11 @@ fn app_with_flaky_tenants(stack: &InMemoryStack) -> Arc<OrderApp> {
     stack.app.to_builder().storage(storage).build().unwrap()
 }
 
+/// The record writer's queue, on which the handler defers a record that meets a lease.
+fn records_queue(stack: &InMemoryStack) -> &dyn EventQueue {
+    stack.queue(ProcessorKind::RecordWriter).as_ref()
+}
+
 fn recorded(stack: &InMemoryStack, id: &str) -> bool {
     stack.store.stored_item(order_id(id)).is_some()
 }
@@ -91,7 +96,7 @@ async fn a_retryable_failure_reports_exactly_that_record_and_its_redelivery_comp
     let batch = sqs_event(BATCH);
     assert_eq!(batch.records.len(), 3);
 
-    let response = handle_sqs_batch(writer.as_ref(), batch.clone()).await.unwrap();
+    let response = handle_sqs_batch(writer.as_ref(), records_queue(&stack), batch.clone()).await.unwrap();
     assert_eq!(failed_ids(&response), [GOLDEN_MESSAGE]);
     assert!(recorded(&stack, TENANT_ORDER) && recorded(&stack, GUEST_ORDER), "the other records were handled");
     assert!(!recorded(&stack, GOLDEN_ORDER));
@@ -101,13 +106,13 @@ async fn a_retryable_failure_reports_exactly_that_record_and_its_redelivery_comp
     let mut redelivered = batch.clone();
     redelivered.records.retain(|r| r.message_id.as_deref() == Some(GOLDEN_MESSAGE));
     redelivered.records[0].attributes.insert("ApproximateReceiveCount".into(), "2".into());
-    let response = handle_sqs_batch(writer.as_ref(), redelivered).await.unwrap();
+    let response = handle_sqs_batch(writer.as_ref(), records_queue(&stack), redelivered).await.unwrap();
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     assert!(recorded(&stack, GOLDEN_ORDER));
 
     // At-least-once: the whole batch once more changes nothing.
     let before = (stack.store.stored_item(order_id(GOLDEN_ORDER)), stack.store.order_count(), stack.tenants.len());
-    let response = handle_sqs_batch(writer.as_ref(), batch).await.unwrap();
+    let response = handle_sqs_batch(writer.as_ref(), records_queue(&stack), batch).await.unwrap();
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     let after = (stack.store.stored_item(order_id(GOLDEN_ORDER)), stack.store.order_count(), stack.tenants.len());
     assert_eq!(after, before);
@@ -138,7 +143,7 @@ impl Processor for Refusing {
 async fn a_permanent_failure_is_reported_too_so_that_the_message_reaches_the_dead_letter_queue() {
     let stack = stack();
     let writer = Refusing { inner: stack.app.processor(ProcessorKind::RecordWriter), order: order_id(GUEST_ORDER) };
-    let response = handle_sqs_batch(&writer, sqs_event(BATCH)).await.unwrap();
+    let response = handle_sqs_batch(&writer, records_queue(&stack), sqs_event(BATCH)).await.unwrap();
     assert_eq!(failed_ids(&response), [GUEST_ORDER_MESSAGE]);
     assert_eq!(stack.store.order_count(), 2);
 }
@@ -147,7 +152,7 @@ async fn a_permanent_failure_is_reported_too_so_that_the_message_reaches_the_dea
 async fn undecodable_bodies_are_reported_as_failures_and_the_rest_is_handled() {
     let stack = stack();
     let writer = stack.app.processor(ProcessorKind::RecordWriter);
-    let response = handle_sqs_batch(writer.as_ref(), sqs_event(POISON)).await.unwrap();
+    let response = handle_sqs_batch(writer.as_ref(), records_queue(&stack), sqs_event(POISON)).await.unwrap();
     let mut expected = [SNS_NOTIFICATION_MESSAGE, CONSOLE_TEXT_MESSAGE];
     expected.sort_unstable();
     assert_eq!(failed_ids(&response), expected);
@@ -157,7 +162,7 @@ async fn undecodable_bodies_are_reported_as_failures_and_the_rest_is_handled() {
     // A record whose body is missing altogether is no different.
     let mut event = sqs_event(POISON);
     event.records[1].body = None;
-    let response = handle_sqs_batch(writer.as_ref(), event).await.unwrap();
+    let response = handle_sqs_batch(writer.as_ref(), records_queue(&stack), event).await.unwrap();
     assert_eq!(failed_ids(&response), expected);
 }
 
@@ -168,14 +173,14 @@ async fn a_failure_without_a_message_id_fails_the_whole_batch() {
     let mut event = sqs_event(POISON);
     event.records[1].message_id = None;
     event.records[2].message_id = Some("  ".into());
-    let error = handle_sqs_batch(writer.as_ref(), event).await.unwrap_err();
+    let error = handle_sqs_batch(writer.as_ref(), records_queue(&stack), event).await.unwrap_err();
     assert!(matches!(error, BatchError::UnattributedFailures(2)), "{error:?}");
     assert!(recorded(&stack, TENANT_ORDER), "the good record was handled before the batch failed");
 
     // Only failures need an id: a record without one that succeeds is simply done.
     let mut event: SqsEvent = sqs_event(BATCH);
     event.records[0].message_id = None;
-    let response = handle_sqs_batch(writer.as_ref(), event).await.unwrap();
+    let response = handle_sqs_batch(writer.as_ref(), records_queue(&stack), event).await.unwrap();
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     assert_eq!(stack.store.order_count(), 3);
 }
@@ -204,8 +209,8 @@ impl Processor for Gauge {
 #[tokio::test]
 async fn records_are_handled_concurrently_up_to_the_bound() {
     for (bound, expected) in [(1, 1), (2, 2), (10, 3)] {
-        let gauge = Gauge { now: AtomicUsize::new(0), most: AtomicUsize::new(0) };
-        let response = handle_sqs_batch_with(&gauge, sqs_event(BATCH), bound).await.unwrap();
+        let (gauge, stack) = (Gauge { now: AtomicUsize::new(0), most: AtomicUsize::new(0) }, stack());
+        let response = handle_sqs_batch_with(&gauge, records_queue(&stack), sqs_event(BATCH), bound).await.unwrap();
         assert!(response.batch_item_failures.is_empty());
         assert_eq!(gauge.most.load(Ordering::SeqCst), expected, "at most {bound} at once");
     }
@@ -215,7 +220,7 @@ async fn records_are_handled_concurrently_up_to_the_bound() {
 async fn an_empty_batch_reports_nothing() {
     let stack = stack();
     let writer = stack.app.processor(ProcessorKind::RecordWriter);
-    let response = handle_sqs_batch(writer.as_ref(), SqsEvent::default()).await.unwrap();
+    let response = handle_sqs_batch(writer.as_ref(), records_queue(&stack), SqsEvent::default()).await.unwrap();
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(stack.store.order_count(), 0);
 }
