@@ -493,6 +493,53 @@ impl From<&Order> for OrderView {
     }
 }
 
+/// One of an order's documents.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentView {
+    /// The file name, also the last segment of its URL: `{kind}_{orderId}.pdf`.
+    pub name: String,
+    /// `PRO_FORMA`, `TAX_INVOICE`, `RECEIPT` or `CREDIT_NOTE`.
+    pub kind: String,
+    /// Its serial number (`INV-000042`, `CN-000007`); absent on a pro forma invoice and a
+    /// receipt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    /// Its date of issue.
+    pub issued_at: DateTime<Utc>,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its media type (`application/pdf`).
+    pub content_type: String,
+    /// Where to fetch it (relative to the API's base).
+    pub href: String,
+}
+
+impl DocumentView {
+    /// The view of `document` of order `order_id`, fetched under `prefix` (where the routes
+    /// are mounted, empty at the root).
+    pub fn new(document: &order_ports::StoredDocument, order_id: order_domain::OrderId, prefix: &str) -> Self {
+        let name = order_ports::DocumentKey::file_name_of(document.kind, order_id);
+        Self {
+            href: format!("{prefix}/v1.0/orders/{order_id}/documents/{name}"),
+            name,
+            kind: document.kind.code().to_owned(),
+            number: document.meta.number.map(|n| n.to_string()),
+            issued_at: document.meta.issued_at,
+            size: document.size,
+            content_type: document.meta.content_type.clone(),
+        }
+    }
+}
+
+/// An order's documents, in the order of its life.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentListView {
+    /// The documents written so far.
+    pub documents: Vec<DocumentView>,
+}
+
 /// One page of a tenant's orders.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

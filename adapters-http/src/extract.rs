@@ -293,6 +293,24 @@ impl<S: Send + Sync> FromRequestParts<S> for PaymentPath {
     }
 }
 
+/// The `{order_id}` and `{name}` of a document's path (`{kind}_{orderId}.pdf`); 404 when
+/// either is not one.
+pub(crate) struct DocumentPath(pub OrderId, pub order_domain::DocumentKind);
+
+impl<S: Send + Sync> FromRequestParts<S> for DocumentPath {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path((order, name)) = <Path<(String, String)> as FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Problem::not_found())?;
+        let id = OrderId::parse(&order).map_err(|_| Problem::not_found())?;
+        let kind = order_ports::DocumentKey::kind_of_file(&name, id).ok_or_else(Problem::not_found)?;
+        Span::current().record("order_id", tracing::field::display(id));
+        Ok(Self(id, kind))
+    }
+}
+
 /// The `{tenant_id}` of the path; 400 when it is not a tenant id.
 pub(crate) struct TenantIdPath(pub TenantId);
 

@@ -17,12 +17,12 @@ use tracing::{Span, info, warn};
 use utoipa::OpenApi;
 
 use super::dto::{
-    CreateOrderBody, Health, ListParams, OrderAccepted, OrderPageView, OrderView, PaymentAcknowledged,
-    PaymentConfirmationBody, PaymentRefundBody, UpdateOrderBody,
+    CreateOrderBody, DocumentListView, DocumentView, Health, ListParams, OrderAccepted, OrderPageView, OrderView,
+    PaymentAcknowledged, PaymentConfirmationBody, PaymentRefundBody, UpdateOrderBody,
 };
 use super::extract::{
-    Authenticated, IdempotencyKey, IfMatch, JsonBody, MountPrefix, OrderIdPath, Params, PaymentPath, Peer,
-    TenantIdPath, unreadable, unsupported_media_type, version_tag,
+    Authenticated, DocumentPath, IdempotencyKey, IfMatch, JsonBody, MountPrefix, OrderIdPath, Params, PaymentPath,
+    Peer, TenantIdPath, unreadable, unsupported_media_type, version_tag,
 };
 use super::idempotency::KeyState;
 use super::payfast::ItnRefusal;
@@ -40,6 +40,8 @@ type Answer = Result<Response, Problem>;
         create_guest_order,
         get_order,
         list_orders,
+        list_documents,
+        get_document,
         update_order,
         confirm_payment,
         refund_payment,
@@ -222,6 +224,70 @@ pub(super) async fn get_order(
 ) -> Answer {
     let order = state.app.get(&principal, id).await?;
     Ok(order_response(StatusCode::OK, &order))
+}
+
+/// List an order's documents.
+///
+/// The pro forma or tax invoice, the receipt and the credit note written so far, in the order of
+/// the order's life; the same authorization as reading the order (another tenant's is 404).
+/// Documents are written moments after each step, so the newest may not be listed yet.
+#[utoipa::path(
+    get, path = "/v1.0/orders/{orderId}/documents", tag = "orders",
+    params(("orderId" = String, Path, description = "The order")),
+    responses(
+        (status = 200, description = "The documents", body = DocumentListView),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found, or not recorded yet (with Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn list_documents(
+    State(state): State<HttpState>,
+    MountPrefix(prefix): MountPrefix,
+    Authenticated(principal): Authenticated,
+    OrderIdPath(id): OrderIdPath,
+) -> Answer {
+    let documents = state.app.order_documents(&principal, id).await?;
+    let documents = documents.iter().map(|document| DocumentView::new(document, id, &prefix)).collect();
+    Ok(Json(DocumentListView { documents }).into_response())
+}
+
+/// Fetch one of an order's documents (PDF).
+///
+/// `name` is a document's `name` from the listing (`invoice_{orderId}.pdf`, …). Answers the
+/// PDF with `Content-Disposition: attachment`; the same authorization as reading the order.
+#[utoipa::path(
+    get, path = "/v1.0/orders/{orderId}/documents/{name}", tag = "orders",
+    params(
+        ("orderId" = String, Path, description = "The order"),
+        ("name" = String, Path, description = "The document's file name, e.g. `invoice_{orderId}.pdf`"),
+    ),
+    responses(
+        (status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order or document (or not written yet)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn get_document(
+    State(state): State<HttpState>,
+    Authenticated(principal): Authenticated,
+    DocumentPath(id, kind): DocumentPath,
+) -> Answer {
+    let (document, bytes) = state.app.order_document(&principal, id, kind).await?;
+    let name = order_ports::DocumentKey::file_name_of(kind, id);
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    let content_type = HeaderValue::from_str(&document.meta.content_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    headers.insert(header::CONTENT_TYPE, content_type);
+    // The name is `{kind}_{orderId}.pdf`: ASCII letters, digits, `_` and `.` only.
+    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    Ok(response)
 }
 
 /// List a tenant's orders, newest first.

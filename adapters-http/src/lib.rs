@@ -1,6 +1,6 @@
 //! # adapters-http
 //!
-//! The HTTP driving adapter: the six order endpoints of DESIGN §5 over any wired [`OrderApp`],
+//! The HTTP driving adapter: the order endpoints (DESIGN §5, plus documents and payment refunds) over any wired [`OrderApp`],
 //! as axum routes that a host serves on their own ([`router`]) or that another service mounts
 //! into its own axum app ([`routes`]).
 //!
@@ -13,7 +13,7 @@
 //! - [`router`]: a whole server — the order routes, `/health`, `/openapi.json`, in development
 //!   builds `/dev/token` and `/dev/jwks.json`, 404 and 405 as problems, and the global layers
 //!   (request id, trace span, caught panics, body limit). [`serve`] runs it on a socket.
-//! - [`routes`]: the six order endpoints only, for an embedder to `nest` under its own prefix
+//! - [`routes`]: the order endpoints only, for an embedder to `nest` under its own prefix
 //!   behind its own layers. They carry what each order request needs wherever it is mounted:
 //!   the body limit of the [`HttpState`], an `X-Request-Id` (the client's, else a new one,
 //!   echoed in the response), and the request's correlation context, so that every event the
@@ -181,7 +181,7 @@ impl FromRef<HttpState> for Arc<dyn Authenticator> {
     }
 }
 
-/// The six order endpoints, without `/health`, `/openapi.json` or any global layer: for an
+/// The order endpoints, without `/health`, `/openapi.json` or any global layer: for an
 /// embedder to `nest` under a prefix of its own app (or `merge`; they set no fallback).
 ///
 /// Each route still carries what makes an order request correct wherever it is mounted: the
@@ -200,6 +200,8 @@ pub fn routes(state: HttpState) -> Router {
         .route("/v1.0/orders/{order_id}", get(handlers::get_order).put(handlers::update_order))
         .route("/v1.0/orders/{order_id}/paymentconfirmation", post(handlers::confirm_payment))
         .route("/v1.0/orders/{order_id}/payments/{payment_id}/refund", post(handlers::refund_payment))
+        .route("/v1.0/orders/{order_id}/documents", get(handlers::list_documents))
+        .route("/v1.0/orders/{order_id}/documents/{name}", get(handlers::get_document))
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))

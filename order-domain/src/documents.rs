@@ -98,6 +98,16 @@ impl DocumentKind {
         }
     }
 
+    /// The wire name in APIs and events: `PRO_FORMA`, `TAX_INVOICE`, `RECEIPT`, `CREDIT_NOTE`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::ProForma => "PRO_FORMA",
+            Self::TaxInvoice => "TAX_INVOICE",
+            Self::Receipt => "RECEIPT",
+            Self::CreditNote => "CREDIT_NOTE",
+        }
+    }
+
     /// Parses [`DocumentKind::as_str`].
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.as_str() == text)

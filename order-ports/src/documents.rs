@@ -32,7 +32,17 @@ impl DocumentKey {
 
     /// `{kind}_{orderId}.pdf`: the last segment of the path, and the name a download offers.
     pub fn file_name(&self) -> String {
-        format!("{}_{}.pdf", self.kind.as_str(), self.order_id)
+        Self::file_name_of(self.kind, self.order_id)
+    }
+
+    /// The file name of `order_id`'s document of `kind`: `{kind}_{orderId}.pdf`.
+    pub fn file_name_of(kind: DocumentKind, order_id: OrderId) -> String {
+        format!("{}_{order_id}.pdf", kind.as_str())
+    }
+
+    /// The kind of document a file name of `order_id` names, if it is one of its file names.
+    pub fn kind_of_file(name: &str, order_id: OrderId) -> Option<DocumentKind> {
+        DocumentKind::ALL.into_iter().find(|&kind| Self::file_name_of(kind, order_id) == name)
     }
 
     /// The prefix every document of one order shares: `{tenantId}/{orderId}/`.

@@ -1,7 +1,7 @@
 //! Reading orders.
 
-use order_domain::{Order, OrderId, TenantId};
-use order_ports::{ListQuery, OrderPage, PortError};
+use order_domain::{DocumentKind, Order, OrderId, TenantId};
+use order_ports::{DocumentKey, ListQuery, OrderPage, PortError, StoredDocument};
 
 use crate::app::OrderApp;
 use crate::error::AppError;
@@ -69,5 +69,47 @@ impl OrderApp {
             .list(tenant, &query)
             .await
             .map_err(|source| AppError::Dependency { context: "listing orders", source })
+    }
+
+    /// The documents stored for an order the principal may see (pro forma or tax invoice,
+    /// receipt, credit note), in the order of its life. Documents are written by the invoice
+    /// writer shortly after each step, so a step moments ago may not show yet.
+    ///
+    /// # Errors
+    /// As [`OrderApp::get`]; [`AppError::Dependency`] when the store fails.
+    pub async fn order_documents(&self, principal: &Principal, id: OrderId) -> Result<Vec<StoredDocument>, AppError> {
+        let order = self.get(principal, id).await?;
+        let Some(tenant) = order.tenant_id() else { return Ok(Vec::new()) };
+        self.documents
+            .store
+            .list(tenant, id)
+            .await
+            .map_err(|source| AppError::Dependency { context: "listing the documents", source })
+    }
+
+    /// One document of an order the principal may see: its description and bytes.
+    ///
+    /// # Errors
+    /// As [`OrderApp::get`]; [`AppError::NotFound`] when the order has no such document (yet);
+    /// [`AppError::Dependency`] when the store fails.
+    pub async fn order_document(
+        &self,
+        principal: &Principal,
+        id: OrderId,
+        kind: DocumentKind,
+    ) -> Result<(StoredDocument, Vec<u8>), AppError> {
+        let order = self.get(principal, id).await?;
+        let Some(tenant) = order.tenant_id() else { return Err(AppError::NotFound) };
+        let failed = |source| AppError::Dependency { context: "reading the document", source };
+        let listed = self.documents.store.list(tenant, id).await.map_err(failed)?;
+        let Some(stored) = listed.into_iter().find(|document| document.kind == kind) else {
+            return Err(AppError::NotFound);
+        };
+        let key = DocumentKey { tenant_id: tenant.clone(), order_id: id, kind };
+        match self.documents.store.get(&key).await {
+            Ok(bytes) => Ok((stored, bytes)),
+            Err(PortError::NotFound) => Err(AppError::NotFound),
+            Err(source) => Err(failed(source)),
+        }
     }
 }

@@ -4,7 +4,9 @@
 use std::fmt;
 use std::fmt::Write as _;
 
-use adapters_http::dto::{DevToken, MoneyDto, OrderAccepted, OrderPageView, OrderView, PaymentAcknowledged};
+use adapters_http::dto::{
+    DevToken, DocumentListView, MoneyDto, OrderAccepted, OrderPageView, OrderView, PaymentAcknowledged,
+};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -174,6 +176,44 @@ impl Api {
         .await
     }
 
+    /// `GET /v1.0/orders/{id}/documents`: lists the order's documents; with `save`, also fetches
+    /// each (`GET …/documents/{name}`) and writes it into that directory under its name.
+    pub async fn documents(&self, order_id: &str, save: Option<&std::path::Path>) -> Result<(), CliError> {
+        let path = format!("/v1.0/orders/{}/documents", segment(order_id));
+        let Some(dir) = save else {
+            return self.show(self.request(Method::GET, &path)?, document_table).await;
+        };
+        let response = self.send(self.request(Method::GET, &path)?).await?;
+        let listed: DocumentListView = response
+            .json()
+            .await
+            .map_err(|error| CliError::Other(format!("the API answered an unexpected body: {error}")))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|error| CliError::Other(format!("cannot create {}: {error}", dir.display())))?;
+        for document in &listed.documents {
+            let request = self.request(Method::GET, &format!("{path}/{}", segment(&document.name)))?;
+            let bytes = self
+                .send(request)
+                .await?
+                .bytes()
+                .await
+                .map_err(|error| CliError::Other(format!("reading {} failed: {error}", document.name)))?;
+            // The API names files `{kind}_{orderId}.pdf`; anything else is not written.
+            let name = std::path::Path::new(&document.name);
+            if name.components().count() != 1 || name.file_name().is_none() {
+                return Err(CliError::Other(format!("the API named a document {:?}", document.name)));
+            }
+            let target = dir.join(name);
+            std::fs::write(&target, &bytes)
+                .map_err(|error| CliError::Other(format!("cannot write {}: {error}", target.display())))?;
+            println!("saved {} ({} bytes)", target.display(), bytes.len());
+        }
+        if listed.documents.is_empty() {
+            println!("no documents yet");
+        }
+        Ok(())
+    }
+
     /// `POST /dev/token` of a development server; prints the bare token (or the JSON).
     pub async fn mint_token(&self, role: &str, tenant: Option<&str>, ttl_secs: Option<u64>) -> Result<(), CliError> {
         let mut body = serde_json::json!({ "role": role });
@@ -248,6 +288,26 @@ fn order_details(order: &OrderView) -> String {
             change.from,
             change.to,
             change.actor
+        );
+    }
+    out
+}
+
+/// An order's documents, one per line.
+fn document_table(listed: &DocumentListView) -> String {
+    if listed.documents.is_empty() {
+        return "no documents yet\n".to_owned();
+    }
+    let mut out = String::new();
+    for document in &listed.documents {
+        let _ = writeln!(
+            out,
+            "{:<12} {:<11} {}  {:>8} bytes  {}",
+            document.kind,
+            document.number.as_deref().unwrap_or("-"),
+            document.issued_at.format("%Y-%m-%d"),
+            document.size,
+            document.name
         );
     }
     out

@@ -92,6 +92,15 @@ enum OrdersCommand {
     /// Confirms a payment (the payment service's confirmation; needs its token). A payment the
     /// order does not take (wrong amount, already paid, cancelled) is recorded for refund.
     Pay(PayArgs),
+    /// Lists an order's documents (pro forma or tax invoice, receipt, credit note); with
+    /// `--save DIR`, also downloads each PDF into DIR.
+    Documents {
+        /// The order id.
+        order_id: String,
+        /// Where to write the PDFs (created if missing).
+        #[arg(long, value_name = "DIR")]
+        save: Option<std::path::PathBuf>,
+    },
     /// Records that a payment held for refund was returned (payment service or staff token).
     RefundPayment {
         /// The order id.
@@ -289,6 +298,7 @@ async fn orders(api: &Api, command: OrdersCommand) -> Result<(), CliError> {
             }
             api.pay(&args.order_id, &body).await
         }
+        OrdersCommand::Documents { order_id, save } => api.documents(&order_id, save.as_deref()).await,
         OrdersCommand::RefundPayment { order_id, payment_id, reference } => {
             let mut body = serde_json::json!({});
             if let Some(reference) = reference {

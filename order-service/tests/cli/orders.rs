@@ -188,3 +188,35 @@ async fn api_errors_are_the_problem_title_and_detail_with_a_failing_status() {
     .await;
     assert!(unreachable.failed().contains("cannot reach the API at http://127.0.0.1:9"), "{unreachable:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orders_documents_listed_and_saved_from_the_command_line() {
+    let server = server().await;
+    let customer = token(&server, "customer", Some("tenant_acme")).await;
+    let staff = token(&server, "staff", None).await;
+    let id = recorded(&server, &customer, "cart_docs").await;
+    server.bbws(Some(&customer), &["orders", "cancel", &id, "--reason", "changed my mind"]).await.ok();
+    server.stack.drain().await.unwrap();
+
+    let run = server.bbws(Some(&customer), &["orders", "documents", &id]).await;
+    let out = run.ok();
+    assert!(out.starts_with("PRO_FORMA    -"), "{out}");
+    assert!(out.contains(&format!("proforma_{id}.pdf")), "{out}");
+    assert_eq!(out.lines().count(), 1, "a cancelled order invoiced on payment keeps only its pro forma: {out}");
+
+    let dir = std::env::temp_dir().join(format!("bbws-cli-documents-{id}"));
+    let run = server.bbws(Some(&staff), &["orders", "documents", &id, "--save", dir.to_str().unwrap()]).await;
+    let out = run.ok();
+    let saved = dir.join(format!("proforma_{id}.pdf"));
+    assert!(out.contains(&format!("saved {}", saved.display())), "{out}");
+    let bytes = std::fs::read(&saved).unwrap();
+    let document = lopdf::Document::load_mem(&bytes).unwrap();
+    let text = document.extract_text(&document.get_pages().keys().copied().collect::<Vec<_>>()).unwrap();
+    assert!(text.contains("Pro Forma Invoice") && text.contains("This is not a tax invoice"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let other = token(&server, "customer", Some("tenant_other")).await;
+    let run = server.bbws(Some(&other), &["orders", "documents", &id]).await;
+    let error = run.failed();
+    assert!(error.contains("(HTTP 404)"), "{error}");
+}

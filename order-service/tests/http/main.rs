@@ -9,6 +9,7 @@ mod harness;
 
 mod auth;
 mod basics;
+mod documents;
 mod embed;
 mod listing;
 mod orders;

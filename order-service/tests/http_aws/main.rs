@@ -15,6 +15,8 @@ mod harness;
 mod auth;
 #[path = "../http/basics.rs"]
 mod basics;
+#[path = "../http/documents.rs"]
+mod documents;
 #[path = "../http/embed.rs"]
 mod embed;
 #[path = "../http/listing.rs"]
