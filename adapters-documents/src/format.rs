@@ -129,3 +129,13 @@ mod tests {
         assert_eq!(date_time(at), "25 November 2026, 12:00 SAST");
     }
 }
+
+/// A document's name in a sentence: "pro forma invoice", "tax invoice", "receipt", "credit note".
+pub(crate) fn document_title(kind: order_domain::DocumentKind) -> &'static str {
+    match kind {
+        order_domain::DocumentKind::ProForma => "pro forma invoice",
+        order_domain::DocumentKind::TaxInvoice => "tax invoice",
+        order_domain::DocumentKind::Receipt => "receipt",
+        order_domain::DocumentKind::CreditNote => "credit note",
+    }
+}

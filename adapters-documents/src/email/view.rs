@@ -2,30 +2,55 @@
 //! amount and date already formatted (templates do no arithmetic and no formatting, so the
 //! email shows exactly what the invoice shows).
 
-use order_domain::{Order, OrderLine, Payment};
+use order_domain::{Order, OrderLine, OrderStatus, Payment};
 use order_ports::{EmailContext, EmailTemplate, Notice};
 use serde::Serialize;
 
 use crate::format;
 
-/// The root of a template's context: `order`, `notice`, `order_url`, `template`.
+/// The root of a template's context: `order`, `notice`, `order_url`, `template`, and
+/// `documents` — the documents the step the email tells of issued (`kind` `PRO_FORMA`,
+/// `TAX_INVOICE`, `RECEIPT` or `CREDIT_NOTE`, and `title`, e.g. "tax invoice"; empty when it
+/// issued none), to fetch at `documents_url` (`{order_url}/documents` in the portal).
 #[derive(Debug, Serialize)]
 pub(crate) struct View<'a> {
     pub(crate) order: OrderView,
     pub(crate) notice: NoticeView,
     pub(crate) order_url: &'a str,
     pub(crate) template: &'static str,
+    pub(crate) documents: Vec<DocumentView>,
+    pub(crate) documents_url: String,
 }
 
 impl<'a> View<'a> {
     pub(crate) fn new(template: EmailTemplate, context: &EmailContext<'a>) -> Self {
+        let step = match context.notice {
+            Notice::Created => Some(OrderStatus::Pending),
+            Notice::StatusChanged { to, .. } => Some(*to),
+            Notice::UnappliedPayment { .. } => None,
+        };
+        let documents = step
+            .map(|step| context.order.documents_issued_on(step))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|document| DocumentView { kind: document.kind.code(), title: format::document_title(document.kind) })
+            .collect();
         Self {
             order: OrderView::new(context.order),
             notice: NoticeView::new(context.notice),
             order_url: context.order_url,
             template: template.name(),
+            documents,
+            documents_url: format!("{}/documents", context.order_url.trim_end_matches('/')),
         }
     }
+}
+
+/// One of `documents`.
+#[derive(Debug, Serialize)]
+pub(crate) struct DocumentView {
+    kind: &'static str,
+    title: &'static str,
 }
 
 /// `order.*` in templates.

@@ -333,3 +333,43 @@ async fn a_hundred_line_order_renders_every_item() {
         }
     }
 }
+
+/// Each customer email names the document its step issued and where to fetch it in the portal.
+#[tokio::test]
+async fn customer_emails_name_the_document_issued_and_link_to_it() {
+    let renderer = TemplateRenderer::built_in().unwrap();
+    let documents_url = "https://portal.bbws.example/orders/order_1?tab=summary&from=email/documents";
+
+    // Invoiced on payment (the default): the confirmation announces a pro forma, not a tax invoice.
+    let order = small_order();
+    let email = render(&renderer, EmailTemplate::OrderConfirmation, &order, &Notice::Created).await;
+    assert_contains_all(
+        &email.text,
+        &[
+            "Your pro forma invoice is ready (this is not a tax invoice: your tax invoice follows when we receive your payment).",
+            &format!("Fetch your documents: {documents_url}"),
+        ],
+    );
+    assert!(email.html.contains("Your pro forma invoice is ready") && email.html.contains("Fetch your documents"));
+
+    // Paid: the tax invoice and the receipt.
+    let paid_order = paid(small_order());
+    let notice = Notice::StatusChanged { from: OrderStatus::PaymentPending, to: OrderStatus::Paid, reason: None };
+    let email = render(&renderer, EmailTemplate::OrderStatusUpdate, &paid_order, &notice).await;
+    assert_contains_all(&email.text, &["Your tax invoice is ready.", "Your receipt is ready."]);
+
+    // Invoiced on order, then cancelled: the cancellation email mentions the credit note.
+    let mut record = order_domain::OrderRecord::from(small_order());
+    record.document_policy = order_domain::DocumentPolicy::InvoiceOnOrder;
+    let mut invoiced = order_domain::Order::try_from(record).unwrap();
+    invoiced.cancel(None, order_domain::ActorKind::Customer, order_domain::testing::now()).unwrap();
+    let notice = Notice::StatusChanged { from: OrderStatus::Pending, to: OrderStatus::Cancelled, reason: None };
+    let email = render(&renderer, EmailTemplate::OrderCancelled, &invoiced, &notice).await;
+    assert_contains_all(&email.text, &["Your credit note is ready: it reverses the tax invoice of this order."]);
+
+    // Cancelled before any tax invoice: no document, no link.
+    let mut unpaid = small_order();
+    unpaid.cancel(None, order_domain::ActorKind::Customer, order_domain::testing::now()).unwrap();
+    let email = render(&renderer, EmailTemplate::OrderCancelled, &unpaid, &notice).await;
+    assert!(!email.text.contains("Fetch your documents"), "{}", email.text);
+}
