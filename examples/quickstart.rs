@@ -2,8 +2,10 @@
 //!
 //! Creates a tenant order (with a campaign) and a guest order, runs the fan-out to the four
 //! processors, then takes orders through payment, processing and completion, cancellation
-//! (with a payment arriving too late), and expiry. Prints each order's status history, the
-//! emails sent and the documents stored, and writes the invoice and receipt PDFs to a folder.
+//! (with a payment arriving too late), expiry, and a refund. Prints each order's status history,
+//! the emails sent and the documents stored, and writes every PDF (pro forma and tax invoices,
+//! receipts, the credit note) to a folder. Documents follow the default policy, invoice on
+//! payment: a pro forma at creation, the tax invoice when paid, a credit note when refunded.
 //!
 //! Run with `cargo run -p bbws-examples --bin quickstart [-- OUTPUT_DIR]`
 //! (default `out/quickstart`).
@@ -18,7 +20,7 @@ use order_domain::{
     BillingAddress, BillingAddressInput, Campaign, CampaignCode, CartId, CartSnapshot, Currency, Description, Discount,
     Email, Money, OrderId, OrderLine, Payment, PaymentId, PaymentMethod, Percentage, Quantity, Sku, TenantId,
 };
-use order_ports::{Clock, DocumentKey, DocumentKind, DocumentStore};
+use order_ports::{Clock, DocumentKey, DocumentStore};
 use order_service::memory::{InMemoryStack, StackOptions};
 use rust_decimal::Decimal;
 
@@ -121,7 +123,18 @@ async fn main() -> Result<()> {
     println!("  sweep: {} expired, {} cancelled", swept.expired, swept.cancelled);
     drain(&stack).await?;
 
-    report(&stack, &[tenant_order, guest_order, cancelled, expiring], &out_dir).await
+    section("6. Pay for an order, then refund it: its tax invoice is reversed by a credit note");
+    let refunded =
+        create(&stack, &owner, &acme, "cart_acme_4", &[("HOSTING-BASIC", "Basic hosting, 1 year", "599.00", 1)])
+            .await?;
+    drain(&stack).await?;
+    let order = stack.app.get(&Principal::Staff, refunded).await?;
+    stack.app.confirm_payment(&payments, refunded, payment("pf_1000004", order.totals().total)?).await?;
+    let reason = order_domain::Reason::parse("Customer changed plans within the cooling-off period")?;
+    stack.app.update(&Principal::Staff, refunded, StatusChange::Refund(Some(reason)), None).await?;
+    drain(&stack).await?;
+
+    report(&stack, &[tenant_order, guest_order, cancelled, expiring, refunded], &out_dir).await
 }
 
 /// Prints status histories, emails and documents, and writes the documents to `out_dir`.
@@ -156,16 +169,18 @@ async fn report(stack: &InMemoryStack, ids: &[OrderId], out_dir: &std::path::Pat
         println!("  to {:<28} {}", to.join(", "), sent.email.subject);
     }
 
-    section("Documents stored");
+    section("Documents stored (invoice on payment: pro forma, then tax invoice and receipt, credit note on refund)");
     for &id in ids {
         let order = stack.app.get(&Principal::Staff, id).await?;
         let Some(tenant_id) = order.tenant_id().cloned() else { continue };
-        for kind in [DocumentKind::TaxInvoice, DocumentKind::Receipt] {
-            let key = DocumentKey { tenant_id: tenant_id.clone(), order_id: id, kind };
-            let Ok(bytes) = stack.documents.get(&key).await else { continue };
-            let file = out_dir.join(format!("{}_{id}.pdf", kind.as_str()));
+        println!("  {id}  {}", order.status());
+        for document in stack.documents.list(&tenant_id, id).await? {
+            let key = DocumentKey { tenant_id: tenant_id.clone(), order_id: id, kind: document.kind };
+            let bytes = stack.documents.get(&key).await?;
+            let file = out_dir.join(key.file_name());
             std::fs::write(&file, &bytes)?;
-            println!("  {} ({} bytes) → {}", key.path(), bytes.len(), file.display());
+            let number = document.meta.number.map(|n| format!(" {n}")).unwrap_or_default();
+            println!("      {}{number} ({} bytes) → {}", document.kind.title(), bytes.len(), file.display());
         }
     }
     println!("\nThe PDFs are in {}", std::fs::canonicalize(out_dir)?.display());

@@ -48,6 +48,8 @@
 //! | effect record | `EFFECT#{key}` | `ITEM` | – | – | `state` (`RUNNING`/`DONE`), `leaseUntil` (N, epoch ms) |
 //! | invoice counter | `SUPPLIER#{supplier}` | `INVOICE_COUNTER` | – | – | `last` (N) |
 //! | invoice number | `SUPPLIER#{supplier}` | `INVOICE#{orderId}` | – | – | `number` (N), `orderId` |
+//! | credit-note counter | `SUPPLIER#{supplier}` | `CREDIT_NOTE_COUNTER` | – | – | `last` (N) |
+//! | credit-note number | `SUPPLIER#{supplier}` | `CREDIT_NOTE#{orderId}` | – | – | `number` (N), `orderId` |
 //!
 //! Events carry the order's snapshot, billing address included, so wherever one is stored (an
 //! outbox entry, a cart claim) it is sealed whole, like the order's address: no item holds the

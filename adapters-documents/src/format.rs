@@ -96,6 +96,16 @@ pub fn payment_method(method: PaymentMethod) -> &'static str {
     }
 }
 
+/// A document's name in a sentence: "pro forma invoice", "tax invoice", "receipt", "credit note".
+pub(crate) fn document_title(kind: order_domain::DocumentKind) -> &'static str {
+    match kind {
+        order_domain::DocumentKind::ProForma => "pro forma invoice",
+        order_domain::DocumentKind::TaxInvoice => "tax invoice",
+        order_domain::DocumentKind::Receipt => "receipt",
+        order_domain::DocumentKind::CreditNote => "credit note",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,15 +137,5 @@ mod tests {
         let at = order_domain::testing::now(); // 10:00 UTC
         assert_eq!(date(at), "25 November 2026");
         assert_eq!(date_time(at), "25 November 2026, 12:00 SAST");
-    }
-}
-
-/// A document's name in a sentence: "pro forma invoice", "tax invoice", "receipt", "credit note".
-pub(crate) fn document_title(kind: order_domain::DocumentKind) -> &'static str {
-    match kind {
-        order_domain::DocumentKind::ProForma => "pro forma invoice",
-        order_domain::DocumentKind::TaxInvoice => "tax invoice",
-        order_domain::DocumentKind::Receipt => "receipt",
-        order_domain::DocumentKind::CreditNote => "credit note",
     }
 }
