@@ -10,6 +10,7 @@ use axum::extract::{FromRequest, RawForm, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use headers::{ContentType, HeaderMapExt};
+use order_app::usecases::create::idempotency_scope;
 use order_app::{AppError, CreateOutcome, Principal, Service};
 use order_domain::{OrderError, OrderId, PaymentMethod, TenantId};
 use order_ports::ListQuery;
@@ -153,7 +154,8 @@ async fn create(
     let request = body.try_into_request()?;
     let in_flight = match &key {
         Some(key) => {
-            let scope = tenant.as_ref().map_or("guest", TenantId::as_str);
+            // The caller's own key: scoped as the application scopes it.
+            let scope = idempotency_scope(&principal, tenant.as_ref(), &request.cart_id);
             let fingerprint = serde_json::to_vec(&request).unwrap_or_default();
             match state.keys.begin(&format!("{scope}/{}", key.as_str()), &fingerprint) {
                 Ok(in_flight) => Some(in_flight),

@@ -35,7 +35,12 @@ fn assert_lines_in_order(text: &str, expected: &[&str]) {
 fn order_of(prices: &[&str]) -> Order {
     let mut new = new_order();
     let items = prices.iter().enumerate().map(|(i, p)| line(&format!("ITEM-{i}"), p, 1)).collect();
-    new.cart = CartSnapshot::new(CartId::parse("cart_x").unwrap(), items).unwrap();
+    new.cart = CartSnapshot::new(
+        CartId::parse("cart_x").unwrap(),
+        order_domain::CartOwner::of_order(new.tenant_id.as_ref()),
+        items,
+    )
+    .unwrap();
     Order::create(new, &PricingRules::south_africa(), ActorKind::Customer, order_domain::testing::now()).unwrap().0
 }
 

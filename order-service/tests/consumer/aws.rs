@@ -146,7 +146,15 @@ async fn the_worker_binary_finishes_its_work_and_exits_on_sigterm() {
     let carts = StubCartService::start().await;
     for n in 0..ORDERS {
         let cart = CartId::parse(format!("cart_{n}")).unwrap();
-        carts.add_cart(&CartSnapshot::new(cart, vec![line("HOSTING-PRO", "575.00", 1)]).unwrap(), true);
+        carts.add_cart(
+            &CartSnapshot::new(
+                cart,
+                order_domain::CartOwner::Tenant(order_domain::TenantId::parse("tenant_acme").unwrap()),
+                vec![line("HOSTING-PRO", "575.00", 1)],
+            )
+            .unwrap(),
+            true,
+        );
     }
 
     let resources = &env.resources;

@@ -130,7 +130,14 @@ fn stack() -> InMemoryStack {
 /// Creates a tenant order inside request `id`: its ORDER_CREATED, on all four queues, names it.
 async fn create_in_request(stack: &InMemoryStack, id: &str) {
     let cart_id = CartId::parse(format!("cart_{id}")).unwrap();
-    stack.carts.add_cart(CartSnapshot::new(cart_id.clone(), vec![line("HOSTING-PRO", "575.00", 1)]).unwrap());
+    stack.carts.add_cart(
+        CartSnapshot::new(
+            cart_id.clone(),
+            order_domain::CartOwner::Tenant(TenantId::parse("tenant_acme").unwrap()),
+            vec![line("HOSTING-PRO", "575.00", 1)],
+        )
+        .unwrap(),
+    );
     let request = CreateOrderRequest {
         cart_id,
         customer_email: Email::parse("thandi@example.co.za").unwrap(),

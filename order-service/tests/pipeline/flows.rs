@@ -32,10 +32,16 @@ async fn a_tenant_order_is_recorded_invoiced_and_announced() {
 #[tokio::test]
 async fn a_guest_order_creates_an_unvalidated_tenant_and_reuses_it() {
     let stack = stack();
-    let first =
-        stack.app.create_guest(&Principal::Guest, request(&stack, "cart_g1", "Guest@Example.com"), None).await.unwrap();
-    let second =
-        stack.app.create_guest(&Principal::Guest, request(&stack, "cart_g2", "guest@example.com"), None).await.unwrap();
+    let first = stack
+        .app
+        .create_guest(&Principal::Guest, guest_request(&stack, "cart_g1", "Guest@Example.com"), None)
+        .await
+        .unwrap();
+    let second = stack
+        .app
+        .create_guest(&Principal::Guest, guest_request(&stack, "cart_g2", "guest@example.com"), None)
+        .await
+        .unwrap();
     stack.drain().await.unwrap();
 
     let email = Email::parse("guest@example.com").unwrap();
@@ -63,7 +69,7 @@ async fn equivalent_spellings_of_a_guest_email_are_one_tenant() {
     let mut orders = Vec::new();
     for (person, spellings) in &people {
         for (cart, spelling) in spellings {
-            let request = request(&stack, cart, spelling);
+            let request = guest_request(&stack, cart, spelling);
             orders.push((*person, stack.app.create_guest(&Principal::Guest, request, None).await.unwrap().order_id));
         }
     }
@@ -81,9 +87,9 @@ async fn equivalent_spellings_of_a_guest_email_are_one_tenant() {
 #[tokio::test]
 async fn a_retry_that_spells_the_email_differently_is_the_same_request() {
     let stack = stack();
-    let first = request(&stack, "cart_s", "zo\u{eb}@b\u{fc}cher.co.za");
+    let first = guest_request(&stack, "cart_s", "zo\u{eb}@b\u{fc}cher.co.za");
     let first = stack.app.create_guest(&Principal::Guest, first, Some("k-zoe")).await.unwrap();
-    let again = request(&stack, "cart_s", "Zoe\u{308}@xn--bcher-kva.co.za");
+    let again = guest_request(&stack, "cart_s", "Zoe\u{308}@xn--bcher-kva.co.za");
     let again = stack.app.create_guest(&Principal::Guest, again, Some("k-zoe")).await.unwrap();
     assert!(again.replayed, "a replay, not a different request");
     assert_eq!(again.order_id, first.order_id);
