@@ -64,8 +64,20 @@ async fn a_tenant_order_is_accepted_read_and_changed() {
     // current is enough; a weak tag never matches.
     let weak = server.put_json(&location, &owner, Some("W/\"2\""), &json!({"status": "CANCELLED"})).await;
     problem(weak, StatusCode::PRECONDITION_FAILED, "stale-version").await;
-    let unquoted = server.put_json(&location, &owner, Some("2"), &json!({"status": "CANCELLED"})).await;
-    problem(unquoted, StatusCode::PRECONDITION_FAILED, "stale-version").await;
+    // Not an entity-tag (unquoted), alone or in a list: a malformed header, 400 as documented.
+    for malformed in ["2", "\"2\", 3", "\"2", "W/2", ","] {
+        let refused = server.put_json(&location, &owner, Some(malformed), &json!({"status": "CANCELLED"})).await;
+        problem(refused, StatusCode::BAD_REQUEST, "invalid-if-match").await;
+    }
+    let listed_with_empty =
+        server.put_json(&location, &owner, Some("\"7\", , \"2\""), &json!({"status": "PAYMENT_PENDING"})).await;
+    assert_eq!(listed_with_empty.status(), StatusCode::OK, "empty list members are ignored (RFC 9110 §5.6.1)");
+    // `*` applies to an order that exists; for one that does not, the answer is what it would
+    // be without the condition (RFC 9110 §13.2.1): 404.
+    let unknown = server
+        .put_json("/v1.0/orders/order_01JDQ2Z7Y8E6T3VY0M5K9C4B2A", &owner, Some("*"), &json!({"status": "CANCELLED"}))
+        .await;
+    problem(unknown, StatusCode::NOT_FOUND, "not-found").await;
     let listed = server.put_json(&location, &owner, Some("\"7\", \"2\""), &json!({"status": "PAYMENT_PENDING"})).await;
     assert_eq!(listed.status(), StatusCode::OK, "a repeat under a list naming the current version");
     assert_eq!(listed.headers().get("etag").unwrap(), "\"2\"", "a repeat changes nothing");
