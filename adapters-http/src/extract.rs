@@ -245,7 +245,7 @@ where
             }
             Err(JsonRejection::MissingJsonContentType(_)) => Err(unsupported_media_type("application/json")),
             Err(JsonRejection::BytesRejection(rejection)) => Err(unreadable(&rejection)),
-            Err(other) => Err(Problem::bad_request("unreadable-body", other.body_text())),
+            Err(_) => Err(Problem::bad_request("unreadable-body", "The request body could not be read.")),
         }
     }
 }
@@ -276,17 +276,23 @@ pub(crate) fn unsupported_media_type(expected: &str) -> Problem {
 
 // ---- the routes' own parameters -------------------------------------------------------------
 
-/// Query parameters into `T`; 400 `invalid-query` naming the parameter otherwise.
+/// Query parameters into `T`; 400 `invalid-query` naming the parameter otherwise, in this
+/// API's words (the deserializer's cause, never the framework's text).
 pub(crate) struct Params<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(params)| Self(params))
-            .map_err(|rejection| Problem::bad_request("invalid-query", rejection.body_text()))
+        Query::<T>::from_request_parts(parts, state).await.map(|Query(params)| Self(params)).map_err(|rejection| {
+            // The innermost cause is serde's, naming the parameter ("limit: invalid digit …").
+            let mut cause: &dyn std::error::Error = &rejection;
+            while let Some(source) = cause.source() {
+                cause = source;
+            }
+            let cause: String = cause.to_string().chars().filter(|c| !c.is_control()).take(200).collect();
+            Problem::bad_request("invalid-query", format!("The query string is not valid: {cause}."))
+        })
     }
 }
 
@@ -316,7 +322,7 @@ impl<S: Send + Sync> FromRequestParts<S> for TenantIdPath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Path(raw) = <Path<String> as FromRequestParts<S>>::from_request_parts(parts, state)
             .await
-            .map_err(|rejection| Problem::bad_request("invalid-value", rejection.body_text()))?;
+            .map_err(|_| Problem::bad_request("invalid-value", "The tenant id in the path is not valid."))?;
         TenantId::parse(&raw).map(Self).map_err(|e| Problem::bad_request("invalid-value", e.to_string()))
     }
 }
