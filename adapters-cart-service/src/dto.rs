@@ -65,7 +65,7 @@ impl ProblemDto {
 pub(crate) enum CartState {
     /// An active cart and its lines.
     Active(CartSnapshot),
-    /// A cart that is no longer active; its lines are not read.
+    /// A cart that is no longer active; its lines are not read (its owner is checked).
     Inactive,
 }
 
@@ -98,18 +98,25 @@ impl CartDto {
         serde_json::from_slice(body).map_err(InvalidCart::Shape)
     }
 
-    /// The cart in domain terms, checking that it is the one asked for.
-    pub(crate) fn into_domain(self, asked: &CartId) -> Result<CartState, InvalidCart> {
+    /// Whose the cart is, checking that it is the one asked for; its lines are not read.
+    pub(crate) fn owner(&self, asked: &CartId) -> Result<CartOwner, InvalidCart> {
         if self.cart_id != asked.as_str() {
             return Err(InvalidCart::OtherCart(self.cart_id.chars().take(64).collect()));
         }
+        match &self.tenant_id {
+            None => Ok(CartOwner::Guest),
+            Some(tenant) => {
+                TenantId::parse(tenant).map(CartOwner::Tenant).map_err(|e| InvalidCart::Owner(e.to_string()))
+            }
+        }
+    }
+
+    /// The cart in domain terms, checking that it is the one asked for.
+    pub(crate) fn into_domain(self, asked: &CartId) -> Result<CartState, InvalidCart> {
+        let owner = self.owner(asked)?;
         if !self.active {
             return Ok(CartState::Inactive);
         }
-        let owner = match &self.tenant_id {
-            None => CartOwner::Guest,
-            Some(tenant) => CartOwner::Tenant(TenantId::parse(tenant).map_err(|e| InvalidCart::Owner(e.to_string()))?),
-        };
         let currency = Currency::parse(&self.currency).map_err(|e| InvalidCart::Currency(e.to_string()))?;
         let lines = self
             .lines

@@ -187,6 +187,12 @@ impl CartOwner {
     pub fn of_order(tenant: Option<&TenantId>) -> Self {
         tenant.map_or(Self::Guest, |tenant| Self::Tenant(tenant.clone()))
     }
+
+    /// Whether a cart of this owner may become an order of `tenant` (`None`: a guest order):
+    /// only its owner's (see [`CartSnapshot::may_become_order_of`]).
+    pub fn may_order_for(&self, tenant: Option<&TenantId>) -> bool {
+        *self == Self::of_order(tenant)
+    }
 }
 
 /// A cart as the cart service priced it: the trusted source of an order's lines, and whose cart
@@ -242,7 +248,7 @@ impl CartSnapshot {
     /// assert!(!cart.may_become_order_of(None), "not a guest's cart");
     /// ```
     pub fn may_become_order_of(&self, tenant: Option<&TenantId>) -> bool {
-        self.owner == CartOwner::of_order(tenant)
+        self.owner.may_order_for(tenant)
     }
 
     /// The lines.

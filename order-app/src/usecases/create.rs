@@ -115,7 +115,7 @@ impl OrderApp {
                 // An inactive cart is usually one this very request already ordered.
                 return match self.storage.claims.find(&request.cart_id).await.context("reading the cart claim")? {
                     Some(claim) => self.replay(claim, tenant.as_ref(), &request_hash, scoped_key.as_deref()).await,
-                    None => Err(AppError::CartInactive),
+                    None => Err(self.inactive_cart(&request.cart_id, tenant.as_ref()).await),
                 };
             }
             Err(other) => return Err(other),
@@ -195,6 +195,16 @@ impl OrderApp {
     }
 
     /// The trusted lines: the cart service's own request, or a fetch from it.
+    /// The answer about an inactive cart that no order claimed (an abandoned cart): "inactive"
+    /// to its owner, "not found" to anyone else, as for an unknown cart.
+    async fn inactive_cart(&self, cart: &CartId, tenant: Option<&TenantId>) -> AppError {
+        match self.upstream.carts.owner(cart).await {
+            Ok(owner) if owner.may_order_for(tenant) => AppError::CartInactive,
+            Ok(_) | Err(PortError::NotFound) => AppError::CartNotFound,
+            Err(source) => AppError::Dependency { context: "asking whose the cart is", source },
+        }
+    }
+
     /// The cart service hands over the cart it names as the order's (`tenant`'s, or a guest's);
     /// anyone else gets the cart only if it is `tenant`'s own.
     async fn cart_snapshot(

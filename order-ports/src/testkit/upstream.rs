@@ -65,16 +65,21 @@ pub async fn cart_snapshots_are_served_only_for_active_carts(fixture: &dyn Upstr
 }
 
 /// `snapshot` MUST say whose the cart is — a tenant's, or a guest's — as the cart service
-/// does: the application orders a cart only for its owner.
+/// does, and `owner` MUST say it for an inactive cart too (`NotFound` for an unknown one): the
+/// application orders a cart only for its owner, and tells no one else anything about it.
 ///
 /// # Panics
 /// When the contract is broken.
 pub async fn a_cart_snapshot_names_its_owner(fixture: &dyn UpstreamFixture) {
     let other = owned("cart_other", CartOwner::Tenant(tenant("tenant_other")));
     let guest = owned("cart_guest", CartOwner::Guest);
-    let gateway = fixture.cart_gateway(&[other.clone(), guest.clone()], &[]).await;
+    let done = owned("cart_done", CartOwner::Tenant(tenant("tenant_other")));
+    let gateway = fixture.cart_gateway(&[other.clone(), guest.clone()], std::slice::from_ref(&done)).await;
     assert_eq!(must(gateway.snapshot(&cart("cart_other")).await, "tenant's cart").owner(), other.owner());
     assert_eq!(must(gateway.snapshot(&cart("cart_guest")).await, "guest's cart").owner(), &CartOwner::Guest);
+    assert_eq!(&must(gateway.owner(&cart("cart_guest")).await, "guest's cart's owner"), &CartOwner::Guest);
+    assert_eq!(&must(gateway.owner(&cart("cart_done")).await, "inactive cart's owner"), done.owner());
+    assert_error(gateway.owner(&cart("cart_unknown")).await, |e| matches!(e, PortError::NotFound), "unknown");
 }
 
 /// `mark_inactive` makes the cart inactive; again is a success; an unknown cart MUST give

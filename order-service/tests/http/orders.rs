@@ -346,6 +346,10 @@ impl CartGateway for GatedCarts {
         self.inner.snapshot(cart).await
     }
 
+    async fn owner(&self, cart: &CartId) -> PortResult<order_domain::CartOwner> {
+        self.inner.owner(cart).await
+    }
+
     async fn mark_inactive(&self, cart: &CartId) -> PortResult<()> {
         self.inner.mark_inactive(cart).await
     }
@@ -518,4 +522,18 @@ async fn a_cart_that_is_not_the_callers_is_answered_as_unknown_and_names_no_orde
     let own = problem(own, StatusCode::CONFLICT, "cart-already-ordered").await;
     assert!(own["detail"].as_str().unwrap().contains(&id), "{own}");
     assert_eq!(server.stack.order_count().await, 1);
+}
+
+#[tokio::test]
+async fn an_abandoned_cart_is_inactive_only_to_its_owner() {
+    let server = server().await;
+    seed_cart_of(&server, "cart_abandoned", Some("tenant_acme"));
+    server.stack.carts().mark_inactive(&CartId::parse("cart_abandoned").unwrap()).await.unwrap();
+    let body = create_body("cart_abandoned", "thandi@acme.co.za");
+    let own = server.post_json("/v1.0/tenants/tenant_acme/orders", Some(&customer("tenant_acme")), &body).await;
+    problem(own, StatusCode::CONFLICT, "cart-inactive").await;
+    let other = server.post_json("/v1.0/tenants/tenant_other/orders", Some(&customer("tenant_other")), &body).await;
+    problem(other, StatusCode::UNPROCESSABLE_ENTITY, "cart-not-found").await;
+    let guest = server.post_json("/v1.0/orders", None, &body).await;
+    problem(guest, StatusCode::UNPROCESSABLE_ENTITY, "cart-not-found").await;
 }
