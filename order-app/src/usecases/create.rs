@@ -158,8 +158,9 @@ impl OrderApp {
     }
 
     /// Answers a create for `tenant` (`None`: a guest's) whose cart (or key) was already claimed.
-    /// A claim made for another owner is none of the caller's business: the cart is answered
-    /// as unknown, and its order is never named.
+    /// A claim holding the caller's own key is the caller's; a claim on the cart made for another
+    /// owner is none of the caller's business: the cart is answered as unknown, and its order
+    /// is never named.
     async fn replay(
         &self,
         claim: CartClaim,
@@ -173,11 +174,11 @@ impl OrderApp {
                 source: PortError::InvalidData(format!("the claim on cart {} holds no ORDER_CREATED", claim.cart_id)),
             });
         };
-        if created.tenant_id.as_ref() != tenant {
+        let same_key = key.is_some() && claim.idempotency_key.as_deref() == key;
+        if !same_key && created.tenant_id.as_ref() != tenant {
             info!(cart = %claim.cart_id, "create for a cart claimed by another owner answered as an unknown cart");
             return Err(AppError::CartNotFound);
         }
-        let same_key = key.is_some() && claim.idempotency_key.as_deref() == key;
         if claim.request_hash != request_hash {
             return Err(if same_key {
                 AppError::IdempotencyKeyReused
@@ -194,7 +195,6 @@ impl OrderApp {
         Ok(CreateOutcome { order_id: claim.order_id, replayed: true })
     }
 
-    /// The trusted lines: the cart service's own request, or a fetch from it.
     /// The answer about an inactive cart that no order claimed (an abandoned cart): "inactive"
     /// to its owner, "not found" to anyone else, as for an unknown cart.
     async fn inactive_cart(&self, cart: &CartId, tenant: Option<&TenantId>) -> AppError {
@@ -205,8 +205,9 @@ impl OrderApp {
         }
     }
 
-    /// The cart service hands over the cart it names as the order's (`tenant`'s, or a guest's);
-    /// anyone else gets the cart only if it is `tenant`'s own.
+    /// The trusted lines: the cart service's own request, or a fetch from it. The cart service
+    /// hands over the cart it names as the order's (`tenant`'s, or a guest's); anyone else gets
+    /// the cart only if it is `tenant`'s own.
     async fn cart_snapshot(
         &self,
         principal: &Principal,

@@ -456,8 +456,32 @@ async fn an_idempotency_key_belongs_to_the_caller_that_sent_it() {
     )
     .await;
     problem(reused, StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused").await;
+
+    // Staff are one caller across tenants: their key, reused for another tenant's cart, is
+    // reused (not an unknown cart).
+    seed_cart_of(&server, "cart_acme_s", Some("tenant_acme"));
+    seed_cart_of(&server, "cart_other_s", Some("tenant_other"));
+    let staff = mint("staff", None);
+    let first = create_with_key(
+        &server,
+        "/v1.0/tenants/tenant_acme/orders",
+        Some(&staff),
+        "staff-k",
+        &create_body("cart_acme_s", "thandi@acme.co.za"),
+    )
+    .await;
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let again = create_with_key(
+        &server,
+        "/v1.0/tenants/tenant_other/orders",
+        Some(&staff),
+        "staff-k",
+        &create_body("cart_other_s", "sipho@other.co.za"),
+    )
+    .await;
+    problem(again, StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused").await;
     server.stack.drain().await;
-    assert_eq!(server.stack.order_count().await, 4);
+    assert_eq!(server.stack.order_count().await, 5);
 }
 
 #[tokio::test]

@@ -235,3 +235,30 @@ async fn the_expiry_sweep_respects_its_boundaries() {
     assert!(cancelled.history().last().unwrap().reason.is_some(), "cancelled with a reason");
     assert_eq!(stack.app.expire_stale(100).await.unwrap(), order_app::SweepReport::default(), "nothing left");
 }
+
+#[tokio::test]
+async fn idempotency_keys_are_their_callers_in_the_application_too() {
+    let stack = stack();
+    // Two guests, one key, two carts: two orders (neither blocked nor replayed).
+    let first = stack.app.create_guest(&Principal::Guest, guest_request(&stack, "cart_ga", "a@example.com"), Some("k"));
+    let first = first.await.unwrap();
+    let second =
+        stack.app.create_guest(&Principal::Guest, guest_request(&stack, "cart_gb", "b@example.com"), Some("k"));
+    let second = second.await.unwrap();
+    assert!(!second.replayed);
+    assert_ne!(first.order_id, second.order_id);
+
+    // Staff are one caller across tenants: the same key for another tenant's cart is reused,
+    // never answered as that cart's absence.
+    let acme = request_of(&stack, Some("tenant_acme"), "cart_sa", "a@acme.co.za");
+    stack.app.create_for_tenant(&Principal::Staff, &tenant("tenant_acme"), acme, Some("staff-k")).await.unwrap();
+    let other = request_of(&stack, Some("tenant_other"), "cart_so", "b@other.co.za");
+    let reused = stack.app.create_for_tenant(&Principal::Staff, &tenant("tenant_other"), other, Some("staff-k")).await;
+    assert!(matches!(reused, Err(AppError::IdempotencyKeyReused)), "{reused:?}");
+
+    // Another tenant's customer replaying the first tenant's key and body learns nothing.
+    let replay = request_of(&stack, Some("tenant_acme"), "cart_sa", "a@acme.co.za");
+    let (intruder, its_tenant) = (customer("tenant_other"), tenant("tenant_other"));
+    let answer = stack.app.create_for_tenant(&intruder, &its_tenant, replay, Some("staff-k")).await;
+    assert!(matches!(answer, Err(AppError::CartNotFound)), "{answer:?}");
+}
