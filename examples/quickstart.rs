@@ -17,8 +17,9 @@ use adapters_system::SystemClock;
 use chrono::TimeDelta;
 use order_app::{CreateOrderRequest, Principal, Service, StatusChange};
 use order_domain::{
-    BillingAddress, BillingAddressInput, Campaign, CampaignCode, CartId, CartSnapshot, Currency, Description, Discount,
-    Email, Money, OrderId, OrderLine, Payment, PaymentId, PaymentMethod, Percentage, Quantity, Sku, TenantId,
+    BillingAddress, BillingAddressInput, Campaign, CampaignCode, CartId, CartOwner, CartSnapshot, Currency,
+    Description, Discount, Email, Money, OrderId, OrderLine, Payment, PaymentId, PaymentMethod, Percentage, Quantity,
+    Sku, TenantId,
 };
 use order_ports::{Clock, DocumentKey, DocumentStore};
 use order_service::memory::{InMemoryStack, StackOptions};
@@ -56,6 +57,7 @@ async fn main() -> Result<()> {
     let mut tenant_request = request(
         &stack,
         "cart_acme_1",
+        CartOwner::Tenant(acme.clone()),
         ("thandi@acme.co.za", "Thandi Nkosi", "12 Long Street"),
         &[
             ("HOSTING-PRO", "Pro hosting, 12 months", "575.00", 2),
@@ -74,6 +76,7 @@ async fn main() -> Result<()> {
     let guest_request = request(
         &stack,
         "cart_guest_1",
+        CartOwner::Guest,
         ("Sipho.Dlamini@Example.com", "Sipho Dlamini", "3 Loop Street"),
         &[("WEBSITE-STARTER", "Starter website with 5 pages", "1499.00", 1)],
     )?;
@@ -194,6 +197,7 @@ fn section(title: &str) {
 fn request(
     stack: &InMemoryStack,
     cart: &str,
+    owner: CartOwner,
     (email, holder, street): (&str, &str, &str),
     lines: &[(&str, &str, &str, u32)],
 ) -> Result<CreateOrderRequest> {
@@ -210,7 +214,7 @@ fn request(
             .map_err(Into::into)
         })
         .collect::<Result<Vec<_>>>()?;
-    stack.carts.add_cart(CartSnapshot::new(cart_id.clone(), lines)?);
+    stack.carts.add_cart(CartSnapshot::new(cart_id.clone(), owner, lines)?);
     Ok(CreateOrderRequest {
         cart_id,
         customer_email: Email::parse(email)?,
@@ -235,7 +239,13 @@ async fn create(
     cart: &str,
     lines: &[(&str, &str, &str, u32)],
 ) -> Result<OrderId> {
-    let request = request(stack, cart, ("thandi@acme.co.za", "Thandi Nkosi", "12 Long Street"), lines)?;
+    let request = request(
+        stack,
+        cart,
+        CartOwner::Tenant(tenant.clone()),
+        ("thandi@acme.co.za", "Thandi Nkosi", "12 Long Street"),
+        lines,
+    )?;
     Ok(stack.app.create_for_tenant(owner, tenant, request, None).await?.order_id)
 }
 

@@ -43,7 +43,7 @@
 //! | outbox entry | `TENANT#{tenantId}` | `OUTBOX#{orderId}#{messageId}` | `OUTBOX` / `{eventTimestamp}#{messageId}` | – | `tenantId`, `orderId`, `event` (B: the event's JSON sealed by the `FieldCipher`, the SK as context) |
 //! | payment record | `PAYMENT#{paymentId}` | `ITEM` | – | – | `orderId`, `tenantId`, `payment` (JSON) |
 //! | cart claim | `CART#{cartId}` | `ITEM` | `CLAIMS#UNRECORDED` / `{claimedAt}#{cartId}` while unrecorded | – | `orderId`, `idempotencyKey`, `requestHash`, `event` (B: the event's JSON sealed by the `FieldCipher`, the PK as context), `claimedAt`, `recorded` (BOOL) |
-//! | idempotency key | `IDEMPOTENCY#{key}` | `ITEM` | – | – | `cartId`, `orderId`, `claimedAt` |
+//! | idempotency key | `IDEMPOTENCY#{scope}/{key}` (the caller's scope, e.g. `customer:tenant_acme`, `guest:{cartId}`) | `ITEM` | – | – | `cartId`, `orderId`, `claimedAt` |
 //! | campaign | `CAMPAIGN#{code}` | `ITEM` | – | – | `campaign` (JSON: code, discount, validity window) |
 //! | effect record | `EFFECT#{key}` | `ITEM` | – | – | `state` (`RUNNING`/`DONE`), `leaseUntil` (N, epoch ms) |
 //! | invoice counter | `SUPPLIER#{supplier}` | `INVOICE_COUNTER` | – | – | `last` (N) |

@@ -5,7 +5,7 @@
 //! [`CartSnapshot::new`]), so a cart the domain would refuse is refused here, with the line
 //! and field named. Unknown properties are ignored (the API may grow).
 
-use order_domain::{CartId, CartSnapshot, Currency, Description, Money, OrderLine, Quantity, Sku};
+use order_domain::{CartId, CartOwner, CartSnapshot, Currency, Description, Money, OrderLine, Quantity, Sku, TenantId};
 use serde::{Deserialize, Serialize};
 
 /// `GET /internal/carts/{cartId}` → 200.
@@ -13,6 +13,11 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CartDto {
     cart_id: String,
+    /// Whose cart it is: a tenant id, or `null` for a guest checkout's cart. Required: a cart
+    /// whose owner is not stated cannot be checked against the caller (`deserialize_with` keeps
+    /// serde from reading a missing field as `None`).
+    #[serde(deserialize_with = "Option::<String>::deserialize")]
+    tenant_id: Option<String>,
     active: bool,
     currency: String,
     lines: Vec<CartLineDto>,
@@ -60,7 +65,7 @@ impl ProblemDto {
 pub(crate) enum CartState {
     /// An active cart and its lines.
     Active(CartSnapshot),
-    /// A cart that is no longer active; its lines are not read.
+    /// A cart that is no longer active; its lines are not read (its owner is checked).
     Inactive,
 }
 
@@ -76,6 +81,9 @@ pub(crate) enum InvalidCart {
     /// The currency is not a known ISO 4217 code.
     #[error("currency: {0}")]
     Currency(String),
+    /// The owner is not a tenant id.
+    #[error("tenantId: {0}")]
+    Owner(String),
     /// A line the domain refuses (1-based line number).
     #[error("line {line}: {problem}")]
     Line { line: usize, problem: String },
@@ -90,11 +98,22 @@ impl CartDto {
         serde_json::from_slice(body).map_err(InvalidCart::Shape)
     }
 
-    /// The cart in domain terms, checking that it is the one asked for.
-    pub(crate) fn into_domain(self, asked: &CartId) -> Result<CartState, InvalidCart> {
+    /// Whose the cart is, checking that it is the one asked for; its lines are not read.
+    pub(crate) fn owner(&self, asked: &CartId) -> Result<CartOwner, InvalidCart> {
         if self.cart_id != asked.as_str() {
             return Err(InvalidCart::OtherCart(self.cart_id.chars().take(64).collect()));
         }
+        match &self.tenant_id {
+            None => Ok(CartOwner::Guest),
+            Some(tenant) => {
+                TenantId::parse(tenant).map(CartOwner::Tenant).map_err(|e| InvalidCart::Owner(e.to_string()))
+            }
+        }
+    }
+
+    /// The cart in domain terms, checking that it is the one asked for.
+    pub(crate) fn into_domain(self, asked: &CartId) -> Result<CartState, InvalidCart> {
+        let owner = self.owner(asked)?;
         if !self.active {
             return Ok(CartState::Inactive);
         }
@@ -107,7 +126,7 @@ impl CartDto {
                 line.into_domain(currency).map_err(|problem| InvalidCart::Line { line: index + 1, problem })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let snapshot = CartSnapshot::new(asked.clone(), lines).map_err(|e| InvalidCart::Lines(e.to_string()))?;
+        let snapshot = CartSnapshot::new(asked.clone(), owner, lines).map_err(|e| InvalidCart::Lines(e.to_string()))?;
         Ok(CartState::Active(snapshot))
     }
 }
@@ -137,7 +156,9 @@ mod tests {
     }
 
     fn cart_json(currency: &str, lines: &str) -> String {
-        format!(r#"{{"cartId":"cart_1","active":true,"currency":"{currency}","lines":[{lines}]}}"#)
+        format!(
+            r#"{{"cartId":"cart_1","tenantId":"tenant_acme","active":true,"currency":"{currency}","lines":[{lines}]}}"#
+        )
     }
 
     #[test]
@@ -147,12 +168,27 @@ mod tests {
             r#"{"sku":"HOSTING-PRO","description":"Product HOSTING-PRO","quantity":2,"unitPrice":"575.00","extra":1}"#,
         );
         let Ok(CartState::Active(snapshot)) = convert(&json) else { panic!("not active") };
-        assert_eq!(snapshot, CartSnapshot::new(cart("cart_1"), vec![line("HOSTING-PRO", "575.00", 2)]).unwrap());
+        let acme = CartOwner::Tenant(TenantId::parse("tenant_acme").unwrap());
+        assert_eq!(snapshot, CartSnapshot::new(cart("cart_1"), acme, vec![line("HOSTING-PRO", "575.00", 2)]).unwrap());
+    }
+
+    #[test]
+    fn the_owner_is_a_tenant_or_null_for_a_guest_and_must_be_stated() {
+        let lines = r#""lines":[{"sku":"A","description":"A","quantity":1,"unitPrice":"1.00"}]"#;
+        let guest = format!(r#"{{"cartId":"cart_1","tenantId":null,"active":true,"currency":"ZAR",{lines}}}"#);
+        let Ok(CartState::Active(snapshot)) = convert(&guest) else { panic!("not active") };
+        assert_eq!(snapshot.owner(), &CartOwner::Guest);
+        let unstated = format!(r#"{{"cartId":"cart_1","active":true,"currency":"ZAR",{lines}}}"#);
+        let error = convert(&unstated).map(|_| ()).unwrap_err().to_string();
+        assert!(error.contains("missing field `tenantId`"), "{error}");
+        let bad = format!(r#"{{"cartId":"cart_1","tenantId":"not a tenant","active":true,"currency":"ZAR",{lines}}}"#);
+        let error = convert(&bad).map(|_| ()).unwrap_err().to_string();
+        assert!(error.starts_with("tenantId: "), "{error}");
     }
 
     #[test]
     fn an_inactive_cart_is_not_read_further() {
-        let json = r#"{"cartId":"cart_1","active":false,"currency":"???","lines":[]}"#;
+        let json = r#"{"cartId":"cart_1","tenantId":null,"active":false,"currency":"???","lines":[]}"#;
         assert!(matches!(convert(json), Ok(CartState::Inactive)));
     }
 
@@ -164,9 +200,9 @@ mod tests {
         let good = line("HOSTING-PRO", "1", "575.00");
         let cases = [
             ("not json".to_owned(), "is not a cart as the API describes it: expected ident"),
-            (r#"{"cartId":"cart_1","active":true}"#.to_owned(), "missing field `currency`"),
+            (r#"{"cartId":"cart_1","tenantId":null,"active":true}"#.to_owned(), "missing field `currency`"),
             (
-                r#"{"cartId":"cart_2","active":true,"currency":"ZAR","lines":[]}"#.to_owned(),
+                r#"{"cartId":"cart_2","tenantId":null,"active":true,"currency":"ZAR","lines":[]}"#.to_owned(),
                 "another cart (\"cart_2\")",
             ),
             (cart_json("XXX", &good), "currency: 'XXX' is not a known ISO 4217 currency code"),

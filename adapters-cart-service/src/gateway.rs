@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use backon::Retryable;
-use order_domain::{CartId, CartSnapshot};
+use order_domain::{CartId, CartOwner, CartSnapshot};
 use order_ports::{CartGateway, PortError, PortResult};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue, RETRY_AFTER};
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
@@ -177,6 +177,16 @@ impl CartGateway for HttpCartGateway {
             CartState::Active(snapshot) => Ok(snapshot),
             CartState::Inactive => Err(PortError::Conflict(format!("cart {cart} is no longer active"))),
         }
+    }
+
+    /// The cart's `tenantId`, active or not (`GET /internal/carts/{cartId}`; lines not read).
+    ///
+    /// # Errors
+    /// As [`snapshot`](CartGateway::snapshot), except that an inactive cart is an answer.
+    async fn owner(&self, cart: &CartId) -> PortResult<CartOwner> {
+        let url = self.cart_url(cart, None);
+        let body = self.call(FETCH, cart, || self.http.get(url.clone()).header(ACCEPT, "application/json")).await?;
+        CartDto::parse(&body).and_then(|dto| dto.owner(cart)).map_err(|problem| invalid(cart, &problem))
     }
 
     /// Idempotent on the service's side: marking an inactive cart again answers 204, so a

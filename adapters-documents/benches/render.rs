@@ -44,7 +44,12 @@ fn order_with_lines(count: u32) -> Order {
             .unwrap()
         })
         .collect();
-    new.cart = CartSnapshot::new(CartId::parse("cart_bench").unwrap(), lines).unwrap();
+    new.cart = CartSnapshot::new(
+        CartId::parse("cart_bench").unwrap(),
+        order_domain::CartOwner::of_order(new.tenant_id.as_ref()),
+        lines,
+    )
+    .unwrap();
     Order::create(new, &PricingRules::south_africa(), ActorKind::Customer, now()).unwrap().0
 }
 

@@ -17,11 +17,12 @@ use axum::http::StatusCode;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoneyDto {
-    /// A plain decimal, e.g. `"199.00"`.
-    #[schema(example = "199.00")]
+    /// A plain decimal in major units, e.g. `"199.00"`: not negative, at most as many decimal
+    /// places as the currency has minor units (2 for ZAR).
+    #[schema(example = "199.00", pattern = r"^\s*[+-]?[0-9_]*(\.[0-9_]*)?\s*$")]
     pub amount: String,
-    /// ISO 4217 code, e.g. `ZAR`.
-    #[schema(example = "ZAR")]
+    /// ISO 4217 code, e.g. `ZAR` (case-insensitive; the server knows the codes it prices in).
+    #[schema(example = "ZAR", pattern = r"^\s*[A-Za-z]{3}\s*$")]
     pub currency: String,
 }
 
@@ -46,7 +47,12 @@ fn invalid(error: &InvalidValue) -> Problem {
     Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-value", "Invalid value", error.to_string())
 }
 
-/// Who is billed: the recipient block of the tax invoice.
+/// Who is billed: the recipient block of the tax invoice. Every text field is trimmed of
+/// surrounding white space; what remains must not be empty (required fields), must not be longer
+/// than the field allows (in characters) and must not contain a control character (Unicode
+/// `Cc`). Each field's pattern states exactly that: optional white space, then 1 to the maximum
+/// characters, the first and last neither white space nor a control character, none a control
+/// character.
 ///
 /// Its text fields (`name`, `company`, `line1`, `line2`, `city`, `province`) are printed on the
 /// invoice, so they may hold only what it prints: Latin, Greek, Cyrillic, Armenian, Hebrew and
@@ -56,28 +62,49 @@ fn invalid(error: &InvalidValue) -> Problem {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BillingAddressBody {
-    /// Person or company to bill.
+    /// Person or company to bill; at most 120 characters.
+    #[schema(
+        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,118}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+    )]
     pub name: String,
-    /// Company name.
+    /// Company name; at most 120 characters.
     #[serde(default)]
+    #[schema(
+        pattern = r"^\s*([^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,118}[^\s\u0000-\u001F\u007F-\u009F])?)?\s*$"
+    )]
     pub company: Option<String>,
     /// South African VAT number (10 digits starting with 4), for a full tax invoice.
     #[serde(default)]
+    #[schema(pattern = r"^\s*(4[0-9]{9})?\s*$")]
     pub vat_number: Option<String>,
-    /// Street line.
+    /// Street line; at most 200 characters.
+    #[schema(
+        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+    )]
     pub line1: String,
-    /// Second line.
+    /// Second line; at most 200 characters.
     #[serde(default)]
+    #[schema(
+        pattern = r"^\s*([^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?)?\s*$"
+    )]
     pub line2: Option<String>,
-    /// City.
+    /// City; at most 100 characters.
+    #[schema(
+        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,98}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+    )]
     pub city: String,
-    /// Province.
+    /// Province; at most 100 characters.
     #[serde(default)]
+    #[schema(
+        pattern = r"^\s*([^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,98}[^\s\u0000-\u001F\u007F-\u009F])?)?\s*$"
+    )]
     pub province: Option<String>,
-    /// Postal code.
+    /// Postal code: letters, digits, spaces and `-`, at most 16 characters.
+    #[schema(pattern = r"^\s*[A-Za-z0-9-]([A-Za-z0-9 -]{0,14}[A-Za-z0-9-])?\s*$")]
     pub postal_code: String,
-    /// ISO 3166-1 alpha-2; `ZA` when absent.
+    /// ISO 3166-1 alpha-2; `ZA` when absent or empty.
     #[serde(default)]
+    #[schema(pattern = r"^\s*([A-Za-z]{2})?\s*$")]
     pub country: Option<String>,
 }
 
@@ -102,12 +129,17 @@ impl BillingAddressBody {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderLineBody {
-    /// Stock-keeping unit.
+    /// Stock-keeping unit: letters, digits, `_`, `-` and `.`, at most 64.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_.-]{1,64}\s*$")]
     pub sku: String,
     /// What it is, as printed on the tax invoice: at most 200 characters the invoice can print
     /// (as for the billing address; anything else is refused with 422 `invalid-value`).
+    #[schema(
+        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,198}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+    )]
     pub description: String,
     /// How many: 1 to 10 000.
+    #[schema(minimum = 1, maximum = 10_000)]
     pub quantity: u64,
     /// VAT-inclusive unit price.
     pub unit_price: MoneyDto,
@@ -132,23 +164,27 @@ impl OrderLineBody {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateOrderBody {
-    /// The cart.
-    #[schema(example = "cart_demo_1")]
+    /// The cart: letters, digits, `_` and `-`, at most 64. Only a cart of the caller's own (the
+    /// tenant's, or at guest checkout a guest's) becomes its order; any other is answered as an
+    /// unknown cart.
+    #[schema(example = "cart_demo_1", pattern = r"^\s*[A-Za-z0-9_-]{1,64}\s*$")]
     pub cart_id: String,
     /// The customer's email. Every spelling of one address is one customer: it is kept in its
     /// canonical form (lower case, Unicode NFC, the domain as IDNA U-labels: `ZOË@XN--BCHER-KVA.co.za`
     /// is `zoë@bücher.co.za`, whether the ë is one character or an e and a combining diaeresis).
     /// Invisible, full-width and unassigned characters before the `@`, and a domain IDNA refuses,
     /// are answered 422.
-    #[schema(example = "thandi@acme.co.za")]
+    #[schema(example = "thandi@acme.co.za", min_length = 3, pattern = "@")]
     pub customer_email: String,
-    /// A campaign code.
+    /// A campaign code: letters, digits, `_` and `-`, at most 32, case-insensitive.
     #[serde(default)]
+    #[schema(pattern = r"^\s*([A-Za-z0-9_-]{1,32})?\s*$")]
     pub campaign_code: Option<String>,
     /// Who is billed.
     pub billing_address: BillingAddressBody,
     /// `payfast` (the default and only method).
     #[serde(default)]
+    #[schema(pattern = r"^\s*(payfast|PAYFAST)\s*$")]
     pub payment_method: Option<String>,
     /// Priced lines; only the cart service may send them, anyone else's are ignored.
     #[serde(default)]
@@ -212,8 +248,11 @@ pub enum TargetStatus {
 pub struct UpdateOrderBody {
     /// Where the order should move.
     pub status: TargetStatus,
-    /// Why (cancellations and refunds).
+    /// Why (cancellations and refunds); at most 500 characters, no control characters.
     #[serde(default)]
+    #[schema(
+        pattern = r"^\s*([^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,498}[^\s\u0000-\u001F\u007F-\u009F])?)?\s*$"
+    )]
     pub reason: Option<String>,
 }
 
@@ -242,7 +281,9 @@ impl UpdateOrderBody {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PaymentConfirmationBody {
-    /// The provider's payment id; repeating it is recognised as the same payment.
+    /// The provider's payment id: letters, digits, `_`, `-`, `.` and `:`, at most 100;
+    /// repeating it is recognised as the same payment.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_.:-]{1,100}\s*$")]
     pub payment_id: String,
     /// The amount paid; must equal the order total to the cent.
     pub amount: MoneyDto,
@@ -551,14 +592,47 @@ pub struct OrderPageView {
     pub next_cursor: Option<String>,
 }
 
+/// The statuses a listing may be filtered by (case-insensitive).
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(as = StatusFilter)]
+#[allow(dead_code, reason = "documents the `status` parameter's values; the handler parses the text")]
+pub(crate) enum StatusFilter {
+    /// Created, not yet handed to payment.
+    #[schema(rename = "PENDING")]
+    Pending,
+    /// Handed to payment.
+    #[schema(rename = "PAYMENT_PENDING")]
+    PaymentPending,
+    /// Paid.
+    #[schema(rename = "PAID")]
+    Paid,
+    /// Being provisioned.
+    #[schema(rename = "PROCESSING")]
+    Processing,
+    /// Provisioned.
+    #[schema(rename = "COMPLETED")]
+    Completed,
+    /// Cancelled.
+    #[schema(rename = "CANCELLED")]
+    Cancelled,
+    /// Expired unpaid.
+    #[schema(rename = "EXPIRED")]
+    Expired,
+    /// Refunded.
+    #[schema(rename = "REFUNDED")]
+    Refunded,
+}
+
 /// Filters and paging of a listing.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
-    /// Only orders in this status, e.g. `PAID`.
+    /// Only orders in this status.
+    #[param(value_type = Option<StatusFilter>)]
     pub status: Option<String>,
     /// Only orders created at or after this instant (RFC 3339).
     pub from: Option<DateTime<Utc>>,
@@ -636,4 +710,86 @@ pub struct DevToken {
     pub token_type: String,
     /// Seconds until it expires.
     pub expires_in: u64,
+}
+
+/// A string schema for a path or header parameter: its pattern (ECMA-262), length bounds in
+/// characters, an example and a description.
+fn text_parameter(
+    pattern: &str,
+    length: Option<(usize, usize)>,
+    example: &str,
+    description: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let (min, max) = length.map_or((None, None), |(min, max)| (Some(min), Some(max)));
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .min_length(min)
+        .max_length(max)
+        .examples([example])
+        .description(Some(description))
+        .into()
+}
+
+/// A tenant id in a path, as the OpenAPI document states it: letters, digits, `_` and `-`, 1 to
+/// 64 (a path that is not one is answered 400). Documentation only.
+#[derive(Debug, Clone, Copy)]
+pub struct TenantIdParam;
+
+impl utoipa::PartialSchema for TenantIdParam {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        text_parameter("^[A-Za-z0-9_-]+$", Some((1, 64)), "tenant_acme", "Letters, digits, `_` and `-`, 1 to 64.")
+    }
+}
+
+impl ToSchema for TenantIdParam {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "TenantId".into()
+    }
+}
+
+/// An order id in a path, as the OpenAPI document states it: `order_` and a 26-character ULID
+/// (Crockford base 32). A path that is not one names no order: 404. Documentation only.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderIdParam;
+
+impl utoipa::PartialSchema for OrderIdParam {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        text_parameter(
+            "^order_[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$",
+            None,
+            "order_01JDQ2Z7Y8E6T3VY0M5K9C4B2A",
+            "`order_` and a ULID (Crockford base 32, 26 characters).",
+        )
+    }
+}
+
+impl ToSchema for OrderIdParam {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "OrderId".into()
+    }
+}
+
+/// An `Idempotency-Key` value, as the OpenAPI document states it: 1 to 255 visible ASCII
+/// characters, spaces allowed inside (surrounding ones are ignored); anything else is answered
+/// 400. Documentation only: [`crate::extract::IdempotencyKey`] parses it.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencyKeyParam;
+
+impl utoipa::PartialSchema for IdempotencyKeyParam {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        text_parameter(
+            "^[!-~]([ -~]*[!-~])?$",
+            Some((1, crate::extract::IdempotencyKey::MAX_LEN)),
+            "checkout-1",
+            "1 to 255 visible ASCII characters; the caller's own (scoped by who sends it).",
+        )
+    }
+}
+
+impl ToSchema for IdempotencyKeyParam {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "IdempotencyKey".into()
+    }
 }

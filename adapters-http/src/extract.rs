@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | [`Authenticated`] | the request head, through the state's [`Authenticator`] | 401, or 503 when credentials cannot be checked now |
 //! | `Option<Authenticated>` | the same; `None` when no credentials were sent | 401 for credentials that are sent and invalid |
-//! | [`IfMatch`] | `If-Match` (RFC 9110 §13.1.1), typed by the `headers` crate | 400 when it is not a list of entity-tags or `*` |
+//! | [`IfMatch`] | `If-Match` (RFC 9110 §13.1.1), typed by the `headers` crate | 400 when it is not `*` or a list of entity-tags (`1`, unquoted, is not) |
 //! | `Option<IdempotencyKey>` | `Idempotency-Key` ([`IdempotencyKey`], a typed header) | 400 when it is not 1 to 255 visible characters |
 //! | [`JsonBody<T>`] | an `application/json` body into `T` (bodies refuse unknown fields) | 413 too large, 415 not JSON, 400 malformed, 422 not a `T` |
 
@@ -126,10 +126,41 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts.headers.typed_try_get::<headers::IfMatch>().map(Self).map_err(|_| {
-            Problem::bad_request("invalid-if-match", "If-Match must be * or a list of entity-tags such as \"3\".")
-        })
+        let invalid =
+            || Problem::bad_request("invalid-if-match", "If-Match must be * or a list of entity-tags such as \"3\".");
+        let if_match = parts.headers.typed_try_get::<headers::IfMatch>().map_err(|_| invalid())?;
+        // `headers` keeps a list as it came and skips members that are not entity-tags when it
+        // compares, so `If-Match: 1` would silently never match (412). A field that is not
+        // `If-Match = "*" / #entity-tag` (RFC 9110 §13.1.1) is the client's syntax error: 400.
+        if if_match.as_ref().is_some_and(|if_match| !if_match.is_any())
+            && !parts.headers.get_all(axum::http::header::IF_MATCH).iter().all(lists_entity_tags)
+        {
+            return Err(invalid());
+        }
+        Ok(Self(if_match))
     }
+}
+
+/// Whether a field line is a list of entity-tags (RFC 9110 §8.8.3, lists as §5.6.1 says: empty
+/// members ignored, at least one member). Each member is parsed by `headers`' [`ETag`]; only the
+/// list is split here, at commas outside the quoted opaque part.
+fn lists_entity_tags(value: &HeaderValue) -> bool {
+    let Ok(text) = value.to_str() else { return false };
+    let mut members = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (index, c) in text.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                members.push(&text[start..index]);
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    members.push(&text[start..]);
+    let mut members = members.into_iter().map(str::trim).filter(|member| !member.is_empty()).peekable();
+    members.peek().is_some() && members.all(|member| member.parse::<ETag>().is_ok())
 }
 
 // ---- Idempotency-Key ------------------------------------------------------------------------
@@ -214,7 +245,7 @@ where
             }
             Err(JsonRejection::MissingJsonContentType(_)) => Err(unsupported_media_type("application/json")),
             Err(JsonRejection::BytesRejection(rejection)) => Err(unreadable(&rejection)),
-            Err(other) => Err(Problem::bad_request("unreadable-body", other.body_text())),
+            Err(_) => Err(Problem::bad_request("unreadable-body", "The request body could not be read.")),
         }
     }
 }
@@ -245,17 +276,23 @@ pub(crate) fn unsupported_media_type(expected: &str) -> Problem {
 
 // ---- the routes' own parameters -------------------------------------------------------------
 
-/// Query parameters into `T`; 400 `invalid-query` naming the parameter otherwise.
+/// Query parameters into `T`; 400 `invalid-query` naming the parameter otherwise, in this
+/// API's words (the deserializer's cause, never the framework's text).
 pub(crate) struct Params<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(params)| Self(params))
-            .map_err(|rejection| Problem::bad_request("invalid-query", rejection.body_text()))
+        Query::<T>::from_request_parts(parts, state).await.map(|Query(params)| Self(params)).map_err(|rejection| {
+            // The innermost cause is serde's, naming the parameter ("limit: invalid digit …").
+            let mut cause: &dyn std::error::Error = &rejection;
+            while let Some(source) = cause.source() {
+                cause = source;
+            }
+            let cause: String = cause.to_string().chars().filter(|c| !c.is_control()).take(200).collect();
+            Problem::bad_request("invalid-query", format!("The query string is not valid: {cause}."))
+        })
     }
 }
 
@@ -320,7 +357,7 @@ impl<S: Send + Sync> FromRequestParts<S> for TenantIdPath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Path(raw) = <Path<String> as FromRequestParts<S>>::from_request_parts(parts, state)
             .await
-            .map_err(|rejection| Problem::bad_request("invalid-value", rejection.body_text()))?;
+            .map_err(|_| Problem::bad_request("invalid-value", "The tenant id in the path is not valid."))?;
         TenantId::parse(&raw).map(Self).map_err(|e| Problem::bad_request("invalid-value", e.to_string()))
     }
 }

@@ -10,6 +10,7 @@ use axum::extract::{FromRequest, RawForm, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use headers::{ContentType, HeaderMapExt};
+use order_app::usecases::create::idempotency_scope;
 use order_app::{CreateOutcome, Principal, Service};
 use order_domain::{OrderId, PaymentId, PaymentMethod, TenantId};
 use order_ports::ListQuery;
@@ -17,8 +18,9 @@ use tracing::{Span, info, warn};
 use utoipa::OpenApi;
 
 use super::dto::{
-    CreateOrderBody, DocumentListView, DocumentView, Health, ListParams, OrderAccepted, OrderPageView, OrderView,
-    PaymentAcknowledged, PaymentConfirmationBody, PaymentRefundBody, UpdateOrderBody,
+    CreateOrderBody, DocumentListView, DocumentView, Health, IdempotencyKeyParam, ListParams, OrderAccepted,
+    OrderIdParam, OrderPageView, OrderView, PaymentAcknowledged, PaymentConfirmationBody, PaymentRefundBody,
+    TenantIdParam, UpdateOrderBody,
 };
 use super::extract::{
     Authenticated, DocumentPath, IdempotencyKey, IfMatch, JsonBody, MountPrefix, OrderIdPath, Params, PaymentPath,
@@ -47,7 +49,14 @@ type Answer = Result<Response, Problem>;
         refund_payment,
         health
     ),
-    components(schemas(Problem, super::dto::PayfastItnForm)),
+    components(schemas(
+        Problem,
+        super::dto::PayfastItnForm,
+        super::dto::StatusFilter,
+        TenantIdParam,
+        OrderIdParam,
+        IdempotencyKeyParam
+    )),
     modifiers(&BearerAuth),
     tags((name = "orders", description = "Creating, reading and changing orders"))
 )]
@@ -83,8 +92,8 @@ fn order_response(status: StatusCode, order: &order_domain::Order) -> Response {
 #[utoipa::path(
     post, path = "/v1.0/tenants/{tenantId}/orders", tag = "orders",
     params(
-        ("tenantId" = String, Path, description = "The tenant"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: same key and body replay the first answer"),
+        ("tenantId" = TenantIdParam, Path, description = "The tenant"),
+        ("Idempotency-Key" = Option<IdempotencyKeyParam>, Header, description = "Makes retries safe: the same key and body from the same caller replay the first answer; another caller's key is another key"),
     ),
     request_body = CreateOrderBody,
     responses(
@@ -92,11 +101,12 @@ fn order_response(status: StatusCode, order: &order_domain::Order) -> Response {
          headers(("Location" = String, description = "The order"), ("Idempotent-Replayed" = Option<String>, description = "`true` on a replay"))),
         (status = 400, description = "Malformed JSON, tenant id or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A caller that may not create orders (e.g. the payment service)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Another tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Same key in flight, cart already ordered or inactive", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Same key in flight, the caller's cart already ordered, or inactive", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body, or key reused with a different body", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body, key reused with a different body, or a cart that is unknown or not the caller's (the same answer)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -118,17 +128,17 @@ pub(super) async fn create_tenant_order(
 /// A token, when sent (the cart service sends one), must be valid.
 #[utoipa::path(
     post, path = "/v1.0/orders", tag = "orders",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<IdempotencyKeyParam>, Header, description = "Makes retries safe: a guest's key is scoped by the cart, so two guests' keys never meet")),
     request_body = CreateOrderBody,
     responses(
         (status = 202, description = "Accepted", body = OrderAccepted,
          headers(("Location" = String, description = "The order"), ("Idempotent-Replayed" = Option<String>, description = "`true` on a replay"))),
         (status = 400, description = "Malformed JSON or Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "A token was sent and is not valid", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Same key in flight, cart already ordered or inactive", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Same key in flight, the caller's cart already ordered, or inactive", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body, or key reused with a different body", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body, key reused with a different body, or a cart that is unknown or not the caller's (the same answer)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))
@@ -156,7 +166,8 @@ async fn create(
     let request = body.try_into_request()?;
     let in_flight = match &key {
         Some(key) => {
-            let scope = tenant.as_ref().map_or("guest", TenantId::as_str);
+            // The caller's own key: scoped as the application scopes it.
+            let scope = idempotency_scope(&principal, tenant.as_ref(), &request.cart_id);
             let fingerprint = serde_json::to_vec(&request).unwrap_or_default();
             match state.keys.begin(&format!("{scope}/{}", key.as_str()), &fingerprint) {
                 Ok(in_flight) => Some(in_flight),
@@ -208,7 +219,7 @@ async fn create(
 /// ago may answer 404 `not-recorded-yet` with `Retry-After`.
 #[utoipa::path(
     get, path = "/v1.0/orders/{orderId}", tag = "orders",
-    params(("orderId" = String, Path, description = "The order")),
+    params(("orderId" = OrderIdParam, Path, description = "The order")),
     responses(
         (status = 200, description = "The order", body = OrderView, headers(("ETag" = String, description = "The order's version"))),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
@@ -293,10 +304,10 @@ pub(super) async fn get_document(
 /// List a tenant's orders, newest first.
 #[utoipa::path(
     get, path = "/v1.0/tenants/{tenantId}/orders", tag = "orders",
-    params(("tenantId" = String, Path, description = "The tenant"), ListParams),
+    params(("tenantId" = TenantIdParam, Path, description = "The tenant"), ListParams),
     responses(
         (status = 200, description = "One page", body = OrderPageView),
-        (status = 400, description = "Bad filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad tenant id, filter, limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Another tenant", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
@@ -345,8 +356,8 @@ pub(super) async fn list_orders(
 #[utoipa::path(
     put, path = "/v1.0/orders/{orderId}", tag = "orders",
     params(
-        ("orderId" = String, Path, description = "The order"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read (or several, or `*`); 412 if none is the order's current ETag"),
+        ("orderId" = OrderIdParam, Path, description = "The order"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read, several (`\"1\", \"2\"`), or `*` (RFC 9110 §13.1.1): compared strongly, so a weak tag (`W/\"2\"`) never matches; 412 if none is the order's current ETag; 400 if it is not `*` or a list of quoted entity-tags (`2` unquoted is not)"),
     ),
     request_body = UpdateOrderBody,
     responses(
@@ -386,7 +397,7 @@ pub(super) async fn update_order(
 /// still 200 (`applied: false`) so the sender stops retrying.
 #[utoipa::path(
     post, path = "/v1.0/orders/{orderId}/paymentconfirmation", tag = "orders",
-    params(("orderId" = String, Path, description = "The order")),
+    params(("orderId" = OrderIdParam, Path, description = "The order")),
     request_body(content(
         (PaymentConfirmationBody = "application/json"),
         (super::dto::PayfastItnForm = "application/x-www-form-urlencoded"),

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use order_domain::{Campaign, CampaignCode, CartId, CartSnapshot};
+use order_domain::{Campaign, CampaignCode, CartId, CartOwner, CartSnapshot};
 use order_ports::{CampaignCatalog, CartGateway, PortError, PortResult};
 
 use crate::sync::lock;
@@ -46,6 +46,10 @@ impl CartGateway for MemoryCartGateway {
             Some(found) if !found.active => Err(PortError::Conflict(format!("cart {cart} is no longer active"))),
             Some(found) => Ok(found.snapshot.clone()),
         }
+    }
+
+    async fn owner(&self, cart: &CartId) -> PortResult<CartOwner> {
+        lock(&self.carts).get(cart).map(|found| found.snapshot.owner().clone()).ok_or(PortError::NotFound)
     }
 
     async fn mark_inactive(&self, cart: &CartId) -> PortResult<()> {

@@ -98,7 +98,12 @@ fn customer() -> Principal {
 }
 
 fn cart() -> CartSnapshot {
-    CartSnapshot::new(CartId::parse("cart_1").unwrap(), vec![line("A", "100.00", 1)]).unwrap()
+    CartSnapshot::new(
+        CartId::parse("cart_1").unwrap(),
+        order_domain::CartOwner::Tenant(TenantId::parse("tenant_acme").unwrap()),
+        vec![line("A", "100.00", 1)],
+    )
+    .unwrap()
 }
 
 #[tokio::test]

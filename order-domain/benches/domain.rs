@@ -10,8 +10,8 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use order_domain::testing::{new_order, now, zar};
 use order_domain::{
-    ActorKind, CartId, CartSnapshot, Command, Description, EventEnvelope, Order, OrderEvent, OrderLine, Payment,
-    PaymentId, PaymentMethod, PricingRules, Quantity, Reason, Sku,
+    ActorKind, CartId, CartOwner, CartSnapshot, Command, Description, EventEnvelope, Order, OrderEvent, OrderLine,
+    Payment, PaymentId, PaymentMethod, PricingRules, Quantity, Reason, Sku,
 };
 use uuid::Uuid;
 
@@ -30,7 +30,7 @@ fn lines(count: u32) -> Vec<OrderLine> {
 }
 
 fn cart(count: u32) -> CartSnapshot {
-    CartSnapshot::new(CartId::parse("cart_bench").unwrap(), lines(count)).unwrap()
+    CartSnapshot::new(CartId::parse("cart_bench").unwrap(), CartOwner::Guest, lines(count)).unwrap()
 }
 
 fn pending() -> Order {

@@ -71,7 +71,7 @@ pub use money::{Currency, CurrencyPolicy, Money, MoneyError};
 pub use order::{ExpiryPolicy, NewOrder, Order, OrderError, OrderRecord, StatusChange};
 pub use payment::{Payment, PaymentMethod, PaymentRefund, UnappliedPayment, UnappliedReason};
 pub use pricing::{
-    Campaign, CartSnapshot, Discount, OrderLine, Percentage, PricingError, PricingRules, Quantity, Totals,
+    Campaign, CartOwner, CartSnapshot, Discount, OrderLine, Percentage, PricingError, PricingRules, Quantity, Totals,
 };
 pub use status::{ActorKind, Command, CommandKind, OrderStatus};
 pub use tenant::{GuestTenantDecision, Tenant, TenantStatus, decide_guest_tenant};

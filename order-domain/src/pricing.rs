@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{CampaignCode, CartId, Sku};
+use crate::ids::{CampaignCode, CartId, Sku, TenantId};
 use crate::money::{Currency, CurrencyPolicy, Money, MoneyError};
 use crate::text::{Description, InvalidValue};
 use crate::vat::{VatError, VatRate, VatTable};
@@ -171,10 +171,36 @@ impl OrderLine {
     }
 }
 
-/// A cart as the cart service priced it: the trusted source of an order's lines.
+/// Whose a cart is, as the cart service says: a tenant's (its signed-in customers shop in it) or
+/// an anonymous guest's (only the shopper holding its id has it).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CartOwner {
+    /// A guest checkout's cart: it belongs to no tenant.
+    Guest,
+    /// A cart of this tenant.
+    Tenant(TenantId),
+}
+
+impl CartOwner {
+    /// The owner of an order's cart for the tenant the order is created for (`None`: a guest
+    /// order).
+    pub fn of_order(tenant: Option<&TenantId>) -> Self {
+        tenant.map_or(Self::Guest, |tenant| Self::Tenant(tenant.clone()))
+    }
+
+    /// Whether a cart of this owner may become an order of `tenant` (`None`: a guest order):
+    /// only its owner's (see [`CartSnapshot::may_become_order_of`]).
+    pub fn may_order_for(&self, tenant: Option<&TenantId>) -> bool {
+        *self == Self::of_order(tenant)
+    }
+}
+
+/// A cart as the cart service priced it: the trusted source of an order's lines, and whose cart
+/// it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CartSnapshot {
     cart_id: CartId,
+    owner: CartOwner,
     lines: Vec<OrderLine>,
 }
 
@@ -182,19 +208,47 @@ impl CartSnapshot {
     /// The most lines an order may have.
     pub const MAX_LINES: usize = 100;
 
-    /// A snapshot of 1 to [`CartSnapshot::MAX_LINES`] lines in one currency.
+    /// A snapshot of `owner`'s cart with 1 to [`CartSnapshot::MAX_LINES`] lines in one currency.
     ///
     /// # Errors
     /// [`PricingError::NoLines`], [`PricingError::TooManyLines`] or
     /// [`PricingError::MixedCurrencies`].
-    pub fn new(cart_id: CartId, lines: Vec<OrderLine>) -> Result<Self, PricingError> {
+    pub fn new(cart_id: CartId, owner: CartOwner, lines: Vec<OrderLine>) -> Result<Self, PricingError> {
         check_lines(&lines)?;
-        Ok(Self { cart_id, lines })
+        Ok(Self { cart_id, owner, lines })
     }
 
     /// The cart.
     pub fn cart_id(&self) -> &CartId {
         &self.cart_id
+    }
+
+    /// Whose cart it is.
+    pub fn owner(&self) -> &CartOwner {
+        &self.owner
+    }
+
+    /// Whether this cart may become an order of `tenant` (`None`: a guest order): only its
+    /// owner's. A tenant's cart never becomes a guest order or another tenant's order, and a
+    /// guest's cart never becomes a tenant's order; whoever asks otherwise is answered as if
+    /// the cart did not exist, so a cart id learnt elsewhere reveals nothing.
+    ///
+    /// ```
+    /// # use order_domain::{CartId, CartOwner, CartSnapshot, TenantId};
+    /// # use order_domain::testing::line;
+    /// let acme = TenantId::parse("tenant_acme").unwrap();
+    /// let cart = CartSnapshot::new(
+    ///     CartId::parse("cart_1").unwrap(),
+    ///     CartOwner::Tenant(acme.clone()),
+    ///     vec![line("HOSTING-PRO", "575.00", 1)],
+    /// )
+    /// .unwrap();
+    /// assert!(cart.may_become_order_of(Some(&acme)));
+    /// assert!(!cart.may_become_order_of(Some(&TenantId::parse("tenant_other").unwrap())));
+    /// assert!(!cart.may_become_order_of(None), "not a guest's cart");
+    /// ```
+    pub fn may_become_order_of(&self, tenant: Option<&TenantId>) -> bool {
+        self.owner.may_order_for(tenant)
     }
 
     /// The lines.
@@ -343,7 +397,7 @@ impl PricingRules {
     ///     Quantity::new(2).unwrap(),
     ///     Money::parse("575.00", Currency::ZAR).unwrap(),
     /// ).unwrap();
-    /// let cart = CartSnapshot::new(CartId::parse("cart_1").unwrap(), vec![line]).unwrap();
+    /// let cart = CartSnapshot::new(CartId::parse("cart_1").unwrap(), CartOwner::Guest, vec![line]).unwrap();
     /// let totals = PricingRules::south_africa().price(&cart, None, order_domain::testing::now()).unwrap();
     /// assert_eq!(totals.total.to_string(), "ZAR 1150.00");
     /// assert_eq!(totals.vat.to_string(), "ZAR 150.00");
@@ -410,7 +464,7 @@ mod tests {
     }
 
     fn cart(lines: Vec<OrderLine>) -> CartSnapshot {
-        CartSnapshot::new(CartId::parse("cart_1").unwrap(), lines).unwrap()
+        CartSnapshot::new(CartId::parse("cart_1").unwrap(), CartOwner::Guest, lines).unwrap()
     }
 
     fn now() -> DateTime<Utc> {
@@ -487,10 +541,10 @@ mod tests {
     #[test]
     fn line_count_and_currency_mix_are_checked() {
         let id = CartId::parse("c").unwrap();
-        assert_eq!(CartSnapshot::new(id.clone(), vec![]), Err(PricingError::NoLines));
-        assert!(CartSnapshot::new(id.clone(), vec![line("1", 1); 100]).is_ok());
+        assert_eq!(CartSnapshot::new(id.clone(), CartOwner::Guest, vec![]), Err(PricingError::NoLines));
+        assert!(CartSnapshot::new(id.clone(), CartOwner::Guest, vec![line("1", 1); 100]).is_ok());
         assert_eq!(
-            CartSnapshot::new(id.clone(), vec![line("1", 1); 101]),
+            CartSnapshot::new(id.clone(), CartOwner::Guest, vec![line("1", 1); 101]),
             Err(PricingError::TooManyLines { max: 100, count: 101 })
         );
         let usd = Money::parse("1", Currency::parse("USD").unwrap()).unwrap();
@@ -498,7 +552,7 @@ mod tests {
             OrderLine::new(Sku::parse("S").unwrap(), Description::parse("d").unwrap(), Quantity::new(1).unwrap(), usd)
                 .unwrap();
         assert!(matches!(
-            CartSnapshot::new(id, vec![line("1", 1), other]),
+            CartSnapshot::new(id, CartOwner::Guest, vec![line("1", 1), other]),
             Err(PricingError::MixedCurrencies { line: 2, .. })
         ));
     }

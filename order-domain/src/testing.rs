@@ -4,8 +4,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::{
-    ActorKind, BillingAddress, BillingAddressInput, CartId, CartSnapshot, Currency, Description, Email, Money,
-    NewOrder, Order, OrderId, OrderLine, PaymentMethod, PricingRules, Quantity, Sku, TenantId,
+    ActorKind, BillingAddress, BillingAddressInput, CartId, CartOwner, CartSnapshot, Currency, Description, Email,
+    Money, NewOrder, Order, OrderId, OrderLine, PaymentMethod, PricingRules, Quantity, Sku, TenantId,
 };
 
 /// 25 November 2026, 10:00 UTC.
@@ -62,6 +62,7 @@ pub fn new_order() -> NewOrder {
         customer_email: Email::parse("thandi@example.co.za").expect("valid email"),
         cart: CartSnapshot::new(
             CartId::parse("cart_1").expect("valid cart"),
+            CartOwner::Tenant(TenantId::parse("tenant_acme").expect("valid tenant")),
             vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
         )
         .expect("valid cart"),

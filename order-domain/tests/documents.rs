@@ -38,7 +38,9 @@ fn discount() -> impl Strategy<Value = Option<Discount>> {
 
 fn order_with(lines: Vec<OrderLine>, discount: Option<Discount>, policy: DocumentPolicy) -> Order {
     let mut new = new_order();
-    new.cart = CartSnapshot::new(CartId::parse("cart_prop").unwrap(), lines).unwrap();
+    new.cart =
+        CartSnapshot::new(CartId::parse("cart_prop").unwrap(), CartOwner::of_order(new.tenant_id.as_ref()), lines)
+            .unwrap();
     new.document_policy = policy;
     if let Some(discount) = discount {
         let code = CampaignCode::parse("PROP").unwrap();

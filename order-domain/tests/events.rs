@@ -16,7 +16,12 @@ fn golden_event() -> EventEnvelope {
     let mut new = testing::new_order();
     new.tenant_id = None;
     new.id = OrderId::parse("order_01JDQ2Z7Y8E6T3VY0M5K9C4B2A").unwrap();
-    new.cart = CartSnapshot::new(CartId::parse("cart_zzz").unwrap(), vec![line("HOSTING-PRO", "575.00", 2)]).unwrap();
+    new.cart = CartSnapshot::new(
+        CartId::parse("cart_zzz").unwrap(),
+        CartOwner::of_order(new.tenant_id.as_ref()),
+        vec![line("HOSTING-PRO", "575.00", 2)],
+    )
+    .unwrap();
     let code = CampaignCode::parse("SUMMER2025").unwrap();
     new.campaign_code = Some(code.clone());
     new.campaign =

@@ -52,7 +52,7 @@ proptest! {
         discount in discount(),
     ) {
         let order_lines: Vec<_> = lines.iter().map(|&(price, qty)| priced_line(price, qty)).collect();
-        let cart = CartSnapshot::new(CartId::parse("cart").unwrap(), order_lines).unwrap();
+        let cart = CartSnapshot::new(CartId::parse("cart").unwrap(), CartOwner::Guest, order_lines).unwrap();
         let code = CampaignCode::parse("PROMO").unwrap();
         let campaign = match discount {
             DiscountGen::None => None,
@@ -115,7 +115,7 @@ proptest! {
                 OrderLine::new(Sku::parse("S").ok()?, Description::parse("d").ok()?, Quantity::new(qty).ok()?, price).ok()
             })
             .collect();
-        if let Ok(cart) = CartSnapshot::new(CartId::parse("c").unwrap(), order_lines) {
+        if let Ok(cart) = CartSnapshot::new(CartId::parse("c").unwrap(), CartOwner::Guest, order_lines) {
             let campaign = Money::from_minor_units(fixed, Currency::ZAR).ok().map(|amount| Campaign {
                 code: CampaignCode::parse("X").unwrap(),
                 discount: Discount::FixedAmount(amount),

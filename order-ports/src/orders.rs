@@ -147,7 +147,10 @@ pub struct CartClaim {
     pub cart_id: CartId,
     /// The order the cart became.
     pub order_id: OrderId,
-    /// The idempotency key the client sent, scoped by the host (e.g. `tenant/key`), if any.
+    /// The idempotency key the client sent, if any, scoped by its caller as `{scope}/{key}`
+    /// (`order_app::usecases::create::idempotency_scope`, e.g. `customer:tenant_acme/key-1`,
+    /// `guest:cart_1/key-1`), so that one caller's key never meets another's. Adapters compare
+    /// it whole.
     pub idempotency_key: Option<String>,
     /// A hash of the create request, to tell a replay from a different request with the same key.
     pub request_hash: String,

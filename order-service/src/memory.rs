@@ -13,13 +13,13 @@ use adapters_memory::{
     MemoryEventBus, MemoryMailbox, MemoryQueue, MemoryStore, MemoryTemplateSource, MemoryTenantDirectory, QueueConfig,
     SequentialIds,
 };
-use adapters_system::{AesGcmCipher, CipherKey, SystemClock};
+use adapters_system::{AesGcmCipher, CipherKey, RandomIds, SystemClock};
 use chrono::{DateTime, Utc};
 use order_app::{
     AppConfig, Consumer, ConsumerOptions, ConsumerReport, Documents, Messaging, OrderApp, Processor, Storage,
     Subscription, System, Upstream,
 };
-use order_ports::{CartGateway, Clock, EventQueue, PerProcessor, PortError, ProcessorKind};
+use order_ports::{CartGateway, Clock, EventQueue, IdGenerator, PerProcessor, PortError, ProcessorKind};
 
 #[cfg(feature = "demo")]
 pub use demo::{demo_config, demo_supplier, seed_demo_carts};
@@ -42,6 +42,11 @@ pub struct StackOptions {
     /// When set, the application reads the system clock (a long-running server) and the
     /// stack's manual clock is not consulted.
     pub wall_clock: bool,
+    /// Where order ids come from: random ([`RandomIds`]) for a server that runs for real, so
+    /// that no id tells how many orders came before it or which comes next; sequential
+    /// ([`SequentialIds`]) only on a manual clock ([`StackOptions::starting_at`]), where a
+    /// deterministic run (tests, the quickstart) wants the same ids every time.
+    pub ids: Arc<dyn IdGenerator>,
 }
 
 impl StackOptions {
@@ -55,13 +60,16 @@ impl StackOptions {
             max_receive_count: 4,
             concurrency: 8,
             wall_clock: true,
+            ids: Arc::new(RandomIds),
         }
     }
 
-    /// The same stack on a manual clock that starts at `start` (tests, the quickstart).
+    /// The same stack on a manual clock that starts at `start`, with sequential order ids: a
+    /// deterministic run (tests, the quickstart).
     pub fn starting_at(mut self, start: DateTime<Utc>) -> Self {
         self.start = start;
         self.wall_clock = false;
+        self.ids = Arc::new(SequentialIds::new());
         self
     }
 
@@ -88,7 +96,7 @@ impl std::fmt::Debug for StackOptions {
             .field("max_receive_count", &self.max_receive_count)
             .field("concurrency", &self.concurrency)
             .field("wall_clock", &self.wall_clock)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -142,7 +150,7 @@ impl InMemoryStack {
         let clock = Arc::new(ManualClock::new(options.start));
         let system = System {
             clock: if options.wall_clock { Arc::new(SystemClock) } else { clock.clone() },
-            ids: Arc::new(SequentialIds::new()),
+            ids: options.ids.clone(),
         };
         let app = crate::app_builder()
             .storage(Storage {
@@ -214,8 +222,8 @@ mod demo {
     use adapters_memory::MemoryCartGateway;
     use order_app::AppConfig;
     use order_domain::{
-        CartId, CartSnapshot, Currency, Description, DocumentPolicy, Email, ExpiryPolicy, Money, OrderLine,
-        PricingRules, Quantity, Sku, VatNumber,
+        CartId, CartOwner, CartSnapshot, Currency, Description, DocumentPolicy, Email, ExpiryPolicy, Money, OrderLine,
+        PricingRules, Quantity, Sku, TenantId, VatNumber,
     };
     use order_ports::{PortError, Supplier};
 
@@ -255,7 +263,8 @@ mod demo {
     }
 
     /// Seeds the demo carts `cart_demo_1` … `cart_demo_9` (a hosting plan, a domain or a
-    /// certificate, and a mailbox) for development mode (feature `demo`).
+    /// certificate, and a mailbox) for development mode (feature `demo`): the odd ones are
+    /// `tenant_acme`'s, the even ones guests' (a cart is ordered only by its owner).
     ///
     /// # Errors
     /// Never: the carts are literals.
@@ -271,11 +280,13 @@ mod demo {
             .map_err(|e| invalid(&e))
         };
         let products = [("HOSTING-PRO", "575.00", 2), ("DOMAIN-COZA", "199.00", 1), ("SSL-BASIC", "349.99", 1)];
+        let acme = TenantId::parse("tenant_acme").map_err(|e| invalid(&e))?;
         for n in 1..=9 {
             let (sku, price, quantity) = products[n % products.len()];
             let cart = CartId::parse(format!("cart_demo_{n}")).map_err(|e| invalid(&e))?;
             let lines = vec![line(sku, price, quantity)?, line("EMAIL-PRO", "89.00", 1)?];
-            carts.add_cart(CartSnapshot::new(cart, lines).map_err(|e| invalid(&e))?);
+            let owner = if n % 2 == 1 { CartOwner::Tenant(acme.clone()) } else { CartOwner::Guest };
+            carts.add_cart(CartSnapshot::new(cart, owner, lines).map_err(|e| invalid(&e))?);
         }
         Ok(())
     }

@@ -106,7 +106,7 @@ fn development(reader: &mut SettingsReader<'_>) -> Option<Profile> {
         return None;
     }
     tracing::warn!(
-        "development mode: demonstration supplier and staff settings, in-memory demo carts cart_demo_1 … cart_demo_9"
+        "development mode: demonstration supplier and staff settings, in-memory demo carts cart_demo_1 … cart_demo_9 (odd: tenant_acme's, even: guests')"
     );
     for ignored in ["BBWS_SUPPLIER_ID", "BBWS_CART_SERVICE_URL"] {
         if reader.optional(ignored).is_some() {

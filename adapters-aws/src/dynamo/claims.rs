@@ -1,5 +1,5 @@
 //! Cart claims ([`CartClaims`]) on [`DynamoOrderRepository`]: `CART#{cartId}` items, with an
-//! `IDEMPOTENCY#{key}` item pointing at the cart when the create carried a key.
+//! `IDEMPOTENCY#{scope}/{key}` item (the key as its caller scoped it) pointing at the cart when the create carried a key.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;

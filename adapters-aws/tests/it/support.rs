@@ -12,8 +12,8 @@ use adapters_aws::{AwsAdapters, AwsClients, AwsResources, AwsSettings, Provision
 use chrono::{DateTime, TimeDelta, Utc};
 use order_domain::testing::{address, line, now};
 use order_domain::{
-    ActorKind, CartId, CartSnapshot, Email, EventEnvelope, NewOrder, Order, OrderEvent, OrderId, PaymentMethod,
-    PricingRules, TenantId,
+    ActorKind, CartId, CartOwner, CartSnapshot, Email, EventEnvelope, NewOrder, Order, OrderEvent, OrderId,
+    PaymentMethod, PricingRules, TenantId,
 };
 use order_ports::PerProcessor;
 use order_ports::{FieldCipher, PortError, PortResult};
@@ -134,6 +134,7 @@ pub fn order_at(tenant: &TenantId, at: DateTime<Utc>) -> Order {
         customer_email: Email::parse("thandi@example.co.za").unwrap(),
         cart: CartSnapshot::new(
             CartId::parse(format!("cart_{n}")).unwrap(),
+            CartOwner::Tenant(tenant.clone()),
             vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
         )
         .unwrap(),

@@ -3,7 +3,7 @@
 use adapters_cart_service::{CartServiceConfig, CartServiceToken, HttpCartGateway};
 use axum::http::Method;
 use order_domain::testing::line;
-use order_domain::{CartId, CartSnapshot};
+use order_domain::{CartId, CartOwner, CartSnapshot};
 use order_ports::testkit::data::cart;
 use order_ports::{CartGateway, PortError};
 use serde_json::Value;
@@ -151,7 +151,7 @@ async fn settings_it_cannot_work_with_are_named() {
 async fn a_snapshot_round_trips_exactly() {
     let stub = StubCartService::start().await;
     let id = CartId::parse("cart_x-1").unwrap();
-    let snapshot = CartSnapshot::new(id.clone(), vec![line("A.B_C-1", "0.01", 10_000)]).unwrap();
+    let snapshot = CartSnapshot::new(id.clone(), CartOwner::Guest, vec![line("A.B_C-1", "0.01", 10_000)]).unwrap();
     stub.add_cart(&snapshot, true);
 
     assert_eq!(stub.gateway().snapshot(&id).await.unwrap(), snapshot);

@@ -138,7 +138,7 @@ async fn a_cart_the_domain_refuses_is_invalid_data_naming_what_is_wrong() {
     let with = |field: &str, value: serde_json::Value| {
         let mut line = good.clone();
         line[field] = value;
-        json!({ "cartId": "cart_bad", "active": true, "currency": "ZAR", "lines": [good.clone(), line] })
+        json!({ "cartId": "cart_bad", "tenantId": "tenant_acme", "active": true, "currency": "ZAR", "lines": [good.clone(), line] })
     };
     let cases = [
         (with("sku", json!("HOSTING PRO")), "line 2: sku may contain only letters"),
@@ -146,8 +146,22 @@ async fn a_cart_the_domain_refuses_is_invalid_data_naming_what_is_wrong() {
         (with("unitPrice", json!(575.0)), "invalid type: floating point `575.0`, expected a string"),
         (with("quantity", json!(0)), "line 2: quantity must be from 1 to 10000"),
         (with("description", json!("")), "line 2: description must not be empty"),
-        (json!({ "cartId": "cart_other", "active": true, "currency": "ZAR", "lines": [good] }), "another cart"),
-        (json!({ "cartId": "cart_bad", "active": true, "currency": "ZAR", "lines": [] }), "at least one line"),
+        (
+            json!({ "cartId": "cart_other", "tenantId": null, "active": true, "currency": "ZAR", "lines": [good] }),
+            "another cart",
+        ),
+        (
+            json!({ "cartId": "cart_bad", "tenantId": null, "active": true, "currency": "ZAR", "lines": [] }),
+            "at least one line",
+        ),
+        (
+            json!({ "cartId": "cart_bad", "tenantId": "tenant acme", "active": true, "currency": "ZAR", "lines": [good] }),
+            "tenantId: ",
+        ),
+        (
+            json!({ "cartId": "cart_bad", "active": true, "currency": "ZAR", "lines": [good] }),
+            "missing field `tenantId`",
+        ),
     ];
     for (body, expected) in cases {
         let stub = StubCartService::start().await;

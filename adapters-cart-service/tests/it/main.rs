@@ -9,11 +9,16 @@ mod contracts;
 mod faults;
 mod stub;
 
-use order_domain::CartSnapshot;
 use order_domain::testing::line;
-use order_ports::testkit::data::cart;
+use order_domain::{CartOwner, CartSnapshot};
+use order_ports::testkit::data::{cart, tenant};
 
 /// A two-line cart, as the contract suite uses.
 fn two_lines(id: &str) -> CartSnapshot {
-    CartSnapshot::new(cart(id), vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)]).unwrap()
+    CartSnapshot::new(
+        cart(id),
+        CartOwner::Tenant(tenant("tenant_acme")),
+        vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
+    )
+    .unwrap()
 }

@@ -17,7 +17,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use order_domain::CartSnapshot;
+use order_domain::{CartOwner, CartSnapshot};
 use serde_json::{Value, json};
 
 /// The token the stub expects unless told otherwise.
@@ -159,8 +159,13 @@ pub fn cart_json(snapshot: &CartSnapshot, active: bool) -> Value {
             })
         })
         .collect();
+    let tenant = match snapshot.owner() {
+        CartOwner::Guest => Value::Null,
+        CartOwner::Tenant(tenant) => json!(tenant.as_str()),
+    };
     json!({
         "cartId": snapshot.cart_id().as_str(),
+        "tenantId": tenant,
         "active": active,
         "currency": snapshot.currency().code(),
         "lines": lines,

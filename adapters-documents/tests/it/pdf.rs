@@ -35,7 +35,12 @@ fn assert_lines_in_order(text: &str, expected: &[&str]) {
 fn order_of(prices: &[&str]) -> Order {
     let mut new = new_order();
     let items = prices.iter().enumerate().map(|(i, p)| line(&format!("ITEM-{i}"), p, 1)).collect();
-    new.cart = CartSnapshot::new(CartId::parse("cart_x").unwrap(), items).unwrap();
+    new.cart = CartSnapshot::new(
+        CartId::parse("cart_x").unwrap(),
+        order_domain::CartOwner::of_order(new.tenant_id.as_ref()),
+        items,
+    )
+    .unwrap();
     Order::create(new, &PricingRules::south_africa(), ActorKind::Customer, order_domain::testing::now()).unwrap().0
 }
 
@@ -365,6 +370,7 @@ fn billed_to(name: &str, company: &str, description: &str) -> Order {
     new.billing_address = order_domain::BillingAddress::parse(&input).unwrap();
     new.cart = CartSnapshot::new(
         CartId::parse("cart_names").unwrap(),
+        order_domain::CartOwner::of_order(new.tenant_id.as_ref()),
         vec![
             order_domain::OrderLine::new(
                 order_domain::Sku::parse("HOSTING-1").unwrap(),

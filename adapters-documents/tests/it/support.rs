@@ -65,6 +65,7 @@ pub fn large_order() -> Order {
     let mut new = new_order();
     new.cart = CartSnapshot::new(
         CartId::parse("cart_big").unwrap(),
+        order_domain::CartOwner::of_order(new.tenant_id.as_ref()),
         vec![line("DEDICATED-1", "6500.00", 1), line("SSL-EV", "1500.00", 1)],
     )
     .unwrap();
@@ -104,7 +105,12 @@ pub fn order_with_lines(count: u32) -> Order {
             .unwrap()
         })
         .collect();
-    new.cart = CartSnapshot::new(CartId::parse("cart_many").unwrap(), lines).unwrap();
+    new.cart = CartSnapshot::new(
+        CartId::parse("cart_many").unwrap(),
+        order_domain::CartOwner::of_order(new.tenant_id.as_ref()),
+        lines,
+    )
+    .unwrap();
     create(new)
 }
 
@@ -117,6 +123,7 @@ pub fn hostile_order() -> Order {
     new.billing_address = BillingAddress::parse(&input).unwrap();
     new.cart = CartSnapshot::new(
         CartId::parse("cart_evil").unwrap(),
+        order_domain::CartOwner::of_order(new.tenant_id.as_ref()),
         vec![
             OrderLine::new(
                 Sku::parse("EVIL-1").unwrap(),

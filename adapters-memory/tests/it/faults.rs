@@ -40,7 +40,9 @@ async fn the_mailbox_fails_the_next_sends_when_told_then_records_again() {
 async fn the_cart_gateway_shows_which_carts_were_marked_inactive() {
     let gateway = MemoryCartGateway::new();
     let cart = CartId::parse("cart_7").unwrap();
-    gateway.add_cart(CartSnapshot::new(cart.clone(), vec![line("SKU-1", "10.00", 1)]).unwrap());
+    gateway.add_cart(
+        CartSnapshot::new(cart.clone(), order_domain::CartOwner::Guest, vec![line("SKU-1", "10.00", 1)]).unwrap(),
+    );
     assert_eq!(gateway.is_inactive(&cart), Some(false));
     gateway.mark_inactive(&cart).await.unwrap();
     assert_eq!(gateway.is_inactive(&cart), Some(true));

@@ -24,7 +24,8 @@ use clap::Parser;
 use order_app::{CreateOrderRequest, Principal, Service, StatusChange};
 use order_domain::testing::{address, line};
 use order_domain::{
-    CartId, CartSnapshot, Email, EventEnvelope, OrderEvent, OrderId, Payment, PaymentId, PaymentMethod, TenantId,
+    CartId, CartOwner, CartSnapshot, Email, EventEnvelope, OrderEvent, OrderId, Payment, PaymentId, PaymentMethod,
+    TenantId,
 };
 use order_ports::{Clock, EventQueue, ListQuery};
 use order_ports::{PerProcessor, ProcessorKind};
@@ -204,6 +205,7 @@ async fn create(
     let cart_id = CartId::parse(cart)?;
     carts.add_cart(CartSnapshot::new(
         cart_id.clone(),
+        CartOwner::Tenant(tenant.clone()),
         vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
     )?);
     let request = CreateOrderRequest {

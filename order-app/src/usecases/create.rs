@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use order_domain::{
-    BillingAddress, CampaignCode, CartId, CartSnapshot, Email, NewOrder, Order, OrderEvent, OrderId, OrderLine,
-    PaymentMethod, TenantId,
+    BillingAddress, CampaignCode, CartId, CartOwner, CartSnapshot, Email, NewOrder, Order, OrderEvent, OrderId,
+    OrderLine, PaymentMethod, TenantId,
 };
 use order_ports::{CartClaim, ClaimOutcome, PortError};
 use serde::Serialize;
@@ -52,11 +52,18 @@ impl OrderApp {
     /// record writer stores the order. Retrying — with or without the same `idempotency_key` —
     /// finds the claim and returns the same order id.
     ///
+    /// Only `tenant`'s own cart becomes its order ([`CartSnapshot::may_become_order_of`]); a cart
+    /// of another tenant, or a guest's, is answered [`AppError::CartNotFound`] exactly as an
+    /// unknown cart is, whatever became of it, so a refusal never tells one caller about
+    /// another's cart or order. `idempotency_key` is the caller's own ([`idempotency_scope`]):
+    /// another caller's key neither blocks nor replays it.
+    ///
     /// # Errors
     /// [`AppError::NotFound`] for another tenant's customer, [`AppError::Rejected`] for a
     /// request the rules refuse, [`AppError::IdempotencyKeyReused`],
-    /// [`AppError::CartAlreadyOrdered`], [`AppError::CartNotFound`], [`AppError::CartInactive`],
-    /// and retryable [`AppError::Dependency`] failures (the claim is kept: a retry completes it).
+    /// [`AppError::CartAlreadyOrdered`] (the caller's own cart, already its order),
+    /// [`AppError::CartNotFound`], [`AppError::CartInactive`], and retryable
+    /// [`AppError::Dependency`] failures (the claim is kept: a retry completes it).
     pub async fn create_for_tenant(
         &self,
         principal: &Principal,
@@ -77,6 +84,7 @@ impl OrderApp {
     }
 
     /// Creates a guest order: no tenant; the record writer resolves it by the customer's email.
+    /// Only a guest's cart (one that belongs to no tenant) becomes a guest order.
     ///
     /// # Errors
     /// As [`OrderApp::create_for_tenant`].
@@ -86,12 +94,7 @@ impl OrderApp {
         request: CreateOrderRequest,
         idempotency_key: Option<&str>,
     ) -> Result<CreateOutcome, AppError> {
-        // Whoever calls the guest route acts as a guest, except the cart service.
-        let principal = match principal {
-            Principal::Service(Service::Cart) => principal.clone(),
-            _ => Principal::Guest,
-        };
-        self.create(&principal, None, request, idempotency_key).await
+        self.create(&guest_checkout_actor(principal), None, request, idempotency_key).await
     }
 
     async fn create(
@@ -103,15 +106,16 @@ impl OrderApp {
     ) -> Result<CreateOutcome, AppError> {
         let now = self.system.clock.now();
         let request_hash = request_hash(tenant.as_ref(), &request);
-        let scoped_key = idempotency_key.map(|key| scope_key(tenant.as_ref(), key));
+        let scoped_key = idempotency_key
+            .map(|key| format!("{}/{key}", idempotency_scope(principal, tenant.as_ref(), &request.cart_id)));
 
-        let cart = match self.cart_snapshot(principal, &request).await {
+        let cart = match self.cart_snapshot(principal, tenant.as_ref(), &request).await {
             Ok(cart) => cart,
             Err(AppError::CartInactive) => {
                 // An inactive cart is usually one this very request already ordered.
                 return match self.storage.claims.find(&request.cart_id).await.context("reading the cart claim")? {
-                    Some(claim) => self.replay(claim, &request_hash, scoped_key.as_deref()).await,
-                    None => Err(AppError::CartInactive),
+                    Some(claim) => self.replay(claim, tenant.as_ref(), &request_hash, scoped_key.as_deref()).await,
+                    None => Err(self.inactive_cart(&request.cart_id, tenant.as_ref()).await),
                 };
             }
             Err(other) => return Err(other),
@@ -149,14 +153,33 @@ impl OrderApp {
                 Ok(CreateOutcome { order_id: order.id(), replayed: false })
             }
             ClaimOutcome::AlreadyClaimed(existing) => {
-                self.replay(*existing, &request_hash, scoped_key.as_deref()).await
+                self.replay(*existing, order.tenant_id(), &request_hash, scoped_key.as_deref()).await
             }
         }
     }
 
-    /// Answers a create whose cart (or key) was already claimed.
-    async fn replay(&self, claim: CartClaim, request_hash: &str, key: Option<&str>) -> Result<CreateOutcome, AppError> {
+    /// Answers a create for `tenant` (`None`: a guest's) whose cart (or key) was already claimed.
+    /// A claim holding the caller's own key is the caller's; a claim on the cart made for another
+    /// owner is none of the caller's business: the cart is answered as unknown, and its order
+    /// is never named.
+    async fn replay(
+        &self,
+        claim: CartClaim,
+        tenant: Option<&TenantId>,
+        request_hash: &str,
+        key: Option<&str>,
+    ) -> Result<CreateOutcome, AppError> {
+        let OrderEvent::OrderCreated(created) = &claim.event.event else {
+            return Err(AppError::Dependency {
+                context: "reading the cart claim",
+                source: PortError::InvalidData(format!("the claim on cart {} holds no ORDER_CREATED", claim.cart_id)),
+            });
+        };
         let same_key = key.is_some() && claim.idempotency_key.as_deref() == key;
+        if !same_key && created.tenant_id.as_ref() != tenant {
+            info!(cart = %claim.cart_id, "create for a cart claimed by another owner answered as an unknown cart");
+            return Err(AppError::CartNotFound);
+        }
         if claim.request_hash != request_hash {
             return Err(if same_key {
                 AppError::IdempotencyKeyReused
@@ -173,22 +196,38 @@ impl OrderApp {
         Ok(CreateOutcome { order_id: claim.order_id, replayed: true })
     }
 
-    /// The trusted lines: the cart service's own request, or a fetch from it.
+    /// The answer about an inactive cart that no order claimed (an abandoned cart): "inactive"
+    /// to its owner, "not found" to anyone else, as for an unknown cart.
+    async fn inactive_cart(&self, cart: &CartId, tenant: Option<&TenantId>) -> AppError {
+        match self.upstream.carts.owner(cart).await {
+            Ok(owner) if owner.may_order_for(tenant) => AppError::CartInactive,
+            Ok(_) | Err(PortError::NotFound) => AppError::CartNotFound,
+            Err(source) => AppError::Dependency { context: "asking whose the cart is", source },
+        }
+    }
+
+    /// The trusted lines: the cart service's own request, or a fetch from it. The cart service
+    /// hands over the cart it names as the order's (`tenant`'s, or a guest's); anyone else gets
+    /// the cart only if it is `tenant`'s own.
     async fn cart_snapshot(
         &self,
         principal: &Principal,
+        tenant: Option<&TenantId>,
         request: &CreateOrderRequest,
     ) -> Result<CartSnapshot, AppError> {
         if let (Principal::Service(Service::Cart), Some(items)) = (principal, &request.items) {
-            return Ok(
-                CartSnapshot::new(request.cart_id.clone(), items.clone()).map_err(order_domain::OrderError::from)?
-            );
+            return Ok(CartSnapshot::new(request.cart_id.clone(), CartOwner::of_order(tenant), items.clone())
+                .map_err(order_domain::OrderError::from)?);
         }
         if request.items.is_some() {
             warn!(cart = %request.cart_id, actor = %principal, "ignoring client-supplied prices; fetching the cart");
         }
         match self.upstream.carts.snapshot(&request.cart_id).await {
-            Ok(cart) => Ok(cart),
+            Ok(cart) if cart.may_become_order_of(tenant) => Ok(cart),
+            Ok(_) => {
+                info!(cart = %request.cart_id, actor = %principal, "create for another owner's cart answered as an unknown cart");
+                Err(AppError::CartNotFound)
+            }
             Err(PortError::NotFound) => Err(AppError::CartNotFound),
             Err(PortError::Conflict(_)) => Err(AppError::CartInactive),
             Err(source) => Err(AppError::Dependency { context: "fetching the cart", source }),
@@ -212,7 +251,51 @@ fn request_hash(tenant: Option<&TenantId>, request: &CreateOrderRequest) -> Stri
     hex::encode(hasher.finalize())
 }
 
-/// Idempotency keys are per tenant (or per guest checkout).
-fn scope_key(tenant: Option<&TenantId>, key: &str) -> String {
-    format!("{}/{key}", tenant.map_or("guest", TenantId::as_str))
+/// Who creates at guest checkout: whoever calls the guest route acts as a guest, except the
+/// cart service.
+fn guest_checkout_actor(principal: &Principal) -> Principal {
+    match principal {
+        Principal::Service(Service::Cart) => principal.clone(),
+        _ => Principal::Guest,
+    }
+}
+
+/// Whose an `Idempotency-Key` on a create is: the caller that chose it. A key means something
+/// only to the client that sent it (IETF `draft-ietf-httpapi-idempotency-key-header` §2), so it
+/// is stored as `{scope}/{key}` and compared only within its scope:
+///
+/// | caller | scope |
+/// |---|---|
+/// | a tenant's customer | `customer:{tenantId}` |
+/// | staff | `staff` |
+/// | a service (the cart service) | `service:{name}` |
+/// | a guest (no identity of its own) | `guest:{cartId}`: the cart only that shopper holds |
+/// | the system | `system` |
+///
+/// `tenant` is the tenant the order is created for (`None` on the guest route, where every
+/// caller but the cart service is a guest, as [`OrderApp::create_guest`] treats them). Hosts
+/// that keep their own bookkeeping of keys (the HTTP adapter's in-flight keys) use the same
+/// scope, so one caller's key can neither block nor replay another's.
+///
+/// ```
+/// # use order_app::{Principal, usecases::create::idempotency_scope};
+/// # use order_domain::{CartId, TenantId};
+/// let cart = CartId::parse("cart_1").unwrap();
+/// let acme = TenantId::parse("tenant_acme").unwrap();
+/// assert_eq!(idempotency_scope(&Principal::Guest, None, &cart), "guest:cart_1");
+/// let customer = Principal::Customer { tenant_id: acme.clone() };
+/// assert_eq!(idempotency_scope(&customer, Some(&acme), &cart), "customer:tenant_acme");
+/// assert_eq!(idempotency_scope(&customer, None, &cart), "guest:cart_1", "the guest route");
+/// ```
+pub fn idempotency_scope(principal: &Principal, tenant: Option<&TenantId>, cart: &CartId) -> String {
+    let principal = if tenant.is_none() { guest_checkout_actor(principal) } else { principal.clone() };
+    match principal {
+        Principal::Customer { tenant_id } => format!("customer:{tenant_id}"),
+        Principal::Guest => format!("guest:{cart}"),
+        Principal::Staff => "staff".to_owned(),
+        Principal::Service(Service::Cart) => "service:cart".to_owned(),
+        Principal::Service(Service::Payment) => "service:payment".to_owned(),
+        Principal::Service(Service::Provisioning) => "service:provisioning".to_owned(),
+        Principal::System => "system".to_owned(),
+    }
 }

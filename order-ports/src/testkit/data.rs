@@ -43,8 +43,12 @@ pub fn minutes(minutes: i64) -> DateTime<Utc> {
 /// Never for valid arguments.
 pub fn order(tenant_id: &str, seq: u32, created_at: DateTime<Utc>) -> Order {
     let base = new_order();
-    let cart = order_domain::CartSnapshot::new(cart(&format!("cart_{seq}")), base.cart.lines().to_vec())
-        .unwrap_or_else(|e| panic!("test cart: {e}"));
+    let cart = order_domain::CartSnapshot::new(
+        cart(&format!("cart_{seq}")),
+        order_domain::CartOwner::Tenant(tenant(tenant_id)),
+        base.cart.lines().to_vec(),
+    )
+    .unwrap_or_else(|e| panic!("test cart: {e}"));
     let new = NewOrder {
         id: OrderId::from_parts(created_at, u128::from(seq)),
         tenant_id: Some(tenant(tenant_id)),

@@ -405,23 +405,26 @@ pub async fn claim_takes_a_cart_once(fixture: &dyn OrderStoreFixture) {
 }
 
 /// An idempotency key is claimed with its cart; another cart with the same key gets the
-/// holder's claim back as `AlreadyClaimed`, and nothing is written for it.
+/// holder's claim back as `AlreadyClaimed`, and nothing is written for it. Keys are compared
+/// whole: the same client key in another caller's scope (`{scope}/{key}`) is another key.
 ///
 /// # Panics
 /// When the contract is broken.
 pub async fn claim_takes_an_idempotency_key_once(fixture: &dyn OrderStoreFixture) {
     let store = fixture.fresh().await;
-    let (first, second) = (order(TENANT, 1, now()), order(TENANT, 2, now()));
-    let holder = claim("cart_a", &first, Some("tenant/key-1"), now());
+    let (first, second, third) = (order(TENANT, 1, now()), order(TENANT, 2, now()), order(TENANT, 3, now()));
+    let holder = claim("cart_a", &first, Some("customer:tenant_acme/key-1"), now());
     assert_eq!(must(store.claims.claim(&holder).await, "claim"), ClaimOutcome::Claimed);
-    let other_cart = claim("cart_b", &second, Some("tenant/key-1"), minutes(1));
+    let other_cart = claim("cart_b", &second, Some("customer:tenant_acme/key-1"), minutes(1));
     assert_eq!(
         must(store.claims.claim(&other_cart).await, "claim with a taken key"),
         ClaimOutcome::AlreadyClaimed(Box::new(holder))
     );
     assert_eq!(must(store.claims.find(&other_cart.cart_id).await, "find"), None, "the refused cart is not claimed");
-    let fresh_key = claim("cart_b", &second, Some("tenant/key-2"), minutes(1));
+    let fresh_key = claim("cart_b", &second, Some("customer:tenant_acme/key-2"), minutes(1));
     assert_eq!(must(store.claims.claim(&fresh_key).await, "claim"), ClaimOutcome::Claimed);
+    let another_caller = claim("cart_c", &third, Some("guest:cart_c/key-1"), minutes(1));
+    assert_eq!(must(store.claims.claim(&another_caller).await, "another caller's key-1"), ClaimOutcome::Claimed);
 }
 
 /// Twenty concurrent claims on one cart: exactly one `Claimed`; every other gets that winner's

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use order_domain::testing::{line, now};
-use order_domain::{Campaign, CampaignCode, CartSnapshot, Discount};
+use order_domain::{Campaign, CampaignCode, CartOwner, CartSnapshot, Discount};
 
-use super::data::{cart, minutes};
+use super::data::{cart, minutes, tenant};
 use super::{assert_error, must};
 use crate::PortError;
 use crate::upstream::{CampaignCatalog, CartGateway};
@@ -31,6 +31,7 @@ macro_rules! upstream_contract_tests {
             upstream,
             [
                 cart_snapshots_are_served_only_for_active_carts,
+                a_cart_snapshot_names_its_owner,
                 marking_a_cart_inactive_is_idempotent,
                 campaigns_are_found_by_code_whatever_their_window,
             ]
@@ -39,7 +40,11 @@ macro_rules! upstream_contract_tests {
 }
 
 fn snapshot(id: &str) -> CartSnapshot {
-    CartSnapshot::new(cart(id), vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)])
+    owned(id, CartOwner::Tenant(tenant("tenant_acme")))
+}
+
+fn owned(id: &str, owner: CartOwner) -> CartSnapshot {
+    CartSnapshot::new(cart(id), owner, vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)])
         .unwrap_or_else(|e| panic!("test cart: {e}"))
 }
 
@@ -57,6 +62,24 @@ pub async fn cart_snapshots_are_served_only_for_active_carts(fixture: &dyn Upstr
     assert_eq!(must(gateway.snapshot(&cart("cart_live")).await, "snapshot"), snapshot("cart_live"));
     assert_error(gateway.snapshot(&cart("cart_unknown")).await, |e| matches!(e, PortError::NotFound), "unknown");
     assert_error(gateway.snapshot(&cart("cart_done")).await, |e| matches!(e, PortError::Conflict(_)), "inactive");
+}
+
+/// `snapshot` MUST say whose the cart is — a tenant's, or a guest's — as the cart service
+/// does, and `owner` MUST say it for an inactive cart too (`NotFound` for an unknown one): the
+/// application orders a cart only for its owner, and tells no one else anything about it.
+///
+/// # Panics
+/// When the contract is broken.
+pub async fn a_cart_snapshot_names_its_owner(fixture: &dyn UpstreamFixture) {
+    let other = owned("cart_other", CartOwner::Tenant(tenant("tenant_other")));
+    let guest = owned("cart_guest", CartOwner::Guest);
+    let done = owned("cart_done", CartOwner::Tenant(tenant("tenant_other")));
+    let gateway = fixture.cart_gateway(&[other.clone(), guest.clone()], std::slice::from_ref(&done)).await;
+    assert_eq!(must(gateway.snapshot(&cart("cart_other")).await, "tenant's cart").owner(), other.owner());
+    assert_eq!(must(gateway.snapshot(&cart("cart_guest")).await, "guest's cart").owner(), &CartOwner::Guest);
+    assert_eq!(&must(gateway.owner(&cart("cart_guest")).await, "guest's cart's owner"), &CartOwner::Guest);
+    assert_eq!(&must(gateway.owner(&cart("cart_done")).await, "inactive cart's owner"), done.owner());
+    assert_error(gateway.owner(&cart("cart_unknown")).await, |e| matches!(e, PortError::NotFound), "unknown");
 }
 
 /// `mark_inactive` makes the cart inactive; again is a success; an unknown cart MUST give

@@ -113,7 +113,7 @@ async fn a_guest_order_creates_an_unvalidated_tenant_and_is_filed_under_it() {
     let id = env
         .stack
         .app
-        .create_guest(&Principal::Guest, request(&env, "cart_g", "Sipho@Example.com"), Some("checkout-g"))
+        .create_guest(&Principal::Guest, request_of(&env, None, "cart_g", "Sipho@Example.com"), Some("checkout-g"))
         .await
         .unwrap()
         .order_id;
@@ -127,7 +127,8 @@ async fn a_guest_order_creates_an_unvalidated_tenant_and_is_filed_under_it() {
     let tenant_id = email_item["tenantId"].s().to_owned();
     assert!(tenants.contains_key(&(format!("TENANT#{tenant_id}"), "TENANT".to_owned())));
 
-    // The order is stored under the resolved tenant, as are its invoice and the claim's key.
+    // The order is stored under the resolved tenant, as are its invoice and the claim's key
+    // (scoped by its caller: a guest by the cart only that shopper holds).
     let table = orders_table(&env).await;
     let order = &table[&(format!("TENANT#{tenant_id}"), format!("ORDER#{id}"))];
     assert_eq!(order["GSI1PK"], Attr::S(format!("TENANT#{tenant_id}")));
@@ -135,7 +136,7 @@ async fn a_guest_order_creates_an_unvalidated_tenant_and_is_filed_under_it() {
     assert_eq!(order["GSI2PK"], Attr::S(format!("ORDER#{id}")));
     assert_eq!(order["GSI3PK"], Attr::S("OPEN#PENDING".into()));
     assert_eq!(table[&("CART#cart_g".to_owned(), "ITEM".to_owned())]["recorded"], Attr::Bool(true));
-    let key_item = &table[&("IDEMPOTENCY#guest/checkout-g".to_owned(), "ITEM".to_owned())];
+    let key_item = &table[&("IDEMPOTENCY#guest:cart_g/checkout-g".to_owned(), "ITEM".to_owned())];
     assert_eq!((&key_item["cartId"], &key_item["orderId"]), (&Attr::S("cart_g".into()), &Attr::S(id.to_string())));
     let Attr::B(sealed) = &order["billingAddress"] else { panic!("the address is not binary") };
     assert!(!String::from_utf8_lossy(sealed).contains("Long Street"));

@@ -40,6 +40,7 @@ fn host(cart_service: &str) -> AwsHost {
 fn cart(id: &str) -> CartSnapshot {
     CartSnapshot::new(
         CartId::parse(id).unwrap(),
+        order_domain::CartOwner::Tenant(order_domain::TenantId::parse("tenant_acme").unwrap()),
         vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
     )
     .unwrap()

@@ -121,12 +121,25 @@ pub fn payment_service() -> Principal {
     Principal::Service(Service::Payment)
 }
 
-/// Seeds a cart of two lines (R1 150.00 + R199.00 = R1 349.00) and returns a request for it.
+/// Seeds a cart of `tenant_acme` of two lines (R1 150.00 + R199.00 = R1 349.00) and returns a
+/// request for it.
 pub fn request(env: &Env, cart: &str, email: &str) -> CreateOrderRequest {
+    request_of(env, Some("tenant_acme"), cart, email)
+}
+
+/// As [`request`], for a cart of `owner` (`None`: a guest's).
+pub fn request_of(env: &Env, owner: Option<&str>, cart: &str, email: &str) -> CreateOrderRequest {
     let cart_id = CartId::parse(cart).unwrap();
+    let owner = owner.map_or(order_domain::CartOwner::Guest, |owner| {
+        order_domain::CartOwner::Tenant(TenantId::parse(owner).unwrap())
+    });
     env.carts.add_cart(
-        CartSnapshot::new(cart_id.clone(), vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)])
-            .unwrap(),
+        CartSnapshot::new(
+            cart_id.clone(),
+            owner,
+            vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
+        )
+        .unwrap(),
     );
     CreateOrderRequest {
         cart_id,

@@ -59,11 +59,17 @@ pub(crate) async fn server() -> Server {
 }
 
 impl Server {
-    /// Seeds a cart of R1 150.00 + R199.00 = R1 349.00.
+    /// Seeds a cart of `tenant_acme` of R1 150.00 + R199.00 = R1 349.00.
     pub(crate) fn seed_cart(&self, cart: &str) {
+        self.seed_cart_of(cart, order_domain::CartOwner::Tenant(order_domain::TenantId::parse("tenant_acme").unwrap()));
+    }
+
+    /// Seeds a cart of R1 349.00 owned by `owner`.
+    pub(crate) fn seed_cart_of(&self, cart: &str, owner: order_domain::CartOwner) {
         self.stack.carts.add_cart(
             CartSnapshot::new(
                 CartId::parse(cart).unwrap(),
+                owner,
                 vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
             )
             .unwrap(),

@@ -149,7 +149,7 @@ async fn a_payment_confirmed_from_the_command_line() {
 async fn a_guest_checkout_from_the_command_line() {
     let server = server().await;
     let staff = token(&server, "staff", None).await;
-    server.seed_cart("cart_guest");
+    server.seed_cart_of("cart_guest", order_domain::CartOwner::Guest);
     let mut args = vec!["--json", "orders", "create", "--cart", "cart_guest", "--email", "guest@example.co.za"];
     args.extend(BILLING);
     let accepted = server.bbws(Some(&staff), &args).await.json();

@@ -18,7 +18,7 @@ use crate::pipeline::{
     Env, KEY, SentEmail, addressed, customer, depth, endpoint, fresh, object, objects, orders_table, pdf_text, request,
     sent_emails, tenant,
 };
-use crate::support::Delayed;
+use crate::support::{Delayed, acme_owner};
 
 /// The worker's own application settings (a production host has no demonstration values).
 const APPLICATION_SETTINGS: &[(&str, &str)] = &[
@@ -148,7 +148,7 @@ async fn cart_service() -> StubCartService {
     let carts = StubCartService::start().await;
     for n in 0..ORDERS {
         let cart = CartId::parse(format!("cart_{n}")).unwrap();
-        carts.add_cart(&CartSnapshot::new(cart, vec![line("HOSTING-PRO", "575.00", 1)]).unwrap(), true);
+        carts.add_cart(&CartSnapshot::new(cart, acme_owner(), vec![line("HOSTING-PRO", "575.00", 1)]).unwrap(), true);
     }
     carts
 }

@@ -244,7 +244,7 @@ impl<Q: EventQueue> EventQueue for TroubledQueue<Q> {
 pub fn order_request(stack: &order_service::memory::InMemoryStack, cart: &str) -> order_app::CreateOrderRequest {
     let cart_id = order_domain::CartId::parse(cart).unwrap();
     let lines = vec![order_domain::testing::line("HOSTING-PRO", "575.00", 1)];
-    stack.carts.add_cart(order_domain::CartSnapshot::new(cart_id.clone(), lines).unwrap());
+    stack.carts.add_cart(order_domain::CartSnapshot::new(cart_id.clone(), acme_owner(), lines).unwrap());
     order_app::CreateOrderRequest {
         cart_id,
         customer_email: order_domain::Email::parse("thandi@example.co.za").unwrap(),
@@ -253,4 +253,9 @@ pub fn order_request(stack: &order_service::memory::InMemoryStack, cart: &str) -
         payment_method: order_domain::PaymentMethod::Payfast,
         items: None,
     }
+}
+
+/// `tenant_acme`, the owner of the carts these tests order from.
+pub(crate) fn acme_owner() -> order_domain::CartOwner {
+    order_domain::CartOwner::Tenant(order_domain::TenantId::parse("tenant_acme").unwrap())
 }

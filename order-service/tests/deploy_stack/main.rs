@@ -434,8 +434,12 @@ async fn an_order_is_created_processed_and_read_back_on_the_deployed_stack() {
     let stack = AwsStack::new(clients, &resources, options).unwrap();
     let cart = CartId::parse("cart_deploy_1").unwrap();
     carts.add_cart(
-        CartSnapshot::new(cart.clone(), vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)])
-            .unwrap(),
+        CartSnapshot::new(
+            cart.clone(),
+            order_domain::CartOwner::Tenant(TenantId::parse("tenant_acme").unwrap()),
+            vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
+        )
+        .unwrap(),
     );
     let tenant = TenantId::parse("tenant_acme").unwrap();
     let customer = Principal::Customer { tenant_id: tenant.clone() };

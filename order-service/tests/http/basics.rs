@@ -52,6 +52,99 @@ async fn the_openapi_document_is_3_1_and_lists_the_six_endpoints() {
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
 }
 
+/// Every `$ref` in `value`, with where it was found.
+fn references(value: &Value, at: &str, found: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                if key == "$ref" {
+                    found.push((at.to_owned(), value.as_str().unwrap_or_default().to_owned()));
+                } else {
+                    references(value, &format!("{at}/{key}"), found);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| references(item, at, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_states_what_the_server_enforces() {
+    let server = server().await;
+    let document: Value = server.client.get(server.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+
+    // Every reference resolves (a contract tool refuses the operations whose do not).
+    let mut found = Vec::new();
+    references(&document, "", &mut found);
+    for (at, reference) in found {
+        let target = reference.strip_prefix('#').map(|pointer| document.pointer(pointer));
+        assert!(matches!(target, Some(Some(_))), "{at}: {reference} does not resolve");
+    }
+
+    // The constraints the server enforces are in the document.
+    let schema = |name: &str| document["components"]["schemas"][name].clone();
+    let list = &document["paths"]["/v1.0/tenants/{tenantId}/orders"]["get"]["parameters"];
+    let limit = list.as_array().unwrap().iter().find(|p| p["name"] == "limit").unwrap();
+    assert_eq!((limit["schema"]["minimum"].as_u64(), limit["schema"]["maximum"].as_u64()), (Some(1), Some(100)));
+    let tenant = schema("TenantId");
+    assert_eq!((tenant["pattern"].as_str(), tenant["maxLength"].as_u64()), (Some("^[A-Za-z0-9_-]+$"), Some(64)));
+    let billing = schema("BillingAddressBody");
+    for field in ["name", "line1", "city", "postalCode"] {
+        let pattern = billing["properties"][field]["pattern"].as_str().unwrap_or_default();
+        assert!(pattern.starts_with(r"^\s*[^\s") || pattern.starts_with(r"^\s*[A-Za-z0-9-]"), "{field}: {pattern:?}");
+        assert!(billing["required"].as_array().unwrap().contains(&json!(field)), "{field} is required");
+    }
+    let line = schema("OrderLineBody");
+    assert_eq!(
+        (line["properties"]["quantity"]["minimum"].as_u64(), line["properties"]["quantity"]["maximum"].as_u64()),
+        (Some(1), Some(10_000))
+    );
+
+    // Every status each route answers is listed for it.
+    for (path, method, statuses) in [
+        (
+            "/v1.0/tenants/{tenantId}/orders",
+            "post",
+            &["202", "400", "401", "403", "404", "409", "413", "415", "422", "503"][..],
+        ),
+        ("/v1.0/orders", "post", &["202", "400", "401", "409", "413", "415", "422", "503"]),
+        ("/v1.0/orders/{orderId}", "get", &["200", "401", "404", "503"]),
+        ("/v1.0/tenants/{tenantId}/orders", "get", &["200", "400", "401", "404", "503"]),
+        (
+            "/v1.0/orders/{orderId}",
+            "put",
+            &["200", "400", "401", "403", "404", "409", "412", "413", "415", "422", "503"],
+        ),
+        (
+            "/v1.0/orders/{orderId}/paymentconfirmation",
+            "post",
+            &["200", "400", "401", "403", "404", "409", "413", "415", "422", "503"],
+        ),
+    ] {
+        let responses = document["paths"][path][method]["responses"].as_object().unwrap();
+        let listed: Vec<&str> = responses.keys().map(String::as_str).collect();
+        assert_eq!(listed, statuses, "{method} {path}");
+    }
+}
+
+#[tokio::test]
+async fn query_string_mistakes_are_answered_in_this_apis_words() {
+    let server = server().await;
+    let token = customer("tenant_acme");
+    for query in ["limit=abc", "limit=-1", "from=yesterday", "unknown=1"] {
+        let response = server.get(&format!("/v1.0/tenants/tenant_acme/orders?{query}"), &token).await;
+        let body = problem(response, StatusCode::BAD_REQUEST, "invalid-query").await;
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.starts_with("The query string is not valid: "), "{query}: {detail}");
+        assert!(!detail.contains("Failed to deserialize"), "{query}: {detail}");
+    }
+    for limit in [0, 101] {
+        let response = server.get(&format!("/v1.0/tenants/tenant_acme/orders?limit={limit}"), &token).await;
+        problem(response, StatusCode::BAD_REQUEST, "invalid-query").await;
+    }
+}
+
 #[tokio::test]
 async fn dev_tokens_are_minted_over_http_and_accepted() {
     let server = server().await;

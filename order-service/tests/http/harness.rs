@@ -13,7 +13,7 @@ use adapters_http::problem::{PROBLEM_JSON, TYPE_BASE};
 use adapters_http::{HttpState, router, serve};
 use order_app::OrderApp;
 use order_domain::testing::line;
-use order_domain::{CartId, CartSnapshot};
+use order_domain::{CartId, CartOwner, CartSnapshot, TenantId};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -108,11 +108,18 @@ pub(crate) fn mint(role: &str, tenant: Option<&str>) -> String {
         .access_token
 }
 
-/// Seeds a cart of R1 150.00 + R199.00 = R1 349.00.
+/// Seeds a cart of `tenant_acme` of R1 150.00 + R199.00 = R1 349.00.
 pub(crate) fn seed_cart(server: &Server, cart: &str) {
+    seed_cart_of(server, cart, Some("tenant_acme"));
+}
+
+/// Seeds a cart of R1 349.00 owned by `tenant` (`None`: a guest's cart).
+pub(crate) fn seed_cart_of(server: &Server, cart: &str, tenant: Option<&str>) {
+    let owner = tenant.map_or(CartOwner::Guest, |tenant| CartOwner::Tenant(TenantId::parse(tenant).unwrap()));
     server.stack.carts().add_cart(
         CartSnapshot::new(
             CartId::parse(cart).unwrap(),
+            owner,
             vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
         )
         .unwrap(),
@@ -160,7 +167,7 @@ impl Server {
     /// Creates an order for `tenant` from a freshly seeded cart and records it (runs the
     /// processors). Returns the order id.
     pub async fn recorded_order(&self, tenant: &str, cart: &str) -> String {
-        seed_cart(self, cart);
+        seed_cart_of(self, cart, Some(tenant));
         let response = self
             .post_json(
                 &format!("/v1.0/tenants/{tenant}/orders"),

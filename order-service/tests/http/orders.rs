@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-use crate::{Options, create_body, customer, mint, problem, seed_cart, server, server_with};
+use crate::{Options, create_body, customer, mint, problem, seed_cart, seed_cart_of, server, server_with};
 
 #[tokio::test]
 async fn a_tenant_order_is_accepted_read_and_changed() {
@@ -64,8 +64,20 @@ async fn a_tenant_order_is_accepted_read_and_changed() {
     // current is enough; a weak tag never matches.
     let weak = server.put_json(&location, &owner, Some("W/\"2\""), &json!({"status": "CANCELLED"})).await;
     problem(weak, StatusCode::PRECONDITION_FAILED, "stale-version").await;
-    let unquoted = server.put_json(&location, &owner, Some("2"), &json!({"status": "CANCELLED"})).await;
-    problem(unquoted, StatusCode::PRECONDITION_FAILED, "stale-version").await;
+    // Not an entity-tag (unquoted), alone or in a list: a malformed header, 400 as documented.
+    for malformed in ["2", "\"2\", 3", "\"2", "W/2", ","] {
+        let refused = server.put_json(&location, &owner, Some(malformed), &json!({"status": "CANCELLED"})).await;
+        problem(refused, StatusCode::BAD_REQUEST, "invalid-if-match").await;
+    }
+    let listed_with_empty =
+        server.put_json(&location, &owner, Some("\"7\", , \"2\""), &json!({"status": "PAYMENT_PENDING"})).await;
+    assert_eq!(listed_with_empty.status(), StatusCode::OK, "empty list members are ignored (RFC 9110 §5.6.1)");
+    // `*` applies to an order that exists; for one that does not, the answer is what it would
+    // be without the condition (RFC 9110 §13.2.1): 404.
+    let unknown = server
+        .put_json("/v1.0/orders/order_01JDQ2Z7Y8E6T3VY0M5K9C4B2A", &owner, Some("*"), &json!({"status": "CANCELLED"}))
+        .await;
+    problem(unknown, StatusCode::NOT_FOUND, "not-found").await;
     let listed = server.put_json(&location, &owner, Some("\"7\", \"2\""), &json!({"status": "PAYMENT_PENDING"})).await;
     assert_eq!(listed.status(), StatusCode::OK, "a repeat under a list naming the current version");
     assert_eq!(listed.headers().get("etag").unwrap(), "\"2\"", "a repeat changes nothing");
@@ -116,7 +128,7 @@ async fn status_moves_by_service_principals() {
 #[tokio::test]
 async fn a_guest_order_needs_no_token_and_the_cart_service_may_send_items() {
     let server = server().await;
-    seed_cart(&server, "cart_guest");
+    seed_cart_of(&server, "cart_guest", None);
     let response = server.post_json("/v1.0/orders", None, &create_body("cart_guest", "Sipho@Example.com")).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let id = response.json::<Value>().await.unwrap()["orderId"].as_str().unwrap().to_owned();
@@ -154,7 +166,7 @@ async fn equivalent_spellings_of_a_guest_email_are_one_tenant_and_the_rest_is_re
     for (cart, spelling) in
         [("cart_zoe_1", "zo\u{eb}@b\u{fc}cher.co.za"), ("cart_zoe_2", "ZOE\u{308}@xn--bcher-kva.co.za")]
     {
-        seed_cart(&server, cart);
+        seed_cart_of(&server, cart, None);
         let response = server.post_json("/v1.0/orders", None, &create_body(cart, spelling)).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED, "{spelling:?}");
         let id = response.json::<Value>().await.unwrap()["orderId"].as_str().unwrap().to_owned();
@@ -166,7 +178,7 @@ async fn equivalent_spellings_of_a_guest_email_are_one_tenant_and_the_rest_is_re
     assert_eq!(tenants[0], tenants[1], "one tenant for one address");
 
     // What cannot be brought to one spelling is refused, saying why.
-    seed_cart(&server, "cart_zoe_3");
+    seed_cart_of(&server, "cart_zoe_3", None);
     for (spelling, why) in [("zoe\u{200b}@b\u{fc}cher.co.za", "invisible"), ("zoe@xn--zz.co.za", "domain")] {
         let response = server.post_json("/v1.0/orders", None, &create_body("cart_zoe_3", spelling)).await;
         let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-value").await;
@@ -334,6 +346,10 @@ impl CartGateway for GatedCarts {
         self.inner.snapshot(cart).await
     }
 
+    async fn owner(&self, cart: &CartId) -> PortResult<order_domain::CartOwner> {
+        self.inner.owner(cart).await
+    }
+
     async fn mark_inactive(&self, cart: &CartId) -> PortResult<()> {
         self.inner.mark_inactive(cart).await
     }
@@ -418,4 +434,174 @@ async fn a_name_the_invoice_cannot_print_is_refused_and_every_printable_script_a
     let id = response.json::<Value>().await.unwrap()["orderId"].as_str().unwrap().to_owned();
     server.stack.drain().await;
     assert_eq!(server.order(&id).await["orderId"], id.as_str(), "recorded");
+}
+
+/// Posts a create with an `Idempotency-Key` (and a token, unless a guest).
+async fn create_with_key(
+    server: &crate::Server,
+    path: &str,
+    token: Option<&str>,
+    key: &str,
+    body: &Value,
+) -> reqwest::Response {
+    let mut request = server.client.post(server.url(path)).header("idempotency-key", key).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_idempotency_key_belongs_to_the_caller_that_sent_it() {
+    let server = server().await;
+    // Two unrelated guests who happen to pick the same key, each with their own cart.
+    seed_cart_of(&server, "cart_guest_a", None);
+    seed_cart_of(&server, "cart_guest_b", None);
+    let first =
+        create_with_key(&server, "/v1.0/orders", None, "checkout", &create_body("cart_guest_a", "a@example.com")).await;
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let first_id = first.json::<Value>().await.unwrap()["orderId"].clone();
+    let second =
+        create_with_key(&server, "/v1.0/orders", None, "checkout", &create_body("cart_guest_b", "b@example.com")).await;
+    assert_eq!(second.status(), StatusCode::ACCEPTED, "another guest's key neither blocks nor replays");
+    assert!(second.headers().get("idempotent-replayed").is_none());
+    assert_ne!(second.json::<Value>().await.unwrap()["orderId"], first_id);
+
+    // Customers of two tenants with the same key: two callers, two orders.
+    seed_cart_of(&server, "cart_acme_k", Some("tenant_acme"));
+    seed_cart_of(&server, "cart_other_k", Some("tenant_other"));
+    let acme = create_with_key(
+        &server,
+        "/v1.0/tenants/tenant_acme/orders",
+        Some(&customer("tenant_acme")),
+        "checkout",
+        &create_body("cart_acme_k", "thandi@acme.co.za"),
+    )
+    .await;
+    assert_eq!(acme.status(), StatusCode::ACCEPTED);
+    let other = create_with_key(
+        &server,
+        "/v1.0/tenants/tenant_other/orders",
+        Some(&customer("tenant_other")),
+        "checkout",
+        &create_body("cart_other_k", "sipho@other.co.za"),
+    )
+    .await;
+    assert_eq!(other.status(), StatusCode::ACCEPTED);
+    assert!(other.headers().get("idempotent-replayed").is_none());
+
+    // Within one caller the key still means one request.
+    let reused = create_with_key(
+        &server,
+        "/v1.0/tenants/tenant_acme/orders",
+        Some(&customer("tenant_acme")),
+        "checkout",
+        &create_body("cart_acme_k", "someone.else@acme.co.za"),
+    )
+    .await;
+    problem(reused, StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused").await;
+
+    // Staff are one caller across tenants: their key, reused for another tenant's cart, is
+    // reused (not an unknown cart).
+    seed_cart_of(&server, "cart_acme_s", Some("tenant_acme"));
+    seed_cart_of(&server, "cart_other_s", Some("tenant_other"));
+    let staff = mint("staff", None);
+    let first = create_with_key(
+        &server,
+        "/v1.0/tenants/tenant_acme/orders",
+        Some(&staff),
+        "staff-k",
+        &create_body("cart_acme_s", "thandi@acme.co.za"),
+    )
+    .await;
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let again = create_with_key(
+        &server,
+        "/v1.0/tenants/tenant_other/orders",
+        Some(&staff),
+        "staff-k",
+        &create_body("cart_other_s", "sipho@other.co.za"),
+    )
+    .await;
+    problem(again, StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused").await;
+    server.stack.drain().await;
+    assert_eq!(server.stack.order_count().await, 5);
+}
+
+#[tokio::test]
+async fn a_cart_that_is_not_the_callers_is_answered_as_unknown_and_names_no_order() {
+    let server = server().await;
+    let acme = customer("tenant_acme");
+    let intruder = customer("tenant_other");
+    let unknown = problem(
+        server
+            .post_json(
+                "/v1.0/tenants/tenant_other/orders",
+                Some(&intruder),
+                &create_body("cart_nobody", "x@other.co.za"),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "cart-not-found",
+    )
+    .await;
+
+    // Another tenant's cart, not yet ordered: exactly as an unknown cart; so for a guest; and a
+    // guest's cart is no tenant's.
+    seed_cart_of(&server, "cart_acme_1", Some("tenant_acme"));
+    seed_cart_of(&server, "cart_guest_1", None);
+    let foreign = server
+        .post_json("/v1.0/tenants/tenant_other/orders", Some(&intruder), &create_body("cart_acme_1", "x@other.co.za"))
+        .await;
+    let foreign = problem(foreign, StatusCode::UNPROCESSABLE_ENTITY, "cart-not-found").await;
+    assert_eq!(foreign["detail"], unknown["detail"]);
+    let as_guest = server.post_json("/v1.0/orders", None, &create_body("cart_acme_1", "x@example.com")).await;
+    problem(as_guest, StatusCode::UNPROCESSABLE_ENTITY, "cart-not-found").await;
+    let guests_cart = server
+        .post_json("/v1.0/tenants/tenant_acme/orders", Some(&acme), &create_body("cart_guest_1", "t@acme.co.za"))
+        .await;
+    problem(guests_cart, StatusCode::UNPROCESSABLE_ENTITY, "cart-not-found").await;
+
+    // Acme orders its cart with a key; another tenant replays the key and body, or asks for
+    // the cart with other details: never acme's order id, claimed (cart still active) or
+    // recorded (cart inactive).
+    let body = create_body("cart_acme_1", "thandi@acme.co.za");
+    let created = create_with_key(&server, "/v1.0/tenants/tenant_acme/orders", Some(&acme), "k-1", &body).await;
+    assert_eq!(created.status(), StatusCode::ACCEPTED);
+    let id = created.json::<Value>().await.unwrap()["orderId"].as_str().unwrap().to_owned();
+    for recorded in [false, true] {
+        if recorded {
+            server.stack.drain().await;
+        }
+        for (path, token) in [("/v1.0/tenants/tenant_other/orders", Some(intruder.as_str())), ("/v1.0/orders", None)] {
+            let replay = create_with_key(&server, path, token, "k-1", &body).await;
+            let text = replay.text().await.unwrap();
+            assert!(!text.contains(&id), "recorded {recorded}, {path}: {text}");
+            assert!(text.contains("cart-not-found"), "recorded {recorded}, {path}: {text}");
+            let other = server.post_json(path, token, &create_body("cart_acme_1", "x@other.co.za")).await;
+            let text = other.text().await.unwrap();
+            assert!(!text.contains(&id) && text.contains("cart-not-found"), "recorded {recorded}, {path}: {text}");
+        }
+    }
+    // Acme itself is told about its own order.
+    let own = server
+        .post_json("/v1.0/tenants/tenant_acme/orders", Some(&acme), &create_body("cart_acme_1", "x@acme.co.za"))
+        .await;
+    let own = problem(own, StatusCode::CONFLICT, "cart-already-ordered").await;
+    assert!(own["detail"].as_str().unwrap().contains(&id), "{own}");
+    assert_eq!(server.stack.order_count().await, 1);
+}
+
+#[tokio::test]
+async fn an_abandoned_cart_is_inactive_only_to_its_owner() {
+    let server = server().await;
+    seed_cart_of(&server, "cart_abandoned", Some("tenant_acme"));
+    server.stack.carts().mark_inactive(&CartId::parse("cart_abandoned").unwrap()).await.unwrap();
+    let body = create_body("cart_abandoned", "thandi@acme.co.za");
+    let own = server.post_json("/v1.0/tenants/tenant_acme/orders", Some(&customer("tenant_acme")), &body).await;
+    problem(own, StatusCode::CONFLICT, "cart-inactive").await;
+    let other = server.post_json("/v1.0/tenants/tenant_other/orders", Some(&customer("tenant_other")), &body).await;
+    problem(other, StatusCode::UNPROCESSABLE_ENTITY, "cart-not-found").await;
+    let guest = server.post_json("/v1.0/orders", None, &body).await;
+    problem(guest, StatusCode::UNPROCESSABLE_ENTITY, "cart-not-found").await;
 }

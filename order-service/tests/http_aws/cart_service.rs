@@ -57,6 +57,7 @@ async fn server_on(carts: Arc<dyn CartGateway>) -> (Server, Arc<OrderApp>) {
 fn snapshot(cart: &str) -> CartSnapshot {
     CartSnapshot::new(
         CartId::parse(cart).unwrap(),
+        order_domain::CartOwner::Tenant(order_domain::TenantId::parse("tenant_acme").unwrap()),
         vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
     )
     .unwrap()

@@ -128,8 +128,11 @@ async fn the_record_writer_function_records_what_sqs_delivered_in_dynamodb() {
     let env = fresh().await;
     let app = &env.stack.app;
     let tenant_order = tenant_order(&env, "cart_1").await;
-    let guest_order =
-        app.create_guest(&Principal::Guest, request(&env, "cart_2", "sipho@example.com"), None).await.unwrap().order_id;
+    let guest_order = app
+        .create_guest(&Principal::Guest, request_of(&env, None, "cart_2", "sipho@example.com"), None)
+        .await
+        .unwrap()
+        .order_id;
     let url = env.stack.queue(Queue::RecordWriter).config().url.clone();
     let event = receive_as_lambda(&env, &url, 2).await;
     assert!(

@@ -45,7 +45,14 @@ fn a_minute_left() -> SystemTime {
 /// Creates a tenant order for `cart` and runs the fan-out, so the order is recorded.
 async fn recorded_order(stack: &InMemoryStack, cart: &str) -> OrderId {
     let cart_id = CartId::parse(cart).unwrap();
-    stack.carts.add_cart(CartSnapshot::new(cart_id.clone(), vec![line("HOSTING-PRO", "575.00", 1)]).unwrap());
+    stack.carts.add_cart(
+        CartSnapshot::new(
+            cart_id.clone(),
+            order_domain::CartOwner::Tenant(tenant()),
+            vec![line("HOSTING-PRO", "575.00", 1)],
+        )
+        .unwrap(),
+    );
     let request = CreateOrderRequest {
         cart_id,
         customer_email: Email::parse("thandi@example.co.za").unwrap(),

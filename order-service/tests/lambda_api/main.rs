@@ -73,6 +73,7 @@ async fn api_gateway_events_create_read_and_list_an_order() {
     stack.carts.add_cart(
         CartSnapshot::new(
             CartId::parse("cart_lambda_1").unwrap(),
+            order_domain::CartOwner::Tenant(order_domain::TenantId::parse("tenant_acme").unwrap()),
             vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
         )
         .unwrap(),

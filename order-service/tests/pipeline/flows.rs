@@ -36,10 +36,16 @@ async fn a_tenant_order_is_recorded_invoiced_and_announced() {
 #[tokio::test]
 async fn a_guest_order_creates_an_unvalidated_tenant_and_reuses_it() {
     let stack = stack();
-    let first =
-        stack.app.create_guest(&Principal::Guest, request(&stack, "cart_g1", "Guest@Example.com"), None).await.unwrap();
-    let second =
-        stack.app.create_guest(&Principal::Guest, request(&stack, "cart_g2", "guest@example.com"), None).await.unwrap();
+    let first = stack
+        .app
+        .create_guest(&Principal::Guest, guest_request(&stack, "cart_g1", "Guest@Example.com"), None)
+        .await
+        .unwrap();
+    let second = stack
+        .app
+        .create_guest(&Principal::Guest, guest_request(&stack, "cart_g2", "guest@example.com"), None)
+        .await
+        .unwrap();
     stack.drain().await.unwrap();
 
     let email = Email::parse("guest@example.com").unwrap();
@@ -67,7 +73,7 @@ async fn equivalent_spellings_of_a_guest_email_are_one_tenant() {
     let mut orders = Vec::new();
     for (person, spellings) in &people {
         for (cart, spelling) in spellings {
-            let request = request(&stack, cart, spelling);
+            let request = guest_request(&stack, cart, spelling);
             orders.push((*person, stack.app.create_guest(&Principal::Guest, request, None).await.unwrap().order_id));
         }
     }
@@ -85,9 +91,9 @@ async fn equivalent_spellings_of_a_guest_email_are_one_tenant() {
 #[tokio::test]
 async fn a_retry_that_spells_the_email_differently_is_the_same_request() {
     let stack = stack();
-    let first = request(&stack, "cart_s", "zo\u{eb}@b\u{fc}cher.co.za");
+    let first = guest_request(&stack, "cart_s", "zo\u{eb}@b\u{fc}cher.co.za");
     let first = stack.app.create_guest(&Principal::Guest, first, Some("k-zoe")).await.unwrap();
-    let again = request(&stack, "cart_s", "Zoe\u{308}@xn--bcher-kva.co.za");
+    let again = guest_request(&stack, "cart_s", "Zoe\u{308}@xn--bcher-kva.co.za");
     let again = stack.app.create_guest(&Principal::Guest, again, Some("k-zoe")).await.unwrap();
     assert!(again.replayed, "a replay, not a different request");
     assert_eq!(again.order_id, first.order_id);
@@ -293,4 +299,31 @@ async fn the_expiry_sweep_respects_its_boundaries() {
     assert_eq!(cancelled.status(), OrderStatus::Cancelled);
     assert!(cancelled.history().last().unwrap().reason.is_some(), "cancelled with a reason");
     assert_eq!(stack.app.expire_stale(100).await.unwrap(), order_app::SweepReport::default(), "nothing left");
+}
+
+#[tokio::test]
+async fn idempotency_keys_are_their_callers_in_the_application_too() {
+    let stack = stack();
+    // Two guests, one key, two carts: two orders (neither blocked nor replayed).
+    let first = stack.app.create_guest(&Principal::Guest, guest_request(&stack, "cart_ga", "a@example.com"), Some("k"));
+    let first = first.await.unwrap();
+    let second =
+        stack.app.create_guest(&Principal::Guest, guest_request(&stack, "cart_gb", "b@example.com"), Some("k"));
+    let second = second.await.unwrap();
+    assert!(!second.replayed);
+    assert_ne!(first.order_id, second.order_id);
+
+    // Staff are one caller across tenants: the same key for another tenant's cart is reused,
+    // never answered as that cart's absence.
+    let acme = request_of(&stack, Some("tenant_acme"), "cart_sa", "a@acme.co.za");
+    stack.app.create_for_tenant(&Principal::Staff, &tenant("tenant_acme"), acme, Some("staff-k")).await.unwrap();
+    let other = request_of(&stack, Some("tenant_other"), "cart_so", "b@other.co.za");
+    let reused = stack.app.create_for_tenant(&Principal::Staff, &tenant("tenant_other"), other, Some("staff-k")).await;
+    assert!(matches!(reused, Err(AppError::IdempotencyKeyReused)), "{reused:?}");
+
+    // Another tenant's customer replaying the first tenant's key and body learns nothing.
+    let replay = request_of(&stack, Some("tenant_acme"), "cart_sa", "a@acme.co.za");
+    let (intruder, its_tenant) = (customer("tenant_other"), tenant("tenant_other"));
+    let answer = stack.app.create_for_tenant(&intruder, &its_tenant, replay, Some("staff-k")).await;
+    assert!(matches!(answer, Err(AppError::CartNotFound)), "{answer:?}");
 }

@@ -36,12 +36,28 @@ pub(crate) fn payment_service() -> Principal {
     Principal::Service(Service::Payment)
 }
 
-/// Seeds a cart of two lines (R1 150.00 + R199.00 = R1 349.00) and returns a request for it.
+/// Seeds a cart of `tenant_acme` of two lines (R1 150.00 + R199.00 = R1 349.00) and returns a
+/// request for it.
 pub(crate) fn request(stack: &InMemoryStack, cart: &str, email: &str) -> CreateOrderRequest {
+    request_of(stack, Some("tenant_acme"), cart, email)
+}
+
+/// As [`request`], for a guest's cart.
+pub(crate) fn guest_request(stack: &InMemoryStack, cart: &str, email: &str) -> CreateOrderRequest {
+    request_of(stack, None, cart, email)
+}
+
+/// As [`request`], for a cart of `owner` (`None`: a guest's).
+pub(crate) fn request_of(stack: &InMemoryStack, owner: Option<&str>, cart: &str, email: &str) -> CreateOrderRequest {
     let cart_id = CartId::parse(cart).unwrap();
+    let owner = owner.map_or(order_domain::CartOwner::Guest, |owner| order_domain::CartOwner::Tenant(tenant(owner)));
     stack.carts.add_cart(
-        CartSnapshot::new(cart_id.clone(), vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)])
-            .unwrap(),
+        CartSnapshot::new(
+            cart_id.clone(),
+            owner,
+            vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
+        )
+        .unwrap(),
     );
     CreateOrderRequest {
         cart_id,
@@ -64,7 +80,7 @@ pub(crate) fn payment(id: &str, amount: &str) -> Payment {
 
 /// Creates a tenant order for `cart` (customer thandi@example.co.za) without running the fan-out.
 pub(crate) async fn accepted_order(stack: &InMemoryStack, tenant_id: &str, cart: &str) -> OrderId {
-    let request = request(stack, cart, "thandi@example.co.za");
+    let request = request_of(stack, Some(tenant_id), cart, "thandi@example.co.za");
     stack.app.create_for_tenant(&customer(tenant_id), &tenant(tenant_id), request, None).await.unwrap().order_id
 }
 

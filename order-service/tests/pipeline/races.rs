@@ -66,7 +66,7 @@ async fn concurrent_guest_orders_for_one_email_make_one_tenant() {
     let stack = stack();
     let mut ids = Vec::new();
     for i in 0..12 {
-        let request = request(&stack, &format!("cart_guest_{i}"), "same.person@example.co.za");
+        let request = guest_request(&stack, &format!("cart_guest_{i}"), "same.person@example.co.za");
         ids.push(stack.app.create_guest(&Principal::Guest, request, None).await.unwrap().order_id);
     }
     // The record writer and invoice writer both resolve the tenant, eight events at a time.
