@@ -107,6 +107,7 @@ fn order_response(status: StatusCode, order: &order_domain::Order) -> Response {
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body, key reused with a different body, or a cart that is unknown or not the caller's (the same answer)", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The cart service answered a cart that cannot become an order (e.g. a line the tax invoice cannot print)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -139,6 +140,7 @@ pub(super) async fn create_tenant_order(
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body, key reused with a different body, or a cart that is unknown or not the caller's (the same answer)", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The cart service answered a cart that cannot become an order (e.g. a line the tax invoice cannot print)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security((), ("bearer" = []))

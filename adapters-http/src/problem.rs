@@ -159,6 +159,12 @@ impl From<AppError> for Problem {
                 "Cart inactive",
                 "The cart is no longer active (already ordered or abandoned).",
             ),
+            AppError::CartUnusable(what) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "cart-unusable",
+                "Cart cannot be ordered",
+                format!("The cart service answered with a cart that cannot become an order: {what}"),
+            ),
             AppError::PaymentIdReused => Self::new(
                 StatusCode::CONFLICT,
                 "payment-id-reused",

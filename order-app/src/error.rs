@@ -53,6 +53,11 @@ pub enum AppError {
     /// The cart is no longer active (already ordered or abandoned).
     #[error("cart is no longer active")]
     CartInactive,
+    /// The cart service answered with a cart that cannot become an order (e.g. a line whose
+    /// description the tax invoice cannot print, or an answer that is not a cart at all): the
+    /// cart service's data, not the caller's request, is at fault. Carries what was wrong.
+    #[error("the cart service's cart cannot be ordered: {0}")]
+    CartUnusable(String),
     /// This payment id already paid another order.
     #[error("payment was already applied to another order")]
     PaymentIdReused,
@@ -93,6 +98,7 @@ impl AppError {
             | Self::IdempotencyKeyReused
             | Self::CartNotFound
             | Self::CartInactive
+            | Self::CartUnusable(_)
             | Self::PaymentIdReused => false,
         }
     }

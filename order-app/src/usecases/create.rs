@@ -230,6 +230,10 @@ impl OrderApp {
             }
             Err(PortError::NotFound) => Err(AppError::CartNotFound),
             Err(PortError::Conflict(_)) => Err(AppError::CartInactive),
+            Err(PortError::InvalidData(what)) => {
+                warn!(cart = %request.cart_id, %what, "the cart service's cart cannot be ordered");
+                Err(AppError::CartUnusable(what))
+            }
             Err(source) => Err(AppError::Dependency { context: "fetching the cart", source }),
         }
     }

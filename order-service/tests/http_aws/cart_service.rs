@@ -150,12 +150,22 @@ async fn the_cart_services_other_answers_reach_the_client_as_problems_and_claim_
     problem(busy, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
     assert!(!claimed(&app, "cart_http_busy").await);
 
-    // An answer that is not a cart: an internal error for the client (the cause is logged),
+    // An answer that is not a cart: the cart service is at fault, 502 (the cause is logged),
     // never a panic, nothing claimed.
     carts.add_cart(&snapshot("cart_http_garbage"), true).script([Fault::Body("<html>oops</html>".into())]);
-    problem(create(&server, "cart_http_garbage", "k-garbage").await, StatusCode::INTERNAL_SERVER_ERROR, "internal")
-        .await;
+    problem(create(&server, "cart_http_garbage", "k-garbage").await, StatusCode::BAD_GATEWAY, "cart-unusable").await;
     assert!(!claimed(&app, "cart_http_garbage").await);
+
+    // A cart whose line the tax invoice cannot print: 502 naming the line and the character,
+    // never an order whose invoice would print `?`.
+    let mut unprintable = crate::cart_stub::cart_json(&snapshot("cart_http_cjk"), true);
+    unprintable["lines"][0]["description"] = "SSL 证书".into();
+    carts.add_raw("cart_http_cjk", unprintable);
+    let refused =
+        problem(create(&server, "cart_http_cjk", "k-cjk").await, StatusCode::BAD_GATEWAY, "cart-unusable").await;
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(detail.contains("line 1") && detail.contains("cannot be printed on a tax invoice"), "{refused}");
+    assert!(!claimed(&app, "cart_http_cjk").await);
 
     // An inactive cart: 409.
     carts.add_cart(&snapshot("cart_http_gone"), false);
