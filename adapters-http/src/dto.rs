@@ -327,9 +327,12 @@ pub struct PaymentAcknowledged {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PaymentRefundBody {
-    /// The refund's reference (the provider's refund id, a bank reference), 1 to 500
-    /// characters.
+    /// The refund's reference (the provider's refund id, a bank reference): at most 500
+    /// characters, no control characters.
     #[serde(default)]
+    #[schema(
+        pattern = r"^\s*[^\s\u0000-\u001F\u007F-\u009F]([^\u0000-\u001F\u007F-\u009F]{0,498}[^\s\u0000-\u001F\u007F-\u009F])?\s*$"
+    )]
     pub reference: Option<String>,
 }
 

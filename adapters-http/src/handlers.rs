@@ -246,7 +246,7 @@ pub(super) async fn get_order(
 /// Documents are written moments after each step, so the newest may not be listed yet.
 #[utoipa::path(
     get, path = "/v1.0/orders/{orderId}/documents", tag = "orders",
-    params(("orderId" = String, Path, description = "The order")),
+    params(("orderId" = OrderIdParam, Path, description = "The order")),
     responses(
         (status = 200, description = "The documents", body = DocumentListView),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
@@ -273,7 +273,7 @@ pub(super) async fn list_documents(
 #[utoipa::path(
     get, path = "/v1.0/orders/{orderId}/documents/{name}", tag = "orders",
     params(
-        ("orderId" = String, Path, description = "The order"),
+        ("orderId" = OrderIdParam, Path, description = "The order"),
         ("name" = String, Path, description = "The document's file name, e.g. `invoice_{orderId}.pdf`"),
     ),
     responses(
@@ -534,7 +534,7 @@ fn acknowledged(order: &order_domain::Order, payment: &PaymentId) -> Response {
 #[utoipa::path(
     post, path = "/v1.0/orders/{orderId}/payments/{paymentId}/refund", tag = "orders",
     params(
-        ("orderId" = String, Path, description = "The order"),
+        ("orderId" = OrderIdParam, Path, description = "The order"),
         ("paymentId" = String, Path, description = "The unapplied payment's id"),
     ),
     request_body(content = PaymentRefundBody, content_type = "application/json"),
