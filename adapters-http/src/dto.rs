@@ -287,17 +287,28 @@ pub struct PaymentConfirmationBody {
     pub payment_id: String,
     /// The amount paid; must equal the order total to the cent.
     pub amount: MoneyDto,
-    /// When it was paid (RFC 3339); now when absent.
+    /// When it was paid (RFC 3339); now when absent. At most five minutes after now (clock skew).
     #[serde(default)]
     pub paid_at: Option<DateTime<Utc>>,
 }
 
 impl PaymentConfirmationBody {
+    /// How far a payment service's clock may run ahead of ours: `paidAt` up to five minutes
+    /// after now is accepted as skew, anything later is refused.
+    pub const MAX_CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
     /// Converts into a domain payment.
     ///
     /// # Errors
-    /// A 422 problem when the id or amount is invalid.
+    /// A 422 problem when the id or amount is invalid, or `paidAt` lies more than
+    /// [`MAX_CLOCK_SKEW`](Self::MAX_CLOCK_SKEW) after `now` (a receipt would print a payment
+    /// date that has not happened).
     pub fn try_into_payment(self, now: DateTime<Utc>) -> Result<order_domain::Payment, Problem> {
+        if let Some(paid_at) = self.paid_at
+            && paid_at > now + Self::MAX_CLOCK_SKEW
+        {
+            return Err(invalid_money("paidAt", &format_args!("{paid_at} is in the future")));
+        }
         Ok(order_domain::Payment {
             payment_id: order_domain::PaymentId::parse(&self.payment_id).map_err(|e| invalid(&e))?,
             amount: self.amount.parse("amount")?,

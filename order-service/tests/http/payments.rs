@@ -159,6 +159,19 @@ async fn the_payment_service_confirms_with_json() {
     let second = server.post_json(&path, Some(&payments), &body("pay_2", "1349.00")).await;
     assert_eq!(second.status(), StatusCode::OK);
     assert_eq!(second.json::<Value>().await.unwrap()["applied"], false);
+    // A payment date that has not happened yet is refused; a few seconds of skew is not.
+    let mut future = body("pay_3", "1349.00");
+    future["paidAt"] = json!((server.stack.app().system().clock.now() + chrono::TimeDelta::hours(1)).to_rfc3339());
+    let refused = problem(
+        server.post_json(&path, Some(&payments), &future).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-value",
+    )
+    .await;
+    assert!(refused["detail"].as_str().unwrap().starts_with("paidAt:"), "{refused}");
+    let mut skewed = body("pay_4", "1349.00");
+    skewed["paidAt"] = json!((server.stack.app().system().clock.now() + chrono::TimeDelta::seconds(30)).to_rfc3339());
+    assert_eq!(server.post_json(&path, Some(&payments), &skewed).await.status(), StatusCode::OK);
     let order = server.order(&id).await;
     assert_eq!(order["payment"]["paymentId"], "pay_1");
     assert_eq!(order["history"].as_array().unwrap().len(), 2, "PENDING → PAYMENT_PENDING → PAID");
@@ -168,7 +181,14 @@ async fn the_payment_service_confirms_with_json() {
         .iter()
         .map(|u| (u["paymentId"].clone(), u["reason"].clone()))
         .collect();
-    assert_eq!(unapplied, [(json!("pay_0"), json!("AMOUNT_MISMATCH")), (json!("pay_2"), json!("ALREADY_PAID"))]);
+    assert_eq!(
+        unapplied,
+        [
+            (json!("pay_0"), json!("AMOUNT_MISMATCH")),
+            (json!("pay_2"), json!("ALREADY_PAID")),
+            (json!("pay_4"), json!("ALREADY_PAID"))
+        ]
+    );
 }
 
 /// A verified PayFast notification the order does not take — a second payment, the wrong
