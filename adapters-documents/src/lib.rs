@@ -1,9 +1,10 @@
 //! # adapters-documents
 //!
-//! The renderers both backends share: South African tax invoices and receipts as PDF, and the
-//! customer and internal email templates (HTML and plain text) with HTML auto-escaping forced
-//! on. Neither touches the network or the clock: the PDF renderer is a pure function of its
-//! request, and the email renderer reads only the injected [`TemplateSource`].
+//! The renderers both backends share: South African tax documents (pro forma and tax invoices,
+//! receipts, credit notes) as PDF, and the customer and internal email templates (HTML and plain
+//! text) with HTML auto-escaping forced on. Neither touches the network or the clock: the PDF
+//! renderer is a pure function of its request, and the email renderer reads only the injected
+//! [`TemplateSource`].
 //!
 //! ## Layout
 //! - [`pdf`] — [`PdfRenderer`], the [`DocumentRenderer`]: tax invoice (full or abridged form,

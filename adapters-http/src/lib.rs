@@ -1,8 +1,8 @@
 //! # adapters-http
 //!
-//! The HTTP driving adapter: the order endpoints (DESIGN §5, plus documents and payment refunds) over any wired [`OrderApp`],
-//! as axum routes that a host serves on their own ([`router`]) or that another service mounts
-//! into its own axum app ([`routes`]).
+//! The HTTP driving adapter: the order endpoints (DESIGN §5, plus an order's documents and the
+//! refund of unapplied payments) over any wired [`OrderApp`], as axum routes that a host serves
+//! on their own ([`router`]) or that another service mounts into its own axum app ([`routes`]).
 //!
 //! Thin by design: extractors ([`extract`]) parse each request into order-app and domain types
 //! and authenticate the caller into a [`Principal`](order_app::Principal) through an

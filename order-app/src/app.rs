@@ -20,7 +20,7 @@ pub struct AppConfig {
     pub pricing: PricingRules,
     /// When unpaid orders expire or are cancelled.
     pub expiry: ExpiryPolicy,
-    /// The seller on invoices and receipts.
+    /// The seller on every tax document.
     pub supplier: Supplier,
     /// Base URL of the customer portal; customer emails link to `{portal_url}/orders/{id}`.
     pub portal_url: String,

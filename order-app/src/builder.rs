@@ -54,9 +54,9 @@ pub struct Messaging {
 /// What the application renders, keeps and sends.
 #[derive(Clone)]
 pub struct Documents {
-    /// PDF rendering of invoices and receipts.
+    /// PDF rendering of tax documents (pro forma and tax invoices, receipts, credit notes).
     pub renderer: Arc<dyn DocumentRenderer>,
-    /// Stored invoices and receipts.
+    /// Stored tax documents.
     pub store: Arc<dyn DocumentStore>,
     /// Email templates.
     pub emails: Arc<dyn EmailRenderer>,

@@ -6,7 +6,7 @@
 //! | orders, cart claims, effect records, invoice serials | DynamoDB orders table |
 //! | tenants | DynamoDB tenants table |
 //! | events | one SNS topic, fanned out to four SQS queues, each with its dead-letter queue |
-//! | invoices and receipts | S3 documents bucket (SSE-S3, AES-256) |
+//! | tax documents | S3 documents bucket (SSE-S3, AES-256) |
 //! | email templates | S3 templates bucket (overrides of the built-in templates), each read kept for a minute |
 //! | email | SES v2 |
 //! | PDF and email rendering | `adapters-documents` |
