@@ -309,9 +309,13 @@ impl PaymentConfirmationBody {
         {
             return Err(invalid_money("paidAt", &format_args!("{paid_at} is in the future")));
         }
+        let amount = self.amount.parse("amount")?;
+        if amount.is_zero() {
+            return Err(invalid_money("amount", &"a payment of nothing is no payment: it must be above zero"));
+        }
         Ok(order_domain::Payment {
             payment_id: order_domain::PaymentId::parse(&self.payment_id).map_err(|e| invalid(&e))?,
-            amount: self.amount.parse("amount")?,
+            amount,
             method: PaymentMethod::Payfast,
             paid_at: self.paid_at.unwrap_or(now),
         })
@@ -353,7 +357,7 @@ impl PaymentRefundBody {
     /// # Errors
     /// A 422 problem when it is empty or too long.
     pub fn reference(&self) -> Result<Option<Reason>, Problem> {
-        self.reference.as_deref().map(Reason::parse).transpose().map_err(|e| invalid(&e))
+        self.reference.as_deref().map(Reason::parse).transpose().map_err(|e| invalid(&e.in_field("reference")))
     }
 }
 

@@ -277,7 +277,8 @@ pub(super) async fn list_documents(
         ("name" = String, Path, description = "The document's file name, e.g. `invoice_{orderId}.pdf`"),
     ),
     responses(
-        (status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>,
+         headers(("Content-Disposition" = String, description = "`attachment; filename=\"{name}\"`"))),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order or document (or not written yet)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),

@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use order_app::AppError;
-use order_domain::OrderError;
+use order_domain::{CommandKind, OrderError};
 use serde::Serialize;
 use tracing::{error, warn};
 use utoipa::ToSchema;
@@ -169,7 +169,7 @@ impl From<AppError> for Problem {
                 StatusCode::CONFLICT,
                 "payment-id-reused",
                 "Payment already used",
-                "This payment id already paid another order.",
+                "This payment id was already received for another order.",
             ),
             AppError::LeaseHeld { what, lease_remaining } => {
                 warn!(what, ?lease_remaining, "lease held by another worker");
@@ -214,6 +214,12 @@ fn from_order_error(error: OrderError) -> Problem {
             "illegal-transition",
             "Not possible in this status",
             format!("Cannot {command} an order that is {status}."),
+        ),
+        OrderError::NotPermitted { command: CommandKind::RefundPayment, .. } => Problem::new(
+            StatusCode::FORBIDDEN,
+            "not-permitted",
+            "Not permitted",
+            "Only the payment service or staff record the refund of a payment.",
         ),
         OrderError::NotPermitted { command, status, .. } => Problem::new(
             StatusCode::FORBIDDEN,

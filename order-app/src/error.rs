@@ -58,8 +58,8 @@ pub enum AppError {
     /// cart service's data, not the caller's request, is at fault. Carries what was wrong.
     #[error("the cart service's cart cannot be ordered: {0}")]
     CartUnusable(String),
-    /// This payment id already paid another order.
-    #[error("payment was already applied to another order")]
+    /// This payment id was already received for another order (applied there, or held for refund).
+    #[error("payment was already received for another order")]
     PaymentIdReused,
     /// Another worker holds the lease on this right now. Contention, not a failure: the
     /// holder finishes it, or its lease runs out after `lease_remaining` and a retry takes

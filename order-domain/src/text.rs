@@ -51,6 +51,21 @@ pub enum InvalidValue {
     },
 }
 
+impl InvalidValue {
+    /// The same refusal, naming `field` instead: for a value validated as one kind (a
+    /// [`Reason`]) but sent under another name (a refund's `reference`).
+    #[must_use]
+    pub fn in_field(self, name: &'static str) -> Self {
+        match self {
+            Self::Empty { .. } => Self::Empty { field: name },
+            Self::TooLong { max, .. } => Self::TooLong { field: name, max },
+            Self::ControlCharacter { .. } => Self::ControlCharacter { field: name },
+            Self::Unprintable { character, .. } => Self::Unprintable { field: name, character },
+            Self::Format { expected, .. } => Self::Format { field: name, expected },
+        }
+    }
+}
+
 /// Trims `raw` and checks it is non-empty, at most `max` characters and free of control
 /// characters. Returns the trimmed text.
 pub(crate) fn bounded(field: &'static str, raw: &str, max: usize) -> Result<String, InvalidValue> {

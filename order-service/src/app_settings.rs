@@ -137,9 +137,7 @@ impl AppSettings {
             reader.parsed_or("BBWS_PAYMENT_PENDING_EXPIRY", defaults.payment_pending_after, time_delta);
         let recording_grace = reader.parsed_or("BBWS_RECORDING_GRACE", Self::DEFAULT_RECORDING_GRACE, parse_duration);
         let effect_lease = reader.parsed_or("BBWS_EFFECT_LEASE", Self::DEFAULT_EFFECT_LEASE, parse_duration);
-        let document_policy = reader.parsed_or("BBWS_DOCUMENT_POLICY", DocumentPolicy::default(), |v| {
-            DocumentPolicy::parse(v).ok_or_else(|| "must be invoice-on-payment or invoice-on-order".to_owned())
-        });
+        let document_policy = reader.parsed_or("BBWS_DOCUMENT_POLICY", DocumentPolicy::default(), document_policy);
         Some(Self {
             supplier: Supplier {
                 id: id?,
@@ -174,6 +172,11 @@ impl AppSettings {
             document_policy: self.document_policy,
         }
     }
+}
+
+/// `BBWS_DOCUMENT_POLICY`: `invoice-on-payment` or `invoice-on-order`.
+pub(crate) fn document_policy(value: &str) -> Result<DocumentPolicy, String> {
+    DocumentPolicy::parse(value).ok_or_else(|| "must be invoice-on-payment or invoice-on-order".to_owned())
 }
 
 /// A supplier id: the key of an invoice serial sequence, so it must stay stable and simple.

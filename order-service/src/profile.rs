@@ -116,7 +116,12 @@ fn development(reader: &mut SettingsReader<'_>) -> Option<Profile> {
             );
         }
     }
-    Some(Profile { mode: Mode::Development, config: crate::memory::demo_config(), carts })
+    // The document policy is the one application setting development mode honours, so both
+    // columns of the README's table can be tried on a development server.
+    let mut config = crate::memory::demo_config();
+    config.document_policy =
+        reader.parsed_or("BBWS_DOCUMENT_POLICY", config.document_policy, crate::app_settings::document_policy)?;
+    Some(Profile { mode: Mode::Development, config, carts })
 }
 
 /// A build without the feature `dev` has no development mode.
@@ -278,6 +283,16 @@ mod tests {
         assert_eq!(profile.mode, Mode::Development);
         let cart = order_domain::CartId::parse("cart_demo_1").unwrap();
         assert!(profile.carts.snapshot(&cart).await.is_ok());
+        assert_eq!(profile.config.document_policy, order_domain::DocumentPolicy::InvoiceOnPayment);
+    }
+
+    #[cfg(feature = "dev")]
+    #[test]
+    fn development_mode_honours_the_document_policy_and_refuses_a_bad_one() {
+        let profile = read(&[("BBWS_DOCUMENT_POLICY", "invoice-on-order")], Mode::Development).unwrap();
+        assert_eq!(profile.config.document_policy, order_domain::DocumentPolicy::InvoiceOnOrder);
+        let error = read(&[("BBWS_DOCUMENT_POLICY", "bogus")], Mode::Development).unwrap_err();
+        assert_eq!(error.names().collect::<Vec<_>>(), ["BBWS_DOCUMENT_POLICY"]);
     }
 
     #[cfg(not(feature = "dev"))]

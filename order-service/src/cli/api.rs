@@ -188,8 +188,12 @@ impl Api {
             .json()
             .await
             .map_err(|error| CliError::Other(format!("the API answered an unexpected body: {error}")))?;
+        if dir.exists() && !dir.is_dir() {
+            return Err(CliError::Other(format!("{} is not a directory", dir.display())));
+        }
         std::fs::create_dir_all(dir)
             .map_err(|error| CliError::Other(format!("cannot create {}: {error}", dir.display())))?;
+        let mut saved = Vec::new();
         for document in &listed.documents {
             let request = self.request(Method::GET, &format!("{path}/{}", segment(&document.name)))?;
             let bytes = self
@@ -206,9 +210,14 @@ impl Api {
             let target = dir.join(name);
             std::fs::write(&target, &bytes)
                 .map_err(|error| CliError::Other(format!("cannot write {}: {error}", target.display())))?;
-            println!("saved {} ({} bytes)", target.display(), bytes.len());
+            saved.push(serde_json::json!({ "name": document.name, "path": target, "size": bytes.len() }));
+            if !self.json {
+                println!("saved {} ({} bytes)", target.display(), bytes.len());
+            }
         }
-        if listed.documents.is_empty() {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "saved": saved })).unwrap_or_default());
+        } else if listed.documents.is_empty() {
             println!("no documents yet");
         }
         Ok(())

@@ -213,6 +213,13 @@ async fn an_orders_documents_listed_and_saved_from_the_command_line() {
     let document = lopdf::Document::load_mem(&bytes).unwrap();
     let text = document.extract_text(&document.get_pages().keys().copied().collect::<Vec<_>>()).unwrap();
     assert!(text.contains("Pro Forma Invoice") && text.contains("This is not a tax invoice"), "{text}");
+    // As JSON for scripts; a file where the directory should be is named as such.
+    let run = server.bbws(Some(&staff), &["--json", "orders", "documents", &id, "--save", dir.to_str().unwrap()]).await;
+    let json = run.json();
+    assert_eq!(json["saved"][0]["name"], format!("proforma_{id}.pdf"));
+    let run = server.bbws(Some(&staff), &["orders", "documents", &id, "--save", saved.to_str().unwrap()]).await;
+    let error = run.failed();
+    assert!(error.contains("is not a directory"), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 
     let other = token(&server, "customer", Some("tenant_other")).await;

@@ -159,6 +159,9 @@ async fn the_payment_service_confirms_with_json() {
     let second = server.post_json(&path, Some(&payments), &body("pay_2", "1349.00")).await;
     assert_eq!(second.status(), StatusCode::OK);
     assert_eq!(second.json::<Value>().await.unwrap()["applied"], false);
+    // A payment of nothing is no payment.
+    let zero = server.post_json(&path, Some(&payments), &body("pay_zero", "0.00")).await;
+    problem(zero, StatusCode::UNPROCESSABLE_ENTITY, "invalid-value").await;
     // A payment date that has not happened yet is refused; a few seconds of skew is not.
     let mut future = body("pay_3", "1349.00");
     future["paidAt"] = json!((server.stack.app().system().clock.now() + chrono::TimeDelta::hours(1)).to_rfc3339());
@@ -221,13 +224,15 @@ async fn verified_itns_the_order_does_not_take_are_acknowledged_and_held_for_ref
     let refund = |payment: &str| format!("/v1.0/orders/{id}/payments/{payment}/refund");
     let staff = mint("staff", None);
     let by_customer = server.post_json(&refund("p_short"), Some(&customer("tenant_acme")), &json!({})).await;
-    problem(by_customer, StatusCode::FORBIDDEN, "not-permitted").await;
+    let refused = problem(by_customer, StatusCode::FORBIDDEN, "not-permitted").await;
+    assert_eq!(refused["detail"], "Only the payment service or staff record the refund of a payment.");
     let anonymous = server.post_json(&refund("p_short"), None, &json!({})).await;
     problem(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
     let applied = server.post_json(&refund("p_paid"), Some(&staff), &json!({})).await;
     problem(applied, StatusCode::NOT_FOUND, "payment-not-found").await;
-    let empty_reference = server.post_json(&refund("p_short"), Some(&staff), &json!({"reference": ""})).await;
-    assert_eq!(empty_reference.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let empty_reference = server.post_json(&refund("p_short"), Some(&staff), &json!({"reference": "  "})).await;
+    let refused = problem(empty_reference, StatusCode::UNPROCESSABLE_ENTITY, "invalid-value").await;
+    assert_eq!(refused["detail"], "reference must not be empty");
 
     let recorded = server.post_json(&refund("p_short"), Some(&staff), &json!({"reference": "EFT 4411"})).await;
     assert_eq!(recorded.status(), StatusCode::OK);
