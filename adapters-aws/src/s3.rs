@@ -32,7 +32,8 @@ async fn fetch(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> PortResu
 /// (`{tenantId}/{orderId}/invoice_{orderId}.pdf`), so a retried job overwrites the same
 /// object. `put` is one `PutObject` with SSE-S3 (AES-256), the content type and the
 /// document's number and date of issue as user metadata (`x-amz-meta-number`,
-/// `x-amz-meta-issued-at`); `get` is one `GetObject` (a missing key is `NotFound`); `list` is
+/// `x-amz-meta-issued-at`); `get` and `fetch` are one `GetObject` each (a missing key is
+/// `NotFound`); `list` is
 /// one `ListObjectsV2` under the order's prefix and one `HeadObject` per document (at most
 /// four) for its metadata.
 #[derive(Debug, Clone)]
@@ -71,6 +72,21 @@ impl DocumentStore for S3DocumentStore {
         fetch(&self.client, &self.bucket, &key.path()).await?.ok_or(PortError::NotFound)
     }
 
+    async fn fetch(&self, key: &DocumentKey) -> PortResult<(StoredDocument, Vec<u8>)> {
+        let path = key.path();
+        let out = match self.client.get_object().bucket(&self.bucket).key(&path).send().await {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(GetObjectError::is_no_such_key) => {
+                return Err(PortError::NotFound);
+            }
+            Err(e) => return Err(classify("GetObject", e)),
+        };
+        let document = described(key.kind, &path, out.content_length(), out.content_type(), out.metadata())?;
+        let bytes =
+            out.body.collect().await.map_err(|e| PortError::transient_from("reading an S3 object failed", e))?;
+        Ok((document, bytes.into_bytes().to_vec()))
+    }
+
     async fn list(&self, tenant_id: &TenantId, order_id: OrderId) -> PortResult<Vec<StoredDocument>> {
         let prefix = DocumentKey::order_prefix(tenant_id, order_id);
         let listed = self
@@ -96,25 +112,35 @@ impl DocumentStore for S3DocumentStore {
                 Err(e) if e.as_service_error().is_some_and(HeadObjectError::is_not_found) => continue,
                 Err(e) => return Err(classify("HeadObject", e)),
             };
-            let metadata = head.metadata();
-            let value = |name: &str| metadata.and_then(|m| m.get(name)).map(String::as_str);
-            let issued_at = value(ISSUED_AT)
-                .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
-                .map(|at| at.with_timezone(&Utc))
-                .ok_or_else(|| invalid(format!("document {path} has no {ISSUED_AT} metadata")))?;
-            documents.push(StoredDocument {
-                kind,
-                size: head.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
-                meta: DocumentMeta {
-                    content_type: head.content_type().unwrap_or("application/octet-stream").to_owned(),
-                    number: value(NUMBER).and_then(DocumentNumber::parse),
-                    issued_at,
-                },
-            });
+            documents.push(described(kind, path, head.content_length(), head.content_type(), head.metadata())?);
         }
         documents.sort_by_key(|document| document.kind);
         Ok(documents)
     }
+}
+
+/// A stored document from what S3 keeps with the object at `path`.
+fn described(
+    kind: DocumentKind,
+    path: &str,
+    size: Option<i64>,
+    content_type: Option<&str>,
+    metadata: Option<&HashMap<String, String>>,
+) -> PortResult<StoredDocument> {
+    let value = |name: &str| metadata.and_then(|m| m.get(name)).map(String::as_str);
+    let issued_at = value(ISSUED_AT)
+        .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+        .map(|at| at.with_timezone(&Utc))
+        .ok_or_else(|| invalid(format!("document {path} has no {ISSUED_AT} metadata")))?;
+    Ok(StoredDocument {
+        kind,
+        size: size.and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+        meta: DocumentMeta {
+            content_type: content_type.unwrap_or("application/octet-stream").to_owned(),
+            number: value(NUMBER).and_then(DocumentNumber::parse),
+            issued_at,
+        },
+    })
 }
 
 /// The user-metadata names (`x-amz-meta-…`) of a document's number and date of issue.

@@ -63,6 +63,13 @@ impl DocumentStore for MemoryDocumentStore {
         lock(&self.objects).get(&key.path()).map(|stored| stored.bytes.clone()).ok_or(PortError::NotFound)
     }
 
+    async fn fetch(&self, key: &DocumentKey) -> PortResult<(StoredDocument, Vec<u8>)> {
+        let objects = lock(&self.objects);
+        let stored = objects.get(&key.path()).ok_or(PortError::NotFound)?;
+        let size = u64::try_from(stored.bytes.len()).unwrap_or(u64::MAX);
+        Ok((StoredDocument { kind: key.kind, size, meta: stored.meta.clone() }, stored.bytes.clone()))
+    }
+
     async fn list(&self, tenant_id: &TenantId, order_id: OrderId) -> PortResult<Vec<StoredDocument>> {
         let objects = lock(&self.objects);
         Ok(DocumentKind::ALL

@@ -96,6 +96,12 @@ pub trait DocumentStore: Send + Sync {
     /// MUST return [`NotFound`](crate::PortError::NotFound) when nothing is stored there.
     async fn get(&self, key: &DocumentKey) -> PortResult<Vec<u8>>;
 
+    /// A stored document's bytes with its description, in one read.
+    ///
+    /// # Errors
+    /// MUST return [`NotFound`](crate::PortError::NotFound) when nothing is stored there.
+    async fn fetch(&self, key: &DocumentKey) -> PortResult<(StoredDocument, Vec<u8>)>;
+
     /// The documents stored for one order, in [`DocumentKind`] order (empty when there are
     /// none).
     ///

@@ -100,16 +100,11 @@ impl OrderApp {
     ) -> Result<(StoredDocument, Vec<u8>), AppError> {
         let order = self.get(principal, id).await?;
         let Some(tenant) = order.tenant_id() else { return Err(AppError::NotFound) };
-        let failed = |source| AppError::Dependency { context: "reading the document", source };
-        let listed = self.documents.store.list(tenant, id).await.map_err(failed)?;
-        let Some(stored) = listed.into_iter().find(|document| document.kind == kind) else {
-            return Err(AppError::NotFound);
-        };
         let key = DocumentKey { tenant_id: tenant.clone(), order_id: id, kind };
-        match self.documents.store.get(&key).await {
-            Ok(bytes) => Ok((stored, bytes)),
+        match self.documents.store.fetch(&key).await {
+            Ok(found) => Ok(found),
             Err(PortError::NotFound) => Err(AppError::NotFound),
-            Err(source) => Err(failed(source)),
+            Err(source) => Err(AppError::Dependency { context: "reading the document", source }),
         }
     }
 }

@@ -100,6 +100,14 @@ pub async fn an_orders_documents_are_listed_with_their_size_number_and_date(fixt
         ]
     );
     assert_eq!(listed[2].meta, credit, "the date and content type come back as stored");
+
+    let (fetched, bytes) = must(store.fetch(&key(DocumentKind::CreditNote)).await, "fetch");
+    assert_eq!((fetched, bytes), (listed[2].clone(), vec![b'c'; 12]), "fetch describes it as the listing does");
+    assert_error(
+        store.fetch(&key(DocumentKind::Receipt)).await,
+        |e| matches!(e, PortError::NotFound),
+        "nothing stored there",
+    );
 }
 
 /// Numbers of one supplier start at 1 and increase; asking again for an order gives its
