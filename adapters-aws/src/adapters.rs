@@ -48,10 +48,16 @@ impl AwsAdapters {
     /// `cipher`.
     pub fn new(clients: &AwsClients, resources: &AwsResources, cipher: Arc<dyn FieldCipher>) -> Self {
         Self {
-            orders: Arc::new(DynamoOrderRepository::new(clients.dynamodb.clone(), &resources.orders_table, cipher)),
+            orders: Arc::new(
+                DynamoOrderRepository::new(clients.dynamodb.clone(), &resources.orders_table, cipher)
+                    .with_layout(resources.layout),
+            ),
             effects: Arc::new(DynamoEffectLog::new(clients.dynamodb.clone(), &resources.orders_table)),
             campaigns: Arc::new(DynamoCampaignCatalog::new(clients.dynamodb.clone(), &resources.orders_table)),
-            document_numbers: Arc::new(DynamoDocumentNumbers::new(clients.dynamodb.clone(), &resources.orders_table)),
+            document_numbers: Arc::new(
+                DynamoDocumentNumbers::new(clients.dynamodb.clone(), &resources.orders_table)
+                    .with_layout(resources.layout),
+            ),
             tenants: Arc::new(DynamoTenantDirectory::new(clients.dynamodb.clone(), &resources.tenants_table)),
             publisher: Arc::new(SnsEventPublisher::new(clients.sns.clone(), &resources.topic_arn)),
             queues: resources.queues.map(|_, queue| Arc::new(SqsEventQueue::new(clients.sqs.clone(), queue.clone()))),

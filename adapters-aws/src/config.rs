@@ -13,6 +13,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use order_ports::PerProcessor;
 
+use crate::layout::TableLayout;
+
 /// Where the credentials come from.
 #[derive(Clone, PartialEq, Eq)]
 pub enum CredentialsSource {
@@ -205,4 +207,7 @@ pub struct AwsResources {
     pub templates_bucket: String,
     /// The verified SES sender address.
     pub sender: String,
+    /// How the orders table spreads its shared keys (feed shards, number sequences); every host
+    /// of one deployment uses the same.
+    pub layout: TableLayout,
 }

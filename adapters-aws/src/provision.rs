@@ -21,8 +21,9 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use order_ports::{PerProcessor, ProcessorKind};
 
 use crate::config::{AwsClients, AwsResources, QueueConfig};
-use crate::dynamo::names::{GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI3, GSI3PK, GSI3SK, PK, SK};
+use crate::dynamo::names::{FEEDPK, FEEDS, FEEDSK, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, PK, SK};
 use crate::error::ProvisionError;
+use crate::layout::TableLayout;
 
 /// Dead letters are kept 14 days, SQS's maximum.
 const DLQ_RETENTION_SECONDS: u32 = 1_209_600;
@@ -52,6 +53,9 @@ pub struct ProvisionSpec {
     pub max_receive_count: PerProcessor<u32>,
     /// How long a received message stays hidden before it is handed out again.
     pub visibility_timeout: Duration,
+    /// How the orders table spreads its shared keys (not a property of the table's schema:
+    /// it is handed on in [`AwsResources::layout`]).
+    pub layout: TableLayout,
 }
 
 impl ProvisionSpec {
@@ -70,6 +74,7 @@ impl ProvisionSpec {
             sender: sender.into(),
             max_receive_count: PerProcessor::all(5),
             visibility_timeout: Duration::from_secs(30),
+            layout: TableLayout::default(),
         }
     }
 
@@ -81,8 +86,8 @@ impl ProvisionSpec {
 
 /// Creates (or finds) everything the adapters use and returns its configuration:
 ///
-/// - the orders table (`PK`/`SK`, GSI1 `GSI1PK`/`GSI1SK`, GSI2 `GSI2PK`, GSI3 `GSI3PK`/`GSI3SK`, all projections
-///   `ALL`, on-demand) and the tenants table (`PK`/`SK`, on-demand), waiting until both are
+/// - the orders table (`PK`/`SK`, on-demand; GSI1 `GSI1PK`/`GSI1SK` and GSI2 `GSI2PK` projecting
+///   `ALL`, FEEDS `FEEDPK`/`FEEDSK` projecting `KEYS_ONLY`) and the tenants table (`PK`/`SK`, on-demand), waiting until both are
 ///   ACTIVE;
 /// - the topic, and per processor a dead-letter queue (14 days' retention) and a queue with
 ///   the visibility timeout, a redrive policy (`maxReceiveCount`) and a policy that lets the
@@ -133,6 +138,7 @@ pub async fn provision(clients: &AwsClients, spec: &ProvisionSpec) -> Result<Aws
         documents_bucket: spec.documents_bucket.clone(),
         templates_bucket: spec.templates_bucket.clone(),
         sender: spec.sender.clone(),
+        layout: spec.layout,
     })
 }
 
@@ -152,11 +158,15 @@ fn key_element(name: &str, key_type: KeyType) -> Result<KeySchemaElement, Provis
         .map_err(|e| ProvisionError::other("CreateTable", e.to_string()))
 }
 
-fn index(name: &str, keys: Vec<KeySchemaElement>) -> Result<GlobalSecondaryIndex, ProvisionError> {
+fn index(
+    name: &str,
+    keys: Vec<KeySchemaElement>,
+    projection: ProjectionType,
+) -> Result<GlobalSecondaryIndex, ProvisionError> {
     GlobalSecondaryIndex::builder()
         .index_name(name)
         .set_key_schema(Some(keys))
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .projection(Projection::builder().projection_type(projection).build())
         .build()
         .map_err(|e| ProvisionError::other("CreateTable", e.to_string()))
 }
@@ -177,16 +187,18 @@ async fn create_table(clients: &AwsClients, name: &str, with_indexes: bool) -> R
             .attribute_definitions(attribute(GSI1PK)?)
             .attribute_definitions(attribute(GSI1SK)?)
             .attribute_definitions(attribute(GSI2PK)?)
-            .attribute_definitions(attribute(GSI3PK)?)
-            .attribute_definitions(attribute(GSI3SK)?)
+            .attribute_definitions(attribute(FEEDPK)?)
+            .attribute_definitions(attribute(FEEDSK)?)
             .global_secondary_indexes(index(
                 GSI1,
                 vec![key_element(GSI1PK, KeyType::Hash)?, key_element(GSI1SK, KeyType::Range)?],
+                ProjectionType::All,
             )?)
-            .global_secondary_indexes(index(GSI2, vec![key_element(GSI2PK, KeyType::Hash)?])?)
+            .global_secondary_indexes(index(GSI2, vec![key_element(GSI2PK, KeyType::Hash)?], ProjectionType::All)?)
             .global_secondary_indexes(index(
-                GSI3,
-                vec![key_element(GSI3PK, KeyType::Hash)?, key_element(GSI3SK, KeyType::Range)?],
+                FEEDS,
+                vec![key_element(FEEDPK, KeyType::Hash)?, key_element(FEEDSK, KeyType::Range)?],
+                ProjectionType::KeysOnly,
             )?);
     }
     match request.send().await {

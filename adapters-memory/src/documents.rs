@@ -114,6 +114,6 @@ impl DocumentNumbers for MemoryDocumentNumbers {
         let next = sequence.last + 1;
         let serial = *sequence.issued.entry(order).or_insert(next);
         sequence.last = sequence.last.max(serial);
-        Ok(DocumentNumber { series, serial })
+        Ok(DocumentNumber { series, sequence: 0, serial })
     }
 }

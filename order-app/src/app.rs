@@ -149,9 +149,17 @@ impl OrderApp {
         }
     }
 
-    /// Publishes events committed with an order change and clears them from the outbox. A
-    /// failed publish is logged and left in the outbox for the relay: the change itself is
-    /// already safe.
+    /// Waits for what the adapters finish in the background after a request has been answered
+    /// (published outbox entries being deleted, see `OrderRepository::clear_outbox_soon`).
+    /// Hosts call it as they stop, so that a clean stop leaves nothing for the relay to publish
+    /// again; the sweep calls it at its end.
+    pub async fn settle(&self) {
+        self.storage.orders.flush_outbox_clearing().await;
+    }
+
+    /// Publishes events committed with an order change and hands them to the outbox to be
+    /// cleared off the request path (`clear_outbox_soon`). A failed publish is logged and left
+    /// in the outbox for the relay: the change itself is already safe.
     pub(crate) async fn publish_committed(&self, order: &Order, envelopes: &[EventEnvelope]) {
         let Some(tenant_id) = order.tenant_id() else { return };
         for envelope in envelopes {
@@ -162,7 +170,7 @@ impl OrderApp {
                         order_id: order.id(),
                         event: envelope.clone(),
                     };
-                    if let Err(error) = self.storage.orders.clear_outbox(&entry).await {
+                    if let Err(error) = self.storage.orders.clear_outbox_soon(&entry).await {
                         warn!(order = %order.id(), %error, "published, but could not clear the outbox; the relay will publish again");
                     }
                 }

@@ -110,6 +110,7 @@ impl Background {
         });
         let ((), consumer, mut report) = tokio::join!(signal, consuming, self.sweeps(stopped));
         report.consumer = consumer;
+        self.app.settle().await;
         info!(sweeps = report.sweeps, failed_sweeps = report.failed_sweeps, "background service stopped");
         report
     }

@@ -143,36 +143,67 @@ impl NumberSeries {
 }
 
 /// A document's serial number: unique per supplier and series, never reused.
+///
+/// A supplier may number each series in several parallel sequences, each gap-free within
+/// itself, so that no single counter limits how many documents can be numbered per second
+/// (see `adapters_aws::TableLayout`). The sequence is part of the number: sequence 0 prints as
+/// `INV-000042`, sequence 7 as `INV-07-000042`. VAT Act s20(4)(b) asks a tax invoice for "an
+/// individual serialised number"; each printed number is unique and serialised within its
+/// sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DocumentNumber {
-    /// Which sequence.
+    /// Which series (tax invoices or credit notes).
     pub series: NumberSeries,
-    /// The number in it, from 1.
+    /// Which of the supplier's parallel sequences of that series, from 0.
+    pub sequence: u16,
+    /// The number in that sequence, from 1.
     pub serial: u64,
 }
 
 impl DocumentNumber {
-    /// A tax invoice's number.
+    /// A tax invoice's number in sequence 0.
     pub fn invoice(serial: u64) -> Self {
-        Self { series: NumberSeries::TaxInvoice, serial }
+        Self { series: NumberSeries::TaxInvoice, sequence: 0, serial }
     }
 
-    /// A credit note's number.
+    /// A credit note's number in sequence 0.
     pub fn credit_note(serial: u64) -> Self {
-        Self { series: NumberSeries::CreditNote, serial }
+        Self { series: NumberSeries::CreditNote, sequence: 0, serial }
     }
 
-    /// Parses the printed form (`INV-000042`, `CN-7`).
+    /// The same number in `sequence`.
+    #[must_use]
+    pub fn in_sequence(self, sequence: u16) -> Self {
+        Self { sequence, ..self }
+    }
+
+    /// Parses the printed form (`INV-000042`, `CN-7`, `INV-07-000042`).
     pub fn parse(text: &str) -> Option<Self> {
-        let (prefix, serial) = text.split_once('-')?;
+        let mut parts = text.split('-');
+        let prefix = parts.next()?;
         let series = [NumberSeries::TaxInvoice, NumberSeries::CreditNote].into_iter().find(|s| s.prefix() == prefix)?;
-        Some(Self { series, serial: serial.parse().ok()? })
+        let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(serial), None, None) if digits(serial) => {
+                Some(Self { series, sequence: 0, serial: serial.parse().ok()? })
+            }
+            (Some(sequence), Some(serial), None) if digits(sequence) && digits(serial) => {
+                let sequence: u16 = sequence.parse().ok()?;
+                // Sequence 0 is printed without its sequence: one number, one spelling.
+                (sequence > 0).then_some(())?;
+                Some(Self { series, sequence, serial: serial.parse().ok()? })
+            }
+            _ => None,
+        }
     }
 }
 
 impl fmt::Display for DocumentNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{:06}", self.series.prefix(), self.serial)
+        match self.sequence {
+            0 => write!(f, "{}-{:06}", self.series.prefix(), self.serial),
+            sequence => write!(f, "{}-{sequence:02}-{:06}", self.series.prefix(), self.serial),
+        }
     }
 }
 
@@ -182,8 +213,9 @@ impl fmt::Display for DocumentNumber {
 pub trait DocumentNumbers: Send + Sync {
     /// The number of `order`'s document in `series` from `supplier`: allocated on the first
     /// call, the same number on every later call (a retried or concurrent job reuses it).
-    /// Numbers of one supplier and series increase from 1, without gaps, and are never given to
-    /// two orders, however many calls run concurrently.
+    /// Numbers of one supplier, series and sequence increase from 1, without gaps, and are
+    /// never given to two orders, however many calls run concurrently. Which sequence an order
+    /// takes is the adapter's choice (one sequence unless it is configured with more).
     ///
     /// # Errors
     /// Only [`Unavailable`](crate::PortError::Unavailable).
@@ -256,4 +288,26 @@ pub struct RenderedDocument {
     pub bytes: Vec<u8>,
     /// Their MIME type (`application/pdf`).
     pub content_type: String,
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_their_sequence_and_parse_back() {
+        let first = DocumentNumber::invoice(42);
+        assert_eq!(first.to_string(), "INV-000042");
+        let seventh = DocumentNumber::credit_note(7).in_sequence(7);
+        assert_eq!(seventh.to_string(), "CN-07-000007");
+        let big = DocumentNumber::invoice(1_234_567).in_sequence(300);
+        assert_eq!(big.to_string(), "INV-300-1234567");
+        for number in [first, seventh, big] {
+            assert_eq!(DocumentNumber::parse(&number.to_string()), Some(number));
+        }
+        assert_eq!(DocumentNumber::parse("CN-7"), Some(DocumentNumber::credit_note(7)));
+        for wrong in ["INV-00-000001", "INV-", "INV--1", "INV-1-2-3", "XX-000001", "INV-+1", "INV-07-"] {
+            assert_eq!(DocumentNumber::parse(wrong), None, "{wrong}");
+        }
+    }
 }

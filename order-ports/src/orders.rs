@@ -138,6 +138,24 @@ pub trait OrderRepository: Send + Sync {
     /// # Errors
     /// Only [`Unavailable`](crate::PortError::Unavailable).
     async fn clear_outbox(&self, entry: &OutboxEntry) -> PortResult<()>;
+
+    /// Removes a published entry from the outbox soon, off the caller's path: adapters may
+    /// batch the removal in the background and return at once (the default removes it now).
+    /// An entry whose removal never happens — the process stopped first — stays pending and the
+    /// relay publishes it again, which consumers tolerate (they are idempotent by message id).
+    ///
+    /// # Errors
+    /// Only [`Unavailable`](crate::PortError::Unavailable), when the removal could be neither
+    /// handed over nor done.
+    async fn clear_outbox_soon(&self, entry: &OutboxEntry) -> PortResult<()> {
+        self.clear_outbox(entry).await
+    }
+
+    /// Waits until every removal handed to [`clear_outbox_soon`](Self::clear_outbox_soon) so
+    /// far has been done (or has failed and been logged). Hosts call it as they stop, so that a
+    /// clean stop leaves nothing for the relay to publish again. The default has nothing to
+    /// wait for.
+    async fn flush_outbox_clearing(&self) {}
 }
 
 /// A claim on a cart by the create that turned it into an order: the API's only write.

@@ -218,12 +218,15 @@ impl AwsStack {
     }
 
     /// Runs the four processors until a poll of every queue receives nothing: every event
-    /// published so far has been handled or has reached a dead-letter queue.
+    /// published so far has been handled or has reached a dead-letter queue; then waits for the
+    /// outbox entries published meanwhile to be deleted ([`OrderApp::settle`](order_app::OrderApp::settle)).
     ///
     /// # Errors
     /// When a queue cannot be read.
     pub async fn drain(&self) -> Result<ConsumerReport, PortError> {
-        self.consumer(self.processors()).drain().await
+        let report = self.consumer(self.processors()).drain().await;
+        self.app.settle().await;
+        report
     }
 
     /// The SQS queue (and dead-letter queue) of a processor.

@@ -19,6 +19,9 @@
 //! | `BBWS_TOPIC_ARN` | the event topic | required unless provisioning |
 //! | `BBWS_QUEUE_URL_RECORD_WRITER` (`_INVOICE_WRITER`, `_INTERNAL_NOTIFIER`, `_CUSTOMER_NOTIFIER`) | each processor's queue | required unless provisioning |
 //! | `BBWS_DLQ_URL_RECORD_WRITER` (…) | each processor's dead-letter queue | required unless provisioning |
+//! | `BBWS_FEED_SHARDS` | shards of the orders table's work feeds (outbox, unrecorded claims, open orders), 1–1024 (`adapters_aws::TableLayout`) | `16` |
+//! | `BBWS_FEED_SHARDS_READ` | shards the relay and sweeps read, at least `BBWS_FEED_SHARDS`: the old count while shards drain after a reduction | `BBWS_FEED_SHARDS` |
+//! | `BBWS_NUMBER_SEQUENCES` | parallel gap-free sequences of each supplier's tax invoice and credit-note numbers, 1–1024 (`INV-000042`; sequence 7 `INV-07-000042`) | `1` |
 //!
 //! ```
 //! use order_service::aws_host::{AwsHostConfig, Resources};
@@ -36,7 +39,10 @@
 
 use std::fmt;
 
-use adapters_aws::{AwsClients, AwsResources, AwsSettings, ProvisionError, ProvisionSpec, QueueConfig, provision};
+use adapters_aws::layout::MAX_SHARDS;
+use adapters_aws::{
+    AwsClients, AwsResources, AwsSettings, ProvisionError, ProvisionSpec, QueueConfig, TableLayout, provision,
+};
 use adapters_system::CipherKey;
 use order_ports::PortError;
 use order_ports::{PerProcessor, ProcessorKind};
@@ -159,6 +165,22 @@ impl AwsHostConfig {
         if let Some(name) = reader.optional("BBWS_TEMPLATES_BUCKET") {
             spec.templates_bucket = name;
         }
+        let count = |value: &str| value.parse::<u16>().map_err(|_| format!("{value:?} is not a count from 1 to 1024"));
+        let feed_shards = reader.parsed_or("BBWS_FEED_SHARDS", TableLayout::DEFAULT_FEED_SHARDS, count);
+        let read_shards = reader.optional_parsed("BBWS_FEED_SHARDS_READ", count);
+        let sequences = reader.parsed_or("BBWS_NUMBER_SEQUENCES", 1, count);
+        if let (Some(shards), Some(sequences)) = (feed_shards, sequences) {
+            match TableLayout::new(shards, sequences) {
+                Ok(layout) => match read_shards.flatten().map_or(Ok(layout), |read| layout.reading(read)) {
+                    Ok(layout) => spec.layout = layout,
+                    Err(error) => reader.invalid("BBWS_FEED_SHARDS_READ", error.to_string()),
+                },
+                Err(error) => reader.invalid(
+                    if (1..=MAX_SHARDS).contains(&shards) { "BBWS_NUMBER_SEQUENCES" } else { "BBWS_FEED_SHARDS" },
+                    error.to_string(),
+                ),
+            }
+        }
         let resources = if provision? {
             Resources::Provision(spec)
         } else {
@@ -183,6 +205,7 @@ impl AwsHostConfig {
                 documents_bucket: spec.documents_bucket,
                 templates_bucket: spec.templates_bucket,
                 sender: spec.sender,
+                layout: spec.layout,
             })
         };
         Some(Self { environment: environment?, settings, resources, cipher_key: cipher_key? })

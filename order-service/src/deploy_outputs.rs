@@ -22,7 +22,7 @@
 
 use std::collections::BTreeMap;
 
-use adapters_aws::{AwsResources, QueueConfig};
+use adapters_aws::{AwsResources, QueueConfig, TableLayout};
 use order_ports::{PerProcessor, ProcessorKind};
 
 /// The outputs [`resources_from_outputs`] reads.
@@ -87,7 +87,20 @@ pub fn resources_from_outputs(outputs: &BTreeMap<String, String>) -> Result<AwsR
         documents_bucket: get("DocumentsBucketName")?,
         templates_bucket: get("TemplatesBucketName")?,
         sender: get("Sender")?,
+        layout: layout_from_outputs(outputs),
     })
+}
+
+/// The table layout of the outputs `FeedShards` and `NumberSequences` (the template's
+/// parameters of the same names); the default layout where they are absent or not counts.
+fn layout_from_outputs(outputs: &BTreeMap<String, String>) -> TableLayout {
+    let count = |key: &str| outputs.get(key).and_then(|value| value.trim().parse::<u16>().ok());
+    let default = TableLayout::default();
+    TableLayout::new(
+        count("FeedShards").unwrap_or(default.feed_shards()),
+        count("NumberSequences").unwrap_or(default.number_sequences()),
+    )
+    .unwrap_or(default)
 }
 
 #[cfg(test)]

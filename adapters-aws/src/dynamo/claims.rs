@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use order_domain::{CartId, OrderId};
 use order_ports::{CartClaim, CartClaims, ClaimOutcome, PortResult};
 
-use super::names::{GSI1PK, GSI1SK, PK, SK};
+use super::feeds::{Bound, feed_key};
+use super::names::{FEEDPK, FEEDSK, PK, SK};
 use super::orders::{DynamoOrderRepository, ITEM, UNRECORDED_CLAIMS_FEED, cart_pk};
 use super::{
     Item, Transacted, built, condition_failed, get_bool, get_opt_s, get_s, key, parse_time, s, sortable_time, transact,
@@ -38,9 +39,10 @@ fn encode_claim(repo: &DynamoOrderRepository, claim: &CartClaim) -> PortResult<I
         item.insert("idempotencyKey".into(), s(key.clone()));
     }
     if !claim.recorded {
-        // Sparse: only unrecorded claims are in the relay's feed.
-        item.insert(GSI1PK.into(), s(UNRECORDED_CLAIMS_FEED));
-        item.insert(GSI1SK.into(), s(format!("{claimed_at}#{}", claim.cart_id)));
+        // Sparse: only unrecorded claims are in the relay's feed, on their order's shard.
+        let shard = repo.layout.feed_shard(claim.order_id);
+        item.insert(FEEDPK.into(), s(feed_key(UNRECORDED_CLAIMS_FEED, shard)));
+        item.insert(FEEDSK.into(), s(format!("{claimed_at}#{}", claim.cart_id)));
     }
     Ok(item)
 }
@@ -178,13 +180,18 @@ impl CartClaims for DynamoOrderRepository {
             .transpose()
     }
 
-    /// One `Query` on GSI1's sparse `CLAIMS#UNRECORDED` partition, ascending by claim time.
+    /// One `Query` per feed shard of `CLAIMS#UNRECORDED` (FEEDS, keys only, ascending by claim
+    /// time), then one strongly consistent `BatchGetItem` per 100 claims; a claim recorded
+    /// since the index was read is left out.
     async fn unrecorded(&self, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<CartClaim>> {
-        let bound = sortable_time(before);
-        self.feed(UNRECORDED_CLAIMS_FEED, Some(&bound), limit)
-            .await?
-            .iter()
-            .map(|item| decode_claim(self, item))
-            .collect()
+        let bound = Bound::Below(sortable_time(before));
+        let mut claims = Vec::new();
+        for item in self.read_feed(UNRECORDED_CLAIMS_FEED, bound, limit).await? {
+            let claim = decode_claim(self, &item)?;
+            if !claim.recorded {
+                claims.push(claim);
+            }
+        }
+        Ok(claims)
     }
 }

@@ -18,7 +18,9 @@ use crate::error::{classify, invalid};
 pub(crate) mod campaigns;
 pub(crate) mod claims;
 pub(crate) mod effects;
+pub(crate) mod feeds;
 pub(crate) mod invoices;
+pub(crate) mod janitor;
 pub(crate) mod orders;
 pub(crate) mod tenants;
 
@@ -31,7 +33,8 @@ pub(crate) mod names {
     pub(crate) const PK: &str = "PK";
     /// Sort key of the tables.
     pub(crate) const SK: &str = "SK";
-    /// GSI1: orders by creation time per tenant, and the outbox and unrecorded-claims feeds.
+    /// GSI1: a tenant's orders by creation time (projection `ALL`: a listing page is one
+    /// query).
     pub(crate) const GSI1: &str = "GSI1";
     /// GSI1's partition key.
     pub(crate) const GSI1PK: &str = "GSI1PK";
@@ -41,13 +44,15 @@ pub(crate) mod names {
     pub(crate) const GSI2: &str = "GSI2";
     /// GSI2's partition key.
     pub(crate) const GSI2PK: &str = "GSI2PK";
-    /// GSI3: open (non-terminal) orders by status and the time they entered it, for the
-    /// expiry sweep. Sparse: terminal orders carry no GSI3 keys.
-    pub(crate) const GSI3: &str = "GSI3";
-    /// GSI3's partition key: `OPEN#{status}`.
-    pub(crate) const GSI3PK: &str = "GSI3PK";
-    /// GSI3's sort key: `{statusSince}#{orderId}`.
-    pub(crate) const GSI3SK: &str = "GSI3SK";
+    /// FEEDS: the sharded, sparse work feeds — open orders by status (`OPEN#{status}#{shard}`),
+    /// the outbox (`OUTBOX#{shard}`) and unrecorded cart claims (`CLAIMS#UNRECORDED#{shard}`),
+    /// oldest first. Projection `KEYS_ONLY`: an index write is one unit, and the readers fetch
+    /// what they need from the table.
+    pub(crate) const FEEDS: &str = "FEEDS";
+    /// FEEDS' partition key: `{feed}#{shard}`.
+    pub(crate) const FEEDPK: &str = "FEEDPK";
+    /// FEEDS' sort key: `{time}#{id}`.
+    pub(crate) const FEEDSK: &str = "FEEDSK";
 }
 
 /// A fixed-width, sortable RFC 3339 timestamp (`2026-11-25T10:00:00.000000000Z`): string order

@@ -15,13 +15,16 @@ use order_ports::{
 };
 use serde_json::Value;
 
-use super::names::{GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI3, GSI3PK, GSI3SK, PK, SK};
+use super::feeds::{Bound, feed_key};
+use super::janitor::OutboxJanitor;
+use super::names::{FEEDPK, FEEDSK, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, PK, SK};
 use super::{Item, Transacted, b, built, condition_failed, get_b, get_s, key, n, s, sortable_time, transact};
 use crate::error::{classify, invalid};
+use crate::layout::TableLayout;
 
-/// GSI1 partition of the outbox feed.
+/// The outbox feed (`OUTBOX#{shard}` in FEEDS).
 pub(crate) const OUTBOX_FEED: &str = "OUTBOX";
-/// GSI1 partition of the unrecorded-claims feed.
+/// The unrecorded-claims feed (`CLAIMS#UNRECORDED#{shard}` in FEEDS).
 pub(crate) const UNRECORDED_CLAIMS_FEED: &str = "CLAIMS#UNRECORDED";
 /// Sort key of singleton items (claims, payments, effects).
 pub(crate) const ITEM: &str = "ITEM";
@@ -50,7 +53,8 @@ fn outbox_sk(order: OrderId, event: &EventEnvelope) -> String {
     format!("OUTBOX#{order}#{}", event.message_id)
 }
 
-fn open_pk(status: OrderStatus) -> String {
+/// The open-orders feed of `status` (`OPEN#{status}#{shard}` in FEEDS).
+fn open_feed(status: OrderStatus) -> String {
     format!("OPEN#{status}")
 }
 
@@ -67,20 +71,34 @@ fn created_sort_key(created_at: DateTime<Utc>, id: OrderId) -> String {
 pub struct DynamoOrderRepository {
     pub(crate) client: Client,
     pub(crate) table: String,
+    pub(crate) layout: TableLayout,
     cipher: Arc<dyn FieldCipher>,
+    janitor: Arc<OutboxJanitor>,
 }
 
 impl std::fmt::Debug for DynamoOrderRepository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DynamoOrderRepository").field("table", &self.table).finish_non_exhaustive()
+        f.debug_struct("DynamoOrderRepository")
+            .field("table", &self.table)
+            .field("layout", &self.layout)
+            .finish_non_exhaustive()
     }
 }
 
 impl DynamoOrderRepository {
     /// A repository on `table` (created by [`provision`](crate::provision) or an equivalent
     /// template), sealing billing addresses with `cipher`.
+    /// It uses the default [`TableLayout`]; see [`with_layout`](Self::with_layout).
     pub fn new(client: Client, table: impl Into<String>, cipher: Arc<dyn FieldCipher>) -> Self {
-        Self { client, table: table.into(), cipher }
+        let table = table.into();
+        let janitor = Arc::new(OutboxJanitor::new(client.clone(), table.clone()));
+        Self { client, table, layout: TableLayout::default(), cipher, janitor }
+    }
+
+    /// The same repository on `layout` (every host of a deployment must use the same).
+    #[must_use]
+    pub fn with_layout(self, layout: TableLayout) -> Self {
+        Self { layout, ..self }
     }
 
     fn encode_order(&self, order: &Order) -> PortResult<Item> {
@@ -114,8 +132,9 @@ impl DynamoOrderRepository {
             ("billingAddress".into(), b(sealed)),
         ]);
         if !order.status().is_terminal() {
-            item.insert(GSI3PK.into(), s(open_pk(order.status())));
-            item.insert(GSI3SK.into(), s(format!("{}#{}", sortable_time(order.status_since()), order.id())));
+            let shard = self.layout.feed_shard(order.id());
+            item.insert(FEEDPK.into(), s(feed_key(&open_feed(order.status()), shard)));
+            item.insert(FEEDSK.into(), s(format!("{}#{}", sortable_time(order.status_since()), order.id())));
         }
         Ok(item)
     }
@@ -184,8 +203,8 @@ impl DynamoOrderRepository {
             (PK.into(), s(tenant_pk(tenant))),
             ("event".into(), self.seal_event(event, &sk)?),
             (SK.into(), s(sk)),
-            (GSI1PK.into(), s(OUTBOX_FEED)),
-            (GSI1SK.into(), s(format!("{}#{}", sortable_time(event.timestamp), event.message_id))),
+            (FEEDPK.into(), s(feed_key(OUTBOX_FEED, self.layout.feed_shard(order)))),
+            (FEEDSK.into(), s(format!("{}#{}", sortable_time(event.timestamp), event.message_id))),
             ("entity".into(), s("OUTBOX")),
             ("tenantId".into(), s(tenant.as_str())),
             ("orderId".into(), s(order.to_string())),
@@ -279,50 +298,6 @@ impl DynamoOrderRepository {
             .expression_attribute_names("#pk", pk_name)
             .expression_attribute_values(":pk", s(pk))
     }
-
-    async fn query_all(
-        &self,
-        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-        limit: usize,
-        operation: &'static str,
-    ) -> PortResult<Vec<Item>> {
-        let mut items = Vec::new();
-        let mut start = None;
-        while items.len() < limit {
-            let page_limit = i32::try_from(limit - items.len()).unwrap_or(i32::MAX);
-            let out = query
-                .clone()
-                .limit(page_limit)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| classify(operation, e))?;
-            items.extend(out.items.unwrap_or_default());
-            match out.last_evaluated_key {
-                Some(next) if !next.is_empty() => start = Some(next),
-                _ => break,
-            }
-        }
-        items.truncate(limit);
-        Ok(items)
-    }
-
-    /// Queries a GSI1 feed (`OUTBOX`, `CLAIMS#UNRECORDED`) oldest first, with an optional
-    /// exclusive upper bound on the sort key.
-    pub(crate) async fn feed(&self, feed: &str, before: Option<&str>, limit: usize) -> PortResult<Vec<Item>> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let mut query = self.index_query(GSI1, GSI1PK, feed.to_owned(), true);
-        query = match before {
-            Some(bound) => query
-                .key_condition_expression("#pk = :pk AND #sk < :before")
-                .expression_attribute_names("#sk", GSI1SK)
-                .expression_attribute_values(":before", s(bound)),
-            None => query.key_condition_expression("#pk = :pk"),
-        };
-        self.query_all(query, limit, "Query(GSI1 feed)").await
-    }
 }
 
 #[async_trait]
@@ -337,7 +312,7 @@ impl OrderRepository for DynamoOrderRepository {
                 .table_name(&self.table)
                 .set_key(Some(key(cart_pk(order.cart_id()), ITEM)))
                 .condition_expression("orderId = :order")
-                .update_expression("SET recorded = :true REMOVE GSI1PK, GSI1SK")
+                .update_expression("SET recorded = :true REMOVE FEEDPK, FEEDSK")
                 .expression_attribute_values(":order", s(order.id().to_string()))
                 .expression_attribute_values(":true", AttributeValue::Bool(true))
                 .build(),
@@ -536,26 +511,26 @@ impl OrderRepository for DynamoOrderRepository {
         }
     }
 
-    /// One `Query` on GSI3's `OPEN#{status}` partition, ascending (more only for large
-    /// limits). Eventually consistent, as every GSI read: an order that changed a moment ago
-    /// may still show; the sweep's version-conditioned update then refuses it.
+    /// One `Query` per feed shard of `OPEN#{status}` (FEEDS, keys only, ascending), then one
+    /// strongly consistent `BatchGetItem` per 100 orders. An order that changed status or
+    /// moved on since the index was read is left out.
     async fn stale(&self, status: OrderStatus, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<Order>> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
         // `{before}#~` sorts after every `{before}#order_…` key: the bound is inclusive.
-        let query = self
-            .index_query(GSI3, GSI3PK, open_pk(status), true)
-            .key_condition_expression("#pk = :pk AND #sk <= :before")
-            .expression_attribute_names("#sk", GSI3SK)
-            .expression_attribute_values(":before", s(format!("{}#~", sortable_time(before))));
-        let items = self.query_all(query, limit, "Query(GSI3 open orders)").await?;
-        items.iter().map(|item| self.decode_order(item)).collect()
+        let bound = Bound::AtMost(format!("{}#~", sortable_time(before)));
+        let mut orders = Vec::new();
+        for item in self.read_feed(&open_feed(status), bound, limit).await? {
+            let order = self.decode_order(&item)?;
+            if order.status() == status && order.status_since() <= before {
+                orders.push(order);
+            }
+        }
+        Ok(orders)
     }
 
-    /// One `Query` on GSI1's `OUTBOX` partition, ascending.
+    /// One `Query` per feed shard of `OUTBOX` (FEEDS, keys only, ascending), then one strongly
+    /// consistent `BatchGetItem` per 100 entries.
     async fn pending_outbox(&self, limit: usize) -> PortResult<Vec<OutboxEntry>> {
-        self.feed(OUTBOX_FEED, None, limit).await?.iter().map(|item| self.decode_outbox(item)).collect()
+        self.read_feed(OUTBOX_FEED, Bound::None, limit).await?.iter().map(|item| self.decode_outbox(item)).collect()
     }
 
     /// One `DeleteItem` (deleting a missing item succeeds).
@@ -563,11 +538,37 @@ impl OrderRepository for DynamoOrderRepository {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(tenant_pk(&entry.tenant_id), outbox_sk(entry.order_id, &entry.event))))
+            .set_key(Some(Self::outbox_key(entry)))
             .send()
             .await
             .map_err(|e| classify("DeleteItem(outbox)", e))?;
         Ok(())
+    }
+
+    /// No call on the caller's path: the entry's key goes to a background task that deletes
+    /// entries in `BatchWriteItem`s of up to 25, at most 50 ms after the first of a batch
+    /// arrives. An entry whose deletion never happens (the process stopped first, or the
+    /// deletion failed and was logged) stays in the outbox and the relay publishes it again;
+    /// consumers are idempotent. `flush_outbox_clearing` waits
+    /// for the deletions handed over so far.
+    async fn clear_outbox_soon(&self, entry: &OutboxEntry) -> PortResult<()> {
+        if self.janitor.hand_over(Self::outbox_key(entry)) {
+            return Ok(());
+        }
+        // No background task can run here (no runtime to spawn it on, or its runtime ended):
+        // delete now.
+        self.clear_outbox(entry).await
+    }
+
+    /// Waits for the background task to finish the deletions handed to it so far.
+    async fn flush_outbox_clearing(&self) {
+        self.janitor.flush().await;
+    }
+}
+
+impl DynamoOrderRepository {
+    fn outbox_key(entry: &OutboxEntry) -> Item {
+        key(tenant_pk(&entry.tenant_id), outbox_sk(entry.order_id, &entry.event))
     }
 }
 

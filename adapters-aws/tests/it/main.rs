@@ -9,6 +9,7 @@ mod support;
 mod claims;
 mod contracts;
 mod errors;
+mod feeds;
 mod messaging;
 mod orders;
 mod provisioning;

@@ -17,10 +17,19 @@ async fn provisioning_creates_every_resource_and_can_run_twice() {
     assert_eq!(first, second);
 
     let table = clients.dynamodb.describe_table().table_name(&first.orders_table).send().await.unwrap().table.unwrap();
-    let mut indexes: Vec<_> =
-        table.global_secondary_indexes().iter().filter_map(|i| i.index_name().map(str::to_owned)).collect();
+    let mut indexes: Vec<_> = table
+        .global_secondary_indexes()
+        .iter()
+        .map(|i| {
+            let projection = i.projection().and_then(|p| p.projection_type()).map(|p| p.as_str().to_owned());
+            (i.index_name().unwrap_or_default().to_owned(), projection.unwrap_or_default())
+        })
+        .collect();
     indexes.sort();
-    assert_eq!(indexes, ["GSI1", "GSI2", "GSI3"]);
+    let expected =
+        [("FEEDS", "KEYS_ONLY"), ("GSI1", "ALL"), ("GSI2", "ALL")].map(|(n, p)| (n.to_owned(), p.to_owned()));
+    assert_eq!(indexes, expected, "the work feeds project keys only: an index write costs one unit");
+    assert_eq!(first.layout, spec.layout, "the layout is handed on");
     assert_eq!(
         table.billing_mode_summary().and_then(|b| b.billing_mode()),
         Some(&aws_sdk_dynamodb::types::BillingMode::PayPerRequest)

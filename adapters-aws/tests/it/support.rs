@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use adapters_aws::{AwsAdapters, AwsClients, AwsResources, AwsSettings, ProvisionSpec, provision};
+use adapters_aws::{AwsAdapters, AwsClients, AwsResources, AwsSettings, ProvisionSpec, TableLayout, provision};
 use chrono::{DateTime, TimeDelta, Utc};
 use order_domain::testing::{address, line, now};
 use order_domain::{
@@ -68,13 +68,20 @@ pub struct Fixture {
 }
 
 /// A test environment's spec: unique names, 3 receives per message (the HLD's budget, kept
-/// small so DLQ tests are quick).
+/// small so DLQ tests are quick), and a layout of [`FEED_SHARDS`] feed shards and
+/// [`NUMBER_SEQUENCES`] number sequences, so that every contract test runs on several shards.
 pub fn spec() -> ProvisionSpec {
     let environment = unique("t");
     let mut spec = ProvisionSpec::for_environment(&environment, format!("orders@{environment}.example.co.za"));
     spec.max_receive_count = PerProcessor::all(3);
+    spec.layout = TableLayout::new(FEED_SHARDS, NUMBER_SEQUENCES).unwrap();
     spec
 }
+
+/// Feed shards of the tests' layout.
+pub const FEED_SHARDS: u16 = 4;
+/// Number sequences of the tests' layout.
+pub const NUMBER_SEQUENCES: u16 = 3;
 
 /// Provisions a fresh environment on the moto server and wires every adapter to it.
 pub async fn fresh() -> Fixture {

@@ -151,6 +151,9 @@ impl OrderApp {
                 }
             }
         }
+        // What the relay and the expiries handed to the background is done before the sweep
+        // reports (a Lambda environment may be frozen or stopped right after).
+        self.settle().await;
         match failure {
             None if summary.did_something() => {
                 info!(?summary, "sweep finished");

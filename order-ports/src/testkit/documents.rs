@@ -110,44 +110,74 @@ pub async fn an_orders_documents_are_listed_with_their_size_number_and_date(fixt
     );
 }
 
-/// Numbers of one supplier start at 1 and increase; asking again for an order gives its
-/// number; another supplier has its own sequence.
+/// The numbers a sequence of one supplier should give next: an adapter may number in several
+/// parallel sequences (its choice per order), each starting at 1 and gap-free.
+#[derive(Default)]
+struct NextNumbers(std::collections::HashMap<(NumberSeries, u16), u64>);
+
+impl NextNumbers {
+    /// Asserts that `number` is the next of its sequence, and counts it.
+    fn expect_next(&mut self, number: DocumentNumber, what: &str) {
+        let next = self.0.entry((number.series, number.sequence)).or_insert(1);
+        assert_eq!(number.serial, *next, "{what}: {number} is not the next number of its sequence");
+        *next += 1;
+    }
+}
+
+/// Numbers of one supplier start at 1 and increase in each sequence; asking again for an
+/// order gives its number; another supplier has its own sequences.
 ///
 /// # Panics
 /// When the contract is broken.
 pub async fn invoice_numbers_start_at_one_per_supplier_and_repeat_per_order(fixture: &dyn DocumentsFixture) {
     let numbers = fixture.document_numbers().await;
-    let (a, b) = (order(TENANT, 1, now()).id(), order(TENANT, 2, now()).id());
     let invoice = NumberSeries::TaxInvoice;
-    assert_eq!(must(numbers.number_for("supplier_x", invoice, a).await, "number"), DocumentNumber::invoice(1));
-    assert_eq!(must(numbers.number_for("supplier_x", invoice, b).await, "number"), DocumentNumber::invoice(2));
-    assert_eq!(must(numbers.number_for("supplier_x", invoice, a).await, "number again"), DocumentNumber::invoice(1));
-    assert_eq!(must(numbers.number_for("supplier_y", invoice, b).await, "other supplier"), DocumentNumber::invoice(1));
+    let ids: Vec<_> = (1..=8).map(|seq| order(TENANT, seq, now()).id()).collect();
+    let mut next = NextNumbers::default();
+    let mut given = Vec::new();
+    for id in &ids {
+        let number = must(numbers.number_for("supplier_x", invoice, *id).await, "number");
+        assert_eq!(number.series, invoice);
+        next.expect_next(number, "a new order");
+        given.push(number);
+    }
+    for (id, number) in ids.iter().zip(&given) {
+        assert_eq!(must(numbers.number_for("supplier_x", invoice, *id).await, "number again"), *number);
+    }
+    let other = must(numbers.number_for("supplier_y", invoice, ids[1]).await, "other supplier");
+    assert_eq!(other.serial, 1, "another supplier starts its own sequence: {other}");
 }
 
-/// Credit notes are numbered in their own sequence: the first is `CN-000001` whatever number
+/// Credit notes are numbered in their own sequences: the first is number 1 whatever number
 /// the tax invoices have reached, and an order's credit note keeps its number.
 ///
 /// # Panics
 /// When the contract is broken.
 pub async fn credit_notes_have_their_own_sequence(fixture: &dyn DocumentsFixture) {
     let numbers = fixture.document_numbers().await;
-    let (a, b, c) = (order(TENANT, 1, now()).id(), order(TENANT, 2, now()).id(), order(TENANT, 3, now()).id());
-    for id in [a, b, c] {
-        must(numbers.number_for("supplier_x", NumberSeries::TaxInvoice, id).await, "invoice");
+    let ids: Vec<_> = (1..=6).map(|seq| order(TENANT, seq, now()).id()).collect();
+    let mut invoices = Vec::new();
+    for id in &ids {
+        invoices.push(must(numbers.number_for("supplier_x", NumberSeries::TaxInvoice, *id).await, "invoice"));
     }
     let credit = NumberSeries::CreditNote;
-    assert_eq!(must(numbers.number_for("supplier_x", credit, b).await, "credit note"), DocumentNumber::credit_note(1));
-    assert_eq!(must(numbers.number_for("supplier_x", credit, a).await, "credit note"), DocumentNumber::credit_note(2));
-    assert_eq!(must(numbers.number_for("supplier_x", credit, b).await, "again"), DocumentNumber::credit_note(1));
+    let mut next = NextNumbers::default();
+    let mut notes = Vec::new();
+    for id in ids.iter().rev() {
+        let note = must(numbers.number_for("supplier_x", credit, *id).await, "credit note");
+        assert_eq!(note.series, credit);
+        next.expect_next(note, "a credit note");
+        notes.push(note);
+    }
+    assert_eq!(must(numbers.number_for("supplier_x", credit, ids[5]).await, "again"), notes[0]);
     assert_eq!(
-        must(numbers.number_for("supplier_x", NumberSeries::TaxInvoice, b).await, "the invoice stays"),
-        DocumentNumber::invoice(2)
+        must(numbers.number_for("supplier_x", NumberSeries::TaxInvoice, ids[1]).await, "the invoice stays"),
+        invoices[1]
     );
 }
 
-/// Fifty orders asking twice each, all at once: fifty distinct numbers, 1 to 50, and both
-/// answers for an order agree.
+/// Fifty orders asking twice each, all at once: fifty distinct numbers, each sequence dense
+/// from 1, and both answers for an order agree.
 ///
 /// # Panics
 /// When the contract is broken.
@@ -167,7 +197,15 @@ pub async fn concurrent_invoice_numbers_are_distinct_and_dense(fixture: &dyn Doc
         let first = by_order.entry(*id).or_insert(*number);
         assert_eq!(first, number, "one order, one number");
     }
-    let distinct: BTreeSet<u64> = by_order.values().map(|n| n.serial).collect();
     assert_eq!(by_order.len(), 50);
-    assert_eq!(distinct, (1..=50).collect::<BTreeSet<u64>>(), "fifty distinct numbers from 1");
+    let distinct: BTreeSet<DocumentNumber> = by_order.values().copied().collect();
+    assert_eq!(distinct.len(), 50, "fifty distinct numbers");
+    let mut by_sequence: std::collections::BTreeMap<u16, BTreeSet<u64>> = std::collections::BTreeMap::new();
+    for number in &distinct {
+        by_sequence.entry(number.sequence).or_default().insert(number.serial);
+    }
+    for (sequence, serials) in by_sequence {
+        let count = u64::try_from(serials.len()).unwrap_or(u64::MAX);
+        assert_eq!(serials, (1..=count).collect::<BTreeSet<u64>>(), "sequence {sequence} is dense from 1");
+    }
 }

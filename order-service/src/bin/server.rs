@@ -106,5 +106,7 @@ async fn run(args: Args) -> Result<()> {
     if let Some(background) = background {
         background.await?;
     }
+    // Answered requests may have handed published outbox entries to a background deletion.
+    app.settle().await;
     Ok(())
 }

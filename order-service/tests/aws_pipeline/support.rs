@@ -72,6 +72,8 @@ pub async fn fresh() -> Env {
     let environment = unique();
     let mut spec = ProvisionSpec::for_environment(&environment, format!("orders@{environment}.example.co.za"));
     spec.max_receive_count = PerProcessor::all(MAX_RECEIVES);
+    // Several feed shards and number sequences, as a deployment at scale has them.
+    spec.layout = adapters_aws::TableLayout::new(4, 3).unwrap();
     let resources = provision(&clients, &spec).await.unwrap();
     let carts = Arc::new(MemoryCartGateway::new());
     let options = AwsStackOptions::new(demo_config(), CipherKey::from_bytes(KEY), carts.clone())

@@ -165,9 +165,9 @@ async fn names_and_tables_are_as_provision_makes_them() {
     assert_eq!(
         indexes(&deployed_table),
         [
+            ("FEEDS".to_owned(), vec!["FEEDPK HASH".to_owned(), "FEEDSK RANGE".to_owned()], "KEYS_ONLY".to_owned()),
             ("GSI1".to_owned(), vec!["GSI1PK HASH".to_owned(), "GSI1SK RANGE".to_owned()], "ALL".to_owned()),
             ("GSI2".to_owned(), vec!["GSI2PK HASH".to_owned()], "ALL".to_owned()),
-            ("GSI3".to_owned(), vec!["GSI3PK HASH".to_owned(), "GSI3SK RANGE".to_owned()], "ALL".to_owned()),
         ]
     );
     for table in [&deployed_table, &describe(resources.tenants_table.clone()).await] {

@@ -172,15 +172,22 @@ async fn create_stack(
 ) -> BTreeMap<String, String> {
     let parameters =
         parameters.iter().map(|(key, value)| Parameter::builder().parameter_key(*key).parameter_value(*value).build());
-    cloudformation
+    let created = cloudformation
         .create_stack()
         .stack_name(name)
         .template_body(template)
         .set_parameters(Some(parameters.collect()))
         .capabilities(Capability::CapabilityIam)
         .send()
-        .await
-        .unwrap_or_else(|e| panic!("CreateStack {name}: {}", aws_smithy_display(&e)));
+        .await;
+    match created {
+        Ok(_) => {}
+        // The name is this test's own: a stack already there was created by an earlier attempt
+        // of this same call, which the SDK retried after a transient failure (moto answers 500
+        // now and then under load). Wait for it like any other.
+        Err(e) if e.as_service_error().is_some_and(|e| e.meta().code() == Some("AlreadyExistsException")) => {}
+        Err(e) => panic!("CreateStack {name}: {}", aws_smithy_display(&e)),
+    }
     let deadline = Instant::now() + Duration::from_mins(1);
     loop {
         let out = cloudformation.describe_stacks().stack_name(name).send().await.unwrap();

@@ -59,6 +59,8 @@ impl Stack {
         let environment = unique();
         let mut spec = ProvisionSpec::for_environment(&environment, format!("orders@{environment}.example.co.za"));
         spec.max_receive_count = PerProcessor::all(3);
+        // Several feed shards and number sequences, as a deployment at scale has them.
+        spec.layout = adapters_aws::TableLayout::new(4, 3).unwrap();
         let resources = provision(&clients, &spec).await.unwrap();
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
         let carts = Arc::new(MemoryCartGateway::new());
