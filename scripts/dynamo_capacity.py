@@ -12,7 +12,8 @@ One write record per touched item:
      "outcome": "ok" | "condition_failed" | "cancelled" | "error",
      "table": str, "pk": str, "before": size | null, "after": size | null,
      "indexes": [{"index": str, "before_pk": str | null, "after_pk": str | null,
-                  "before_size": size | null, "after_size": size | null, "changed": bool}]}
+                  "before_size": size | null, "after_size": size | null,
+                  "key_changed": bool, "changed": bool}]}
 One read record per item collection read:
     {"kind": "read", "op": "GetItem" | "Query" | "Scan", "request": str, "transactional": bool,
      "consistent": bool, "outcome": str, "table": str, "index": str | null, "pk": str | null,
@@ -101,6 +102,12 @@ class Index:
         self.projected = None if self.kind == "ALL" else set(keys) | set(
             projection.get("NonKeyAttributes", []) if self.kind == "INCLUDE" else []
         )
+
+    def key(self, entry):
+        """The index key (partition and sort values) of an entry."""
+        if entry is None:
+            return None
+        return tuple(scalar(entry[a]) for a in (self.hash, self.range) if a)
 
     def entry(self, image):
         """The index entry of an item image (None when the item is not in the index)."""
@@ -238,6 +245,7 @@ class CapacityRecorder:
                     "after_pk": scalar(new_entry[index.hash]) if new_entry is not None else None,
                     "before_size": item_size(old_entry) if old_entry is not None else None,
                     "after_size": item_size(new_entry) if new_entry is not None else None,
+                    "key_changed": index.key(old_entry) != index.key(new_entry),
                     "changed": old_entry != new_entry,
                 })
             records.append({
