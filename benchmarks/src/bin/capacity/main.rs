@@ -146,7 +146,7 @@ async fn main() -> Result<()> {
     let run = Run::new(args.label.clone(), args.periodic_rate, lives, poll);
     println!("{}", run.markdown());
     if let Some(path) = &args.out {
-        std::fs::write(path, serde_json::to_vec_pretty(&run.json())?)?;
+        std::fs::write(path, serde_json::to_vec_pretty(&run.json()?)?)?;
     }
     Ok(())
 }

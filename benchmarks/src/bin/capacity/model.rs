@@ -130,6 +130,7 @@ impl Units {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Usage {
     /// Units per partition.
+    #[serde(serialize_with = "keys_as_list")]
     pub keys: BTreeMap<Key, Units>,
     /// Writes whose condition failed (billed; no index write).
     pub failed_conditions: u64,
@@ -139,6 +140,18 @@ pub struct Usage {
     pub unreadable: u64,
     /// The first of them: the request and why.
     pub unreadable_example: Option<String>,
+}
+
+/// A map keyed by partition, as a list (JSON keys are strings).
+fn keys_as_list<S: serde::Serializer>(keys: &BTreeMap<Key, Units>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        #[serde(flatten)]
+        key: &'a Key,
+        #[serde(flatten)]
+        units: &'a Units,
+    }
+    s.collect_seq(keys.iter().map(|(key, units)| Entry { key, units }))
 }
 
 impl Usage {

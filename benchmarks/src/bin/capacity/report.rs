@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use order_ports::ProcessorKind;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Value, json, to_value};
 
 use crate::model::{self, ClassRow, Life, LifeKind, Limit, Scope, Units, Usage};
 use crate::prices::{Deployment, Prices};
@@ -379,20 +379,29 @@ impl Run {
     }
 
     /// The results as JSON.
-    pub fn json(&self) -> Value {
+    ///
+    /// # Errors
+    /// When a part cannot be represented as JSON.
+    pub fn json(&self) -> serde_json::Result<Value> {
         let (platform, tenant) = self.limits();
-        json!({
+        let costs: BTreeMap<&str, Vec<CostLine>> = LifeKind::ALL.iter().map(|k| (k.name(), self.cost(*k))).collect();
+        let lives = self
+            .lives
+            .iter()
+            .map(|(life, run)| Ok(json!({"life": to_value(life)?, "run": to_value(run)?})))
+            .collect::<serde_json::Result<Vec<Value>>>()?;
+        Ok(json!({
             "label": self.label,
             "periodic_rate": self.periodic_rate,
-            "classes": self.rows,
-            "platform": platform,
-            "tenant": tenant,
-            "poll": self.poll,
-            "costs": LifeKind::ALL.iter().map(|k| (k.name(), self.cost(*k))).collect::<BTreeMap<_, _>>(),
-            "prices": self.prices,
-            "deployment": self.deployment,
-            "lives": self.lives.iter().map(|(life, run)| json!({"life": life, "run": run})).collect::<Vec<_>>(),
-        })
+            "classes": to_value(&self.rows)?,
+            "platform": to_value(platform)?,
+            "tenant": to_value(tenant)?,
+            "poll": to_value(&self.poll)?,
+            "costs": to_value(costs)?,
+            "prices": to_value(self.prices)?,
+            "deployment": to_value(self.deployment)?,
+            "lives": lives,
+        }))
     }
 }
 
