@@ -43,13 +43,13 @@
 //! | item | PK | SK | GSI1PK / GSI1SK | GSI2PK | FEEDPK / FEEDSK | other attributes |
 //! |---|---|---|---|---|---|---|
 //! | order | `TENANT#{tenantId}` | `ORDER#{orderId}` | `TENANT#{tenantId}` / `{createdAt}#{orderId}` | `ORDER#{orderId}` | while the status is not terminal: `OPEN#{status}#{shard}` / `{statusSince}#{orderId}` | `status`, `version` (N), `createdAt`, `updatedAt`, `body` (the order's JSON without the address), `billingAddress` (B, sealed by the `FieldCipher` with the order id as context) |
-//! | outbox entry | `TENANT#{tenantId}` | `OUTBOX#{orderId}#{messageId}` | – | – | `OUTBOX#{shard}` / `{eventTimestamp}#{messageId}` | `tenantId`, `orderId`, `event` (B: the event's JSON sealed by the `FieldCipher`, the SK as context) |
+//! | outbox entry | `OUTBOX#{orderId}` | `OUTBOX#{orderId}#{messageId}` | – | – | `OUTBOX#{shard}` / `{eventTimestamp}#{messageId}` | `tenantId`, `orderId`, `event` (B: the event's JSON sealed by the `FieldCipher`, the SK as context) |
 //! | payment record | `PAYMENT#{paymentId}` | `ITEM` | – | – | – | `orderId`, `tenantId`, `payment` (JSON) |
 //! | cart claim | `CART#{cartId}` | `ITEM` | – | – | while unrecorded: `CLAIMS#UNRECORDED#{shard}` / `{claimedAt}#{cartId}` | `orderId`, `idempotencyKey`, `requestHash`, `event` (B: the event's JSON sealed by the `FieldCipher`, the PK as context), `claimedAt`, `recorded` (BOOL) |
 //! | idempotency key | `IDEMPOTENCY#{scope}/{key}` (the caller's scope, e.g. `customer:tenant_acme`, `guest:{cartId}`) | `ITEM` | – | – | – | `cartId`, `orderId`, `claimedAt` |
 //! | campaign | `CAMPAIGN#{code}` | `ITEM` | – | – | – | `campaign` (JSON: code, discount, validity window) |
 //! | effect record | `EFFECT#{key}` | `ITEM` | – | – | – | `state` (`RUNNING`/`DONE`), `leaseUntil` (N, epoch ms) |
-//! | number counter | `SUPPLIER#{supplier}` (sequence 0) or `SUPPLIER#{supplier}#{sequence}` | `INVOICE_COUNTER` or `CREDIT_NOTE_COUNTER` | – | – | – | `last` (N) |
+//! | number counter | `SUPPLIER#{supplier}#{sequence}` | `INVOICE_COUNTER` or `CREDIT_NOTE_COUNTER` | – | – | – | `last` (N) |
 //! | document number | `NUMBER#{supplier}#{orderId}` | `INVOICE` or `CREDIT_NOTE` | – | – | – | `sequence` (N), `number` (N), `orderId` |
 //!
 //! Events carry the order's snapshot, billing address included, so wherever one is stored (an
@@ -78,7 +78,8 @@
 //!
 //! **Changing the layout of an existing table.** The FEEDS index replaces the earlier GSI3 (open
 //! orders, projection `ALL`) and the feeds GSI1 used to carry; numbers moved from
-//! `SUPPLIER#{supplier}` / `INVOICE#{orderId}` to `NUMBER#{supplier}#{orderId}`. A table written
+//! `SUPPLIER#{supplier}` / `INVOICE#{orderId}` to `NUMBER#{supplier}#{orderId}`, counters to
+//! `SUPPLIER#{supplier}#{sequence}`, outbox entries from the tenant's partition to their order's. A table written
 //! by an earlier version must be provisioned afresh (no deployment had gone to production).
 //!
 //! ## The tenants table

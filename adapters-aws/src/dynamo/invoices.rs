@@ -34,14 +34,10 @@ async fn back_off(round: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(hasher.finish() % (cap + 1))).await;
 }
 
-/// The partition of one supplier's sequence of a series' counter: `SUPPLIER#{supplier}` for
-/// sequence 0 (the one sequence of a default layout), `SUPPLIER#{supplier}#{sequence}` for the
-/// others — each its own partition key, so sequences never share a partition's capacity.
+/// The partition of one supplier's sequence of counters, `SUPPLIER#{supplier}#{sequence}`:
+/// each sequence its own partition key, so sequences never share a partition's capacity.
 fn counter_pk(supplier: &str, sequence: u16) -> String {
-    match sequence {
-        0 => format!("SUPPLIER#{supplier}"),
-        sequence => format!("SUPPLIER#{supplier}#{sequence}"),
-    }
+    format!("SUPPLIER#{supplier}#{sequence}")
 }
 
 /// The partition of an order's numbers from a supplier: one per order, whatever the sequence
@@ -53,7 +49,7 @@ fn number_pk(supplier: &str, order: OrderId) -> String {
 /// Serial numbers: per supplier and series, `number_sequences` parallel gap-free sequences
 /// (see [`TableLayout`]), each with its own counter item, and one item per numbered document.
 ///
-/// Items: the counter `PK = SUPPLIER#{supplier}` (sequence 0) or `SUPPLIER#{supplier}#{sequence}`,
+/// Items: the counter `PK = SUPPLIER#{supplier}#{sequence}`,
 /// `SK = INVOICE_COUNTER` (tax invoices) or `CREDIT_NOTE_COUNTER` (credit notes), with `last`
 /// (the last number given); the number `PK = NUMBER#{supplier}#{orderId}`, `SK = INVOICE` or
 /// `CREDIT_NOTE`, with `sequence` and `number`. An order's sequence is

@@ -49,6 +49,12 @@ fn payment_pk(payment: &Payment) -> String {
     format!("PAYMENT#{}", payment.payment_id)
 }
 
+/// An outbox entry's partition: its order's own, not the tenant's, so that a tenant's busy
+/// partition carries only its orders.
+fn outbox_pk(order: OrderId) -> String {
+    format!("OUTBOX#{order}")
+}
+
 fn outbox_sk(order: OrderId, event: &EventEnvelope) -> String {
     format!("OUTBOX#{order}#{}", event.message_id)
 }
@@ -200,7 +206,7 @@ impl DynamoOrderRepository {
     fn outbox_item(&self, tenant: &TenantId, order: OrderId, event: &EventEnvelope) -> PortResult<Item> {
         let sk = outbox_sk(order, event);
         Ok(Item::from([
-            (PK.into(), s(tenant_pk(tenant))),
+            (PK.into(), s(outbox_pk(order))),
             ("event".into(), self.seal_event(event, &sk)?),
             (SK.into(), s(sk)),
             (FEEDPK.into(), s(feed_key(OUTBOX_FEED, self.layout.feed_shard(order)))),
@@ -568,7 +574,7 @@ impl OrderRepository for DynamoOrderRepository {
 
 impl DynamoOrderRepository {
     fn outbox_key(entry: &OutboxEntry) -> Item {
-        key(tenant_pk(&entry.tenant_id), outbox_sk(entry.order_id, &entry.event))
+        key(outbox_pk(entry.order_id), outbox_sk(entry.order_id, &entry.event))
     }
 }
 

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use adapters_aws::{AwsClients, AwsSettings, CallCounter, provision};
+use adapters_aws::{AwsClients, AwsSettings, CallCounter, TableLayout, provision};
 use adapters_memory::{ManualClock, MemoryCartGateway};
 use adapters_system::SystemClock;
 use chrono::TimeDelta;
@@ -67,6 +67,12 @@ struct Args {
     /// is spread over orders in the cost.
     #[arg(long, default_value_t = 1.0)]
     periodic_rate: f64,
+    /// Shards of the work feeds (`BBWS_FEED_SHARDS`).
+    #[arg(long, default_value_t = TableLayout::DEFAULT_FEED_SHARDS)]
+    feed_shards: u16,
+    /// Parallel number sequences (`BBWS_NUMBER_SEQUENCES`).
+    #[arg(long, default_value_t = 1)]
+    number_sequences: u16,
     /// A name for this run (a layout, a commit), printed and written with the results.
     #[arg(long, default_value = "current layout")]
     label: String,
@@ -81,6 +87,7 @@ async fn main() -> Result<()> {
     if args.tenants < 2 || args.lives == 0 || args.periodic_rate.is_nan() || args.periodic_rate <= 0.0 {
         return Err("--tenants must be at least 2, --lives at least 1, --periodic-rate above 0".into());
     }
+    let table_layout = TableLayout::new(args.feed_shards, args.number_sequences)?;
     let endpoint = args.endpoint.trim_end_matches('/');
     let capacity = CapacityLog::new(endpoint)?;
     capacity.take().await.map_err(|e| format!("{e} (is moto running with --capacity-log?)"))?;
@@ -90,7 +97,7 @@ async fn main() -> Result<()> {
     let plain = AwsClients::connect(&settings).await;
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos();
     let environment = format!("cap-{}-{:x}", std::process::id(), nanos % 0xffff_ffff);
-    let resources = provision(&plain, &layout::provision_spec(&environment)).await?;
+    let resources = provision(&plain, &layout::provision_spec(&environment, table_layout)).await?;
     let counter = CallCounter::new();
     let clients = plain.counted_by(&counter);
     let carts = Arc::new(MemoryCartGateway::new());
@@ -143,7 +150,7 @@ async fn main() -> Result<()> {
     usage.add(&driver.capacity.take().await?, &roles, false);
     let poll = Poll { usage, calls: tally(driver.counter.take()), duration_ms: sweep_time.as_secs_f64() * 1e3 };
 
-    let run = Run::new(args.label.clone(), args.periodic_rate, lives, poll);
+    let run = Run::new(args.label.clone(), args.periodic_rate, lives, poll, &layout::shards_of(table_layout));
     println!("{}", run.markdown());
     if let Some(path) = &args.out {
         std::fs::write(path, serde_json::to_vec_pretty(&run.json()?)?)?;
@@ -223,6 +230,7 @@ impl Driver {
                 self.drain(&mut run).await?;
             }
             LifeKind::Expired => {
+                self.stack.app.settle().await;
                 phases.push((self.capacity.take().await?, false));
                 self.clock.advance(self.expire_after);
                 let begun = Instant::now();
@@ -236,6 +244,9 @@ impl Driver {
                 self.drain(&mut run).await?;
             }
         }
+        // Published outbox entries are deleted in the background: wait, so that their deletion
+        // is billed to this life.
+        self.stack.app.settle().await;
         phases.push((self.capacity.take().await?, false));
         run.absorb(&tally(self.counter.take()));
         Ok((phases, run))

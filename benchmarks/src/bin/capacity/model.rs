@@ -294,6 +294,10 @@ pub struct Life {
 /// One row of the table: a class of partitions.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClassRow {
+    /// For a sharded class (`OUTBOX#{shard}`), how many shards the layout spreads it over.
+    pub shards: Option<u16>,
+    /// For a sharded class, per life kind: units per order over all its shards together.
+    pub spread: BTreeMap<LifeKind, Units>,
     /// `orders`, `orders/GSI1`.
     pub place: String,
     /// `OUTBOX`, `TENANT#{tenant}`.
@@ -314,12 +318,64 @@ impl ClassRow {
         if self.scope == Scope::Order {
             return None;
         }
-        self.per_order.get(&kind).map(|units| units.rate(share))
+        match (self.shards, self.spread.get(&kind)) {
+            (Some(shards), Some(spread)) => Some(sharded_rate(*spread, shards, share)),
+            _ => self.per_order.get(&kind).map(|units| units.rate(share)),
+        }
     }
 }
 
+/// The rate at which the hottest of `shards` shards reaches `share` of the partition limits,
+/// when each order puts `spread` units on its own shard. Orders fall on shards by the adapter's
+/// own function of the order id (`adapters_aws::shard_of`), so at a given rate the hottest
+/// shard carries more than the average: its share is measured by sharding the ids of one
+/// second's orders ([`hottest_share`]). The rate and that share depend on each other, so the
+/// rate is found by iterating from the even spread.
+pub fn sharded_rate(spread: Units, shards: u16, share: f64) -> f64 {
+    let even = spread.rate(share) * f64::from(shards);
+    if !even.is_finite() {
+        return even;
+    }
+    let mut rate = even;
+    for _ in 0..4 {
+        rate = spread.scaled(hottest_share(shards, rate)).rate(share);
+    }
+    rate
+}
+
+/// The share of one second's orders that the hottest of `shards` shards receives, at `rate`
+/// orders per second: the worst of 20 seconds of order ids (random, as the id generator makes
+/// them) sharded by `adapters_aws::shard_of`.
+pub fn hottest_share(shards: u16, rate: f64) -> f64 {
+    use order_ports::IdGenerator;
+    if shards <= 1 {
+        return 1.0;
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a positive, bounded count")]
+    let per_second = rate.clamp(1.0, 200_000.0).round() as usize;
+    let ids = adapters_system::RandomIds;
+    let now = order_domain::testing::now();
+    let mut worst = 0.0_f64;
+    for _ in 0..20 {
+        let mut counts = vec![0_u32; usize::from(shards)];
+        for _ in 0..per_second {
+            counts[usize::from(adapters_aws::shard_of(ids.order_id(now), shards))] += 1;
+        }
+        let hottest = counts.iter().copied().max().unwrap_or(0);
+        #[allow(clippy::cast_precision_loss, reason = "counts of orders")]
+        let share = f64::from(hottest) / per_second as f64;
+        worst = worst.max(share);
+    }
+    worst
+}
+
 /// The classes, with their hottest partitions, from the lives driven.
-pub fn classes(lives: &[Life]) -> Vec<ClassRow> {
+///
+/// `shards_of(place, class)` names how many shards the layout spreads a sharded class over; the
+/// hottest shard of such a class is judged from all its shards' units together and the
+/// measured spread of order ids ([`sharded_rate`]), not from the few lives driven (with more
+/// shards than lives, most shards would see none or one).
+pub fn classes(lives: &[Life], shards_of: &dyn Fn(&str, &str) -> Option<u16>) -> Vec<ClassRow> {
     // Who touched each partition.
     let mut touched: BTreeMap<&Key, BTreeSet<usize>> = BTreeMap::new();
     for (n, life) in lives.iter().enumerate() {
@@ -343,6 +399,8 @@ pub fn classes(lives: &[Life]) -> Vec<ClassRow> {
     for (key, lives_touching) in &touched {
         let scope = scope_of(lives_touching);
         let row = rows.entry((key.place(), key_class(&key.pk))).or_insert_with(|| ClassRow {
+            shards: shards_of(&key.place(), &key_class(&key.pk)),
+            spread: BTreeMap::new(),
             place: key.place(),
             class: key_class(&key.pk),
             scope,
@@ -380,7 +438,18 @@ pub fn classes(lives: &[Life]) -> Vec<ClassRow> {
                     let tenant = touched[key].iter().next().map(|&n| lives[n].tenant.as_str());
                     units.scaled(1.0 / count(kind, tenant).max(1) as f64)
                 })),
-                Scope::Shared => hottest(per_partition.values().map(|units| units.scaled(1.0 / orders as f64))),
+                Scope::Shared => match row.shards {
+                    Some(shards) => {
+                        let mut total = Units::default();
+                        for units in per_partition.values() {
+                            total.add(*units);
+                        }
+                        let spread = total.scaled(1.0 / orders as f64);
+                        row.spread.insert(kind, spread);
+                        spread.scaled(hottest_share(shards, sharded_rate(spread, shards, 1.0)))
+                    }
+                    None => hottest(per_partition.values().map(|units| units.scaled(1.0 / orders as f64))),
+                },
             };
             row.per_order.insert(kind, per_order);
         }
@@ -420,11 +489,11 @@ pub fn limit(rows: &[ClassRow], scope: Scope) -> Option<Limit> {
     let mut best: Option<Limit> = None;
     for row in rows.iter().filter(|r| r.scope == scope) {
         for (kind, units) in &row.per_order {
-            let rate = units.rate(1.0);
+            let Some(rate) = row.rate(*kind, 1.0) else { continue };
             if best.as_ref().is_none_or(|b| rate < b.rate) {
                 best = Some(Limit {
                     rate,
-                    rate_at_half: units.rate(0.5),
+                    rate_at_half: row.rate(*kind, 0.5).unwrap_or(rate / 2.0),
                     key: format!("{} {}", row.place, row.class),
                     life: *kind,
                     units: *units,
@@ -477,7 +546,8 @@ mod tests {
             life(LifeKind::Full, "a", &[("OUTBOX#1", 2.0), ("TENANT#a", 3.0), ("CART#cart_2", 1.0)]),
             life(LifeKind::Full, "b", &[("OUTBOX#0", 2.0), ("TENANT#b", 3.0), ("CART#cart_3", 1.0)]),
         ];
-        let rows = classes(&lives);
+        // Without a shard count, a sharded class is judged by its hottest partition as seen.
+        let rows = classes(&lives, &|_, _| None);
         let row = |class: &str| rows.iter().find(|r| r.class == class).expect(class);
         let outbox = row("OUTBOX#{shard}");
         assert_eq!(outbox.scope, Scope::Shared);
@@ -491,5 +561,24 @@ mod tests {
         let platform = limit(&rows, Scope::Shared).expect("a shared key");
         assert!((platform.rate - 750.0).abs() < 1e-9, "1,000 / (4/3)");
         assert!((platform.rate_at_half - 375.0).abs() < 1e-9);
+
+        // With the layout's shard count, from all shards' units and the spread of order ids.
+        let rows = classes(&lives, &|_, class| class.ends_with("#{shard}").then_some(16));
+        let outbox = rows.iter().find(|r| r.class == "OUTBOX#{shard}").expect("outbox");
+        assert!((outbox.spread[&LifeKind::Full].wcu - 2.0).abs() < 1e-9, "2 units per order over all shards");
+        let rate = outbox.rate(LifeKind::Full, 1.0).expect("shared");
+        // Evenly spread it would be 16 × 1,000 / 2 = 8,000/s; the hottest shard carries a little
+        // more than 1/16 of a second's orders, so somewhat less — but far more than one shard's 500.
+        assert!(rate < 8_000.0 && rate > 6_000.0, "{rate}");
+    }
+
+    #[test]
+    fn the_hottest_shard_carries_more_than_the_average_and_less_at_higher_rates() {
+        assert!((hottest_share(1, 100.0) - 1.0).abs() < f64::EPSILON);
+        let slow = hottest_share(16, 160.0);
+        let fast = hottest_share(16, 16_000.0);
+        assert!(slow > 1.0 / 16.0 && fast > 1.0 / 16.0, "{slow} {fast}");
+        assert!(fast < slow, "at 1,000 orders per shard a second the spread evens out: {fast} vs {slow}");
+        assert!(fast < 1.15 / 16.0, "{fast}");
     }
 }

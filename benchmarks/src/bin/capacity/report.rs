@@ -145,9 +145,15 @@ fn float(n: u64) -> f64 {
 
 impl Run {
     /// The rates and costs of what was driven.
-    pub fn new(label: String, periodic_rate: f64, lives: Vec<(Life, LifeRun)>, poll: Poll) -> Self {
+    pub fn new(
+        label: String,
+        periodic_rate: f64,
+        lives: Vec<(Life, LifeRun)>,
+        poll: Poll,
+        shards_of: &dyn Fn(&str, &str) -> Option<u16>,
+    ) -> Self {
         let plain: Vec<Life> = lives.iter().map(|(life, _)| life.clone()).collect();
-        let rows = model::classes(&plain);
+        let rows = model::classes(&plain, shards_of);
         Self {
             label,
             periodic_rate,
