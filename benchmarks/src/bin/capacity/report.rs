@@ -306,8 +306,19 @@ impl Run {
             );
         }
         let poll = self.poll.usage.total();
-        let keys: Vec<String> =
-            self.poll.usage.keys.iter().map(|(k, u)| format!("{} `{}` {} RCU", k.place(), k.pk, num(u.rcu))).collect();
+        // By class: a sharded feed is read on every shard.
+        let mut classes: BTreeMap<(String, String), (usize, f64)> = BTreeMap::new();
+        for (key, units) in &self.poll.usage.keys {
+            let class = classes.entry((key.place(), model::key_class(&key.pk))).or_default();
+            class.0 += 1;
+            class.1 += units.rcu;
+        }
+        let keys: Vec<String> = classes
+            .iter()
+            .map(|((place, class), (partitions, rcu))| {
+                format!("{place} `{class}` {} RCU over {partitions} partition(s)", num(*rcu))
+            })
+            .collect();
         let _ = writeln!(
             out,
             "- **per poll** (one sweep with nothing due: relay and expiry reading their feeds): {} WCU, {} RCU ({}); {} calls; every {} s as deployed",
