@@ -128,13 +128,23 @@ fn check(what: &str, count: u16) -> Result<(), LayoutError> {
     Ok(())
 }
 
-/// Which of `count` suffixes `order` takes: the CRC-32 (IEEE) of its printed id, modulo
-/// `count` — stable across processes, versions and platforms, and spread evenly by the id's
-/// 80 random bits. `count` 0 is treated as 1.
+/// Which of `count` suffixes `order` takes: [`order_hash`] modulo `count` — stable across
+/// processes, versions and platforms, and spread evenly by the id's 80 random bits. `count` 0 is
+/// treated as 1.
 pub fn shard_of(order: OrderId, count: u16) -> u16 {
-    let crc = crc32fast::hash(order.to_string().as_bytes());
+    shard_of_hash(order_hash(order), count)
+}
+
+/// The CRC-32 (IEEE) of `order`'s printed id, from which its shards are chosen.
+pub fn order_hash(order: OrderId) -> u32 {
+    crc32fast::hash(order.to_string().as_bytes())
+}
+
+/// The shard of an order whose [`order_hash`] is `hash`, of `count` (0 treated as 1): what
+/// [`shard_of`] gives, for callers that shard many orders many ways (the capacity model).
+pub fn shard_of_hash(hash: u32, count: u16) -> u16 {
     // The remainder is below `count`, a u16.
-    u16::try_from(crc % u32::from(count.max(1))).unwrap_or(0)
+    u16::try_from(hash % u32::from(count.max(1))).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -140,7 +140,7 @@ pub use dynamo::invoices::DynamoDocumentNumbers;
 pub use dynamo::orders::DynamoOrderRepository;
 pub use dynamo::tenants::DynamoTenantDirectory;
 pub use error::ProvisionError;
-pub use layout::{LayoutError, TableLayout, shard_of};
+pub use layout::{LayoutError, TableLayout, order_hash, shard_of, shard_of_hash};
 pub use messaging::{SnsEventPublisher, SqsEventQueue};
 pub use provision::{ProvisionSpec, provision};
 pub use s3::{S3DocumentStore, S3TemplateSource};

@@ -344,30 +344,44 @@ pub fn sharded_rate(spread: Units, shards: u16, share: f64) -> f64 {
 }
 
 /// The share of one second's orders that the hottest of `shards` shards receives, at `rate`
-/// orders per second: the worst of 20 seconds of order ids (random, as the id generator makes
-/// them) sharded by `adapters_aws::shard_of`.
+/// orders per second: the worst of up to 20 seconds of order ids (random, as the id generator
+/// makes them, from a pool of [`POOL`] drawn once) sharded by the adapter's own function
+/// (`adapters_aws::shard_of_hash` of `order_hash`, which is `shard_of`). Results are kept per
+/// (shards, orders per second).
 pub fn hottest_share(shards: u16, rate: f64) -> f64 {
-    use order_ports::IdGenerator;
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex, PoisonError};
+    static HASHES: LazyLock<Vec<u32>> = LazyLock::new(|| {
+        use order_ports::IdGenerator;
+        let ids = adapters_system::RandomIds;
+        let now = order_domain::testing::now();
+        (0..POOL).map(|_| adapters_aws::order_hash(ids.order_id(now))).collect()
+    });
+    static KNOWN: LazyLock<Mutex<HashMap<(u16, usize), f64>>> = LazyLock::new(Mutex::default);
     if shards <= 1 {
         return 1.0;
     }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a positive, bounded count")]
-    let per_second = rate.clamp(1.0, 200_000.0).round() as usize;
-    let ids = adapters_system::RandomIds;
-    let now = order_domain::testing::now();
-    let mut worst = 0.0_f64;
-    for _ in 0..20 {
-        let mut counts = vec![0_u32; usize::from(shards)];
-        for _ in 0..per_second {
-            counts[usize::from(adapters_aws::shard_of(ids.order_id(now), shards))] += 1;
+    let per_second = rate.clamp(1.0, POOL as f64).round() as usize;
+    let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
+    *known.entry((shards, per_second)).or_insert_with(|| {
+        let mut worst = 0.0_f64;
+        for window in HASHES.chunks_exact(per_second).take(20) {
+            let mut counts = vec![0_u32; usize::from(shards)];
+            for hash in window {
+                counts[usize::from(adapters_aws::shard_of_hash(*hash, shards))] += 1;
+            }
+            let hottest = counts.iter().copied().max().unwrap_or(0);
+            #[allow(clippy::cast_precision_loss, reason = "counts of orders")]
+            let share = f64::from(hottest) / per_second as f64;
+            worst = worst.max(share);
         }
-        let hottest = counts.iter().copied().max().unwrap_or(0);
-        #[allow(clippy::cast_precision_loss, reason = "counts of orders")]
-        let share = f64::from(hottest) / per_second as f64;
-        worst = worst.max(share);
-    }
-    worst
+        worst
+    })
 }
+
+/// Order ids drawn for [`hottest_share`]: 20 seconds at 25,000 orders per second.
+const POOL: usize = 500_000;
 
 /// The classes, with their hottest partitions, from the lives driven.
 ///
