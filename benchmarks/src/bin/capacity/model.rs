@@ -361,7 +361,12 @@ pub fn hottest_share(shards: u16, rate: f64) -> f64 {
     if shards <= 1 {
         return 1.0;
     }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a positive, bounded count")]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "a positive count, bounded by the pool"
+    )]
     let per_second = rate.clamp(1.0, POOL as f64).round() as usize;
     let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
     *known.entry((shards, per_second)).or_insert_with(|| {
