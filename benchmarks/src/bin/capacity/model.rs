@@ -426,7 +426,9 @@ pub fn classes(lives: &[Life], shards_of: &dyn Fn(&str, &str) -> Option<u16>) ->
             partitions: 0,
             per_order: BTreeMap::new(),
         });
-        row.scope = row.scope.max(scope);
+        // A sharded class is shared by construction, whoever the few lives driven happened to
+        // put on each of its shards.
+        row.scope = if row.shards.is_some() { Scope::Shared } else { row.scope.max(scope) };
         row.partitions += 1;
     }
     for row in rows.values_mut() {
@@ -581,8 +583,12 @@ mod tests {
         assert!((platform.rate - 750.0).abs() < 1e-9, "1,000 / (4/3)");
         assert!((platform.rate_at_half - 375.0).abs() < 1e-9);
 
-        // With the layout's shard count, from all shards' units and the spread of order ids.
+        // With the layout's shard count, from all shards' units and the spread of order ids; a
+        // shard only one life touched is still one of the platform's.
+        let mut lives = lives;
+        lives.push(life(LifeKind::Full, "c", &[("OUTBOX#5", 2.0), ("TENANT#c", 3.0), ("CART#cart_4", 1.0)]));
         let rows = classes(&lives, &|_, class| class.ends_with("#{shard}").then_some(16));
+        assert!(rows.iter().filter(|r| r.class == "OUTBOX#{shard}").all(|r| r.scope == Scope::Shared));
         let outbox = rows.iter().find(|r| r.class == "OUTBOX#{shard}").expect("outbox");
         assert!((outbox.spread[&LifeKind::Full].wcu - 2.0).abs() < 1e-9, "2 units per order over all shards");
         let rate = outbox.rate(LifeKind::Full, 1.0).expect("shared");
