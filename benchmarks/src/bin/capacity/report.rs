@@ -183,9 +183,22 @@ impl Run {
         let puts = per(&|(_, run)| float(run.count("S3", &["PutObject", "CopyObject", "ListObjectsV2"])));
         let gets = per(&|(_, run)| float(run.count("S3", &["GetObject", "HeadObject"])));
         let emails = per(&|(_, run)| float(run.count("SESv2", &["SendEmail"])));
-        let invocations = per(&|(_, run)| float(run.invocations.len() as u64));
-        let gb_seconds =
-            per(&|(_, run)| run.invocations.iter().map(|(f, ms)| ms / 1e3 * f64::from(f.memory_mb(d)) / 1024.0).sum());
+        // The sweep runs on its schedule whether or not an order is due: its invocation and the
+        // time an empty sweep takes (reading every shard of its feeds) are periodic work, costed
+        // per poll below; an expired order costs the sweep only the time its expiry added.
+        let invocations = per(&|(_, run)| {
+            float(run.invocations.iter().filter(|(f, _)| *f != Function::Sweep).count() as u64)
+        });
+        let empty_sweep_ms = self.poll.duration_ms;
+        let gb_seconds = per(&|(_, run)| {
+            run.invocations
+                .iter()
+                .map(|(f, ms)| {
+                    let ms = if *f == Function::Sweep { (ms - empty_sweep_ms).max(0.0) } else { *ms };
+                    ms / 1e3 * f64::from(f.memory_mb(d)) / 1024.0
+                })
+                .sum()
+        });
         // Periodic work: one sweep per interval and Lambda's idle queue polls, spread over the
         // orders of a second at the stated rate.
         let poll = self.poll.usage.total();
