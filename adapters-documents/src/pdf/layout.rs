@@ -3,8 +3,13 @@
 //! say "Page 2 of 3").
 //!
 //! Text is measured by shaping it with rustybuzz, the shaper krilla itself uses to draw, so
-//! a right-aligned amount ends exactly at its column edge.
+//! a right-aligned amount ends exactly at its column edge. Each text is shaped once: the
+//! operation that draws it carries the glyphs its measurement produced, and the fixed wording
+//! of the documents (labels, headings, notes) is shaped once per renderer
+//! ([`Fonts::label`]).
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use krilla::color::rgb;
@@ -43,6 +48,7 @@ struct Face {
 }
 
 /// A run of text in one direction, shaped: glyphs in visual order.
+#[derive(Debug)]
 struct Run {
     text: String,
     glyphs: Vec<KrillaGlyph>,
@@ -128,12 +134,17 @@ impl Face {
 
     /// Shapes a line: right-to-left runs (Arabic, Hebrew) are shaped in their own direction
     /// and placed in reading order within the left-to-right line.
-    fn shape(&self, text: &str) -> Vec<Run> {
-        directional_runs(text).into_iter().map(|(range, direction)| self.shape_run(&text[range], direction)).collect()
-    }
-
-    fn width(&self, text: &str, size: f32) -> f32 {
-        self.shape(text).iter().map(|run| run.width).sum::<f32>() * size
+    fn shape(&self, text: &str, bold: bool) -> Shaped {
+        let runs: Vec<Run> = if text.chars().any(is_rtl) {
+            directional_runs(text)
+                .into_iter()
+                .map(|(range, direction)| self.shape_run(&text[range], direction))
+                .collect()
+        } else {
+            vec![self.shape_run(text, Direction::Ltr)]
+        };
+        let width = runs.iter().map(|run| run.width).sum();
+        Shaped { runs, width, bold }
     }
 
     fn has_glyph(&self, c: char) -> bool {
@@ -145,6 +156,29 @@ impl Face {
 enum Direction {
     Ltr,
     Rtl,
+}
+
+/// A text shaped in one face, ready to draw at any size: its runs in reading order.
+#[derive(Debug)]
+pub(crate) struct Shaped {
+    runs: Vec<Run>,
+    /// Width in ems.
+    width: f32,
+    /// Shaped with the bold face (drawn with it too).
+    bold: bool,
+}
+
+impl Shaped {
+    /// The width in points at `size`.
+    pub(crate) fn width(&self, size: f32) -> f32 {
+        self.width * size
+    }
+
+    /// The text it draws.
+    #[cfg(test)]
+    fn text(&self) -> String {
+        self.runs.iter().map(|run| run.text.as_str()).collect()
+    }
 }
 
 /// Letters of right-to-left scripts: Hebrew, Arabic, Syriac, Thaana, N'Ko and their
@@ -196,28 +230,59 @@ fn directional_runs(text: &str) -> Vec<(std::ops::Range<usize>, Direction)> {
 pub(crate) struct Fonts {
     regular: Face,
     bold: Face,
+    /// The documents' fixed wording, shaped, by face (bold or not) and text. Only `'static`
+    /// texts enter, so it holds at most every label in this crate.
+    labels: Mutex<HashMap<(bool, &'static str), Arc<Shaped>>>,
 }
 
 impl Fonts {
     /// Loads the embedded fonts.
     pub(crate) fn load() -> PortResult<Self> {
-        Ok(Self { regular: Face::load(REGULAR, "DejaVuSans")?, bold: Face::load(BOLD, "DejaVuSans-Bold")? })
+        Ok(Self {
+            regular: Face::load(REGULAR, "DejaVuSans")?,
+            bold: Face::load(BOLD, "DejaVuSans-Bold")?,
+            labels: Mutex::new(HashMap::new()),
+        })
     }
 
-    fn face(&self, style: Style) -> &Face {
-        if style.bold { &self.bold } else { &self.regular }
+    fn face(&self, bold: bool) -> &Face {
+        if bold { &self.bold } else { &self.regular }
+    }
+
+    /// `text` shaped in `style`'s face. The text is drawn as given: make it
+    /// [printable](Self::printable) first unless it is this crate's own.
+    pub(crate) fn shape(&self, text: &str, style: Style) -> Arc<Shaped> {
+        Arc::new(self.face(style.bold).shape(text, style.bold))
+    }
+
+    /// One of the documents' fixed texts, shaped once per renderer and shared by every document.
+    pub(crate) fn label(&self, text: &'static str, style: Style) -> Arc<Shaped> {
+        let key = (style.bold, text);
+        if let Some(shaped) = self.labels.lock().ok().and_then(|labels| labels.get(&key).cloned()) {
+            return shaped;
+        }
+        let shaped = self.shape(text, style);
+        // A poisoned lock only costs the cache, never the render.
+        if let Ok(mut labels) = self.labels.lock() {
+            labels.insert(key, Arc::clone(&shaped));
+        }
+        shaped
     }
 
     /// The width of `text` in points.
     pub(crate) fn width(&self, text: &str, style: Style) -> f32 {
-        self.face(style).width(text, style.size)
+        self.face(style.bold).shape(text, style.bold).width(style.size)
     }
 
     /// `text` made safe to draw: control characters become spaces, invisible formatting
     /// characters (joiners, variation selectors, bidi controls) are dropped, and a character
     /// the font has no glyph for becomes `?`. A hostile or exotic name always renders, and a
     /// text extractor reads back what is visibly there.
-    pub(crate) fn printable(&self, text: &str) -> String {
+    pub(crate) fn printable<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        // Both fonts draw every printable ASCII character (checked by this module's tests).
+        if text.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+            return Cow::Borrowed(text);
+        }
         text.chars()
             .filter_map(|c| {
                 if c.is_control() {
@@ -230,17 +295,19 @@ impl Fonts {
                     Some('?')
                 }
             })
-            .collect()
+            .collect::<String>()
+            .into()
     }
 
-    /// Splits `text` into lines no wider than `max_width`: at spaces where possible, inside a
-    /// word when a single word is wider than the line.
-    pub(crate) fn wrap(&self, text: &str, style: Style, max_width: f32) -> Vec<String> {
+    /// Splits the [printable](Self::printable) `text` into lines no wider than `max_width`, each
+    /// shaped: at spaces where possible, inside a word when a single word is wider than the line.
+    pub(crate) fn wrap(&self, text: &str, style: Style, max_width: f32) -> Vec<Arc<Shaped>> {
         let text = self.printable(text);
         let words: Vec<&str> = text.split_whitespace().collect();
         let joined = words.join(" ");
-        if self.width(&joined, style) <= max_width {
-            return vec![joined];
+        let whole = self.shape(&joined, style);
+        if whole.width(style.size) <= max_width {
+            return vec![whole];
         }
         let space = self.width(" ", style);
         let mut lines = Vec::new();
@@ -277,7 +344,7 @@ impl Fonts {
         if !current.is_empty() || lines.is_empty() {
             lines.push(current);
         }
-        lines
+        lines.iter().map(|line| self.shape(line, style)).collect()
     }
 }
 
@@ -326,7 +393,7 @@ pub(crate) enum Align {
 /// is its baseline.
 #[derive(Debug, Clone)]
 pub(crate) enum Op {
-    Text { x: f32, y: f32, text: String, style: Style, align: Align },
+    Text { x: f32, y: f32, text: Arc<Shaped>, style: Style, align: Align },
     Rule { x1: f32, x2: f32, y: f32, width: f32 },
     Band { x: f32, y: f32, width: f32, height: f32 },
 }
@@ -354,9 +421,9 @@ impl Pages {
         }
     }
 
-    /// Adds text on the last page.
-    pub(crate) fn text(&mut self, x: f32, y: f32, text: impl Into<String>, style: Style, align: Align) {
-        self.push(Op::Text { x, y, text: text.into(), style, align });
+    /// Adds shaped text on the last page.
+    pub(crate) fn text(&mut self, x: f32, y: f32, text: Arc<Shaped>, style: Style, align: Align) {
+        self.push(Op::Text { x, y, text, style, align });
     }
 
     /// Adds operations to every page; `each` gets the page number (from 1) and the count.
@@ -403,16 +470,14 @@ fn fill(color: rgb::Color) -> Fill {
 fn draw(surface: &mut Surface<'_>, fonts: &Fonts, op: &Op) {
     match op {
         Op::Text { x, y, text, style, align } => {
-            let face = fonts.face(*style);
-            let runs = face.shape(text);
-            let width: f32 = runs.iter().map(|run| run.width).sum::<f32>() * style.size;
+            let face = fonts.face(text.bold);
             let mut x = match align {
                 Align::Left => *x,
-                Align::Right => *x - width,
+                Align::Right => *x - text.width(style.size),
             };
             surface.set_stroke(None);
             surface.set_fill(Some(fill(if style.grey { grey() } else { ink() })));
-            for run in runs {
+            for run in &text.runs {
                 surface.draw_glyphs(Point::from_xy(x, *y), &run.glyphs, face.pdf.clone(), &run.text, style.size, false);
                 x += run.width * style.size;
             }
@@ -456,8 +521,9 @@ mod tests {
         for (first, last) in order_domain::PRINTABLE {
             for c in *first..=*last {
                 checked += 1;
-                let drawn = fonts.printable(c.encode_utf8(&mut [0; 4]));
-                if drawn != c.to_string() {
+                let drawn = fonts.printable(c.encode_utf8(&mut [0; 4])).into_owned();
+                // `printable` takes printable ASCII as it is: the glyphs must be there too.
+                if drawn != c.to_string() || !(fonts.regular.has_glyph(c) && fonts.bold.has_glyph(c)) {
                     missing.push(format!("U+{:04X} {c:?} → {drawn:?}", u32::from(c)));
                 }
             }
@@ -516,13 +582,14 @@ mod tests {
         let style = Style::regular(9.0);
         let lines = fonts.wrap("Managed WordPress hosting for one year", style, 80.0);
         assert!(lines.len() > 1);
-        assert!(lines.iter().all(|l| fonts.width(l, style) <= 80.0));
-        assert_eq!(lines.join(" "), "Managed WordPress hosting for one year");
+        assert!(lines.iter().all(|l| l.width(style.size) <= 80.0));
+        let texts: Vec<String> = lines.iter().map(|l| l.text()).collect();
+        assert_eq!(texts.join(" "), "Managed WordPress hosting for one year");
 
         let long = "x".repeat(200);
         let lines = fonts.wrap(&long, style, 50.0);
         assert!(lines.len() > 3);
-        assert_eq!(lines.concat(), long);
+        assert_eq!(lines.iter().map(|l| l.text()).collect::<String>(), long);
     }
 
     #[test]
