@@ -6,10 +6,12 @@
 //! a right-aligned amount ends exactly at its column edge. Each text is shaped once: the
 //! operation that draws it carries the glyphs its measurement produced, and the fixed wording
 //! of the documents (labels, headings, notes) is shaped once per renderer
-//! ([`Fonts::label`]).
+//! ([`Fonts::label`]). Printable ASCII, most of any document, is shaped from the shaper's
+//! own results for its characters and pairs, remembered per renderer ([`AsciiMetrics`]).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use krilla::color::rgb;
@@ -45,7 +47,42 @@ struct Face {
     /// Shape plans by direction and script. Compiling a plan costs far more than shaping a
     /// short text with it, and a document needs only one or two (Latin, left to right).
     plans: Mutex<Vec<(rustybuzz::Direction, rustybuzz::Script, Arc<rustybuzz::ShapePlan>)>>,
+    /// What shaping printable ASCII gives, learnt from the shaper (see [`AsciiMetrics`]).
+    ascii: [AsciiMetrics; 2],
 }
+
+/// Printable ASCII shaped from remembered shaper results. In these fonts the shaper's only
+/// effects on a text of printable ASCII are each character's nominal glyph and advance, pair
+/// kerning (the first glyph's advance changes) and the f-ligatures: the layout lookups that
+/// reach ASCII glyphs are kerning pairs, ligatures and rules that need combining marks
+/// (`fonts/make-printable` keeps them as in the release fonts). So a text is shaped by looking
+/// up its characters and each adjacent pair, where each pair was shaped once by rustybuzz when
+/// first met, and a pair that is not two nominal glyphs with only the first advance changed
+/// (a ligature) sends the whole text to rustybuzz. The result is the shaper's to the bit
+/// (this module's tests compare them).
+///
+/// One set per script context: a text with a letter is shaped as Latin, one without (figures,
+/// punctuation) with no script, and a pair is shaped as the text around it would be.
+struct AsciiMetrics {
+    /// Per character (from `' '`): its glyph and advance in font units, [`COMPLEX`] as the
+    /// advance if shaping it alone gives anything else.
+    glyphs: Vec<(u16, i32)>,
+    /// Per pair: the first glyph's advance before the second, [`UNKNOWN`] until first met,
+    /// [`COMPLEX`] for a pair the shaper does more with.
+    pairs: Vec<AtomicI32>,
+}
+
+/// The printable ASCII characters, `' '..='~'`.
+const ASCII: usize = 95;
+
+/// The index of a printable ASCII character among them.
+fn ascii_index(byte: u8) -> Option<usize> {
+    (b' '..=b'~').contains(&byte).then(|| usize::from(byte - b' '))
+}
+/// A pair not yet shaped.
+const UNKNOWN: i32 = i32::MIN;
+/// A character or pair the shaper does more with than nominal glyphs and pair kerning.
+const COMPLEX: i32 = i32::MIN + 1;
 
 /// A run of text in one direction, shaped: glyphs in visual order.
 #[derive(Debug)]
@@ -62,6 +99,10 @@ fn float(units: i32) -> f32 {
     units as f32
 }
 
+impl AsciiMetrics {
+    const EMPTY: Self = Self { glyphs: Vec::new(), pairs: Vec::new() };
+}
+
 impl Face {
     fn load(data: &'static [u8], name: &str) -> PortResult<Self> {
         let pdf = Font::new(Data::from(data), 0)
@@ -69,7 +110,95 @@ impl Face {
         let shaping = rustybuzz::Face::from_slice(data, 0)
             .ok_or_else(|| PortError::InvalidData(format!("the embedded font {name} cannot be shaped")))?;
         let per_em = float(shaping.units_per_em().max(1));
-        Ok(Self { pdf, shaping, per_em, plans: Mutex::new(Vec::new()) })
+        let mut face = Self { pdf, shaping, per_em, plans: Mutex::new(Vec::new()), ascii: [AsciiMetrics::EMPTY; 2] };
+        face.ascii = [false, true].map(|latin| face.ascii_metrics(latin));
+        Ok(face)
+    }
+
+    /// Shapes `text` with rustybuzz: as Latin, or with the script guessed from the text.
+    fn shape_with(&self, text: &str, direction: Direction, latin: bool) -> rustybuzz::GlyphBuffer {
+        let mut buffer = rustybuzz::UnicodeBuffer::new();
+        buffer.push_str(text);
+        if latin {
+            buffer.set_script(rustybuzz::script::LATIN);
+        }
+        buffer.guess_segment_properties();
+        buffer.set_direction(match direction {
+            Direction::Ltr => rustybuzz::Direction::LeftToRight,
+            Direction::Rtl => rustybuzz::Direction::RightToLeft,
+        });
+        let plan = self.plan(&buffer);
+        rustybuzz::shape_with_plan(&self.shaping, &plan, buffer)
+    }
+
+    /// Each printable ASCII character shaped alone, in one script context.
+    fn ascii_metrics(&self, latin: bool) -> AsciiMetrics {
+        let glyphs = (b' '..=b'~')
+            .map(|b| {
+                let shaped = self.shape_with(char::from(b).encode_utf8(&mut [0; 4]), Direction::Ltr, latin);
+                match (shaped.glyph_infos(), shaped.glyph_positions()) {
+                    ([info], [pos]) if (pos.x_offset, pos.y_offset, pos.y_advance) == (0, 0, 0) => {
+                        (u16::try_from(info.glyph_id).unwrap_or_default(), pos.x_advance)
+                    }
+                    _ => (0, COMPLEX),
+                }
+            })
+            .collect();
+        AsciiMetrics { glyphs, pairs: (0..ASCII * ASCII).map(|_| AtomicI32::new(UNKNOWN)).collect() }
+    }
+
+    /// The first glyph's advance in the pair `a`, `b` (printable ASCII), or [`COMPLEX`].
+    fn pair_advance(&self, a: u8, b: u8, latin: bool) -> i32 {
+        let metrics = &self.ascii[usize::from(latin)];
+        let (a, b) = (ascii_index(a), ascii_index(b));
+        let Some(slot) = a.zip(b).and_then(|(a, b)| metrics.pairs.get(a * ASCII + b)) else { return COMPLEX };
+        let known = slot.load(Ordering::Relaxed);
+        if known != UNKNOWN {
+            return known;
+        }
+        let pair: String =
+            [a, b].into_iter().flatten().map(|i| char::from(b' ' + u8::try_from(i).unwrap_or(0))).collect();
+        let shaped = self.shape_with(&pair, Direction::Ltr, latin);
+        let nominal = |i: Option<usize>| i.and_then(|i| metrics.glyphs.get(i).copied()).unwrap_or((0, COMPLEX));
+        let advance = match (shaped.glyph_infos(), shaped.glyph_positions()) {
+            ([first, second], [p, q])
+                if (u16::try_from(first.glyph_id).ok(), u16::try_from(second.glyph_id).ok())
+                    == (Some(nominal(a).0), Some(nominal(b).0))
+                    && nominal(a).1 != COMPLEX
+                    && q.x_advance == nominal(b).1
+                    && [p.x_offset, p.y_offset, p.y_advance, q.x_offset, q.y_offset, q.y_advance] == [0; 6] =>
+            {
+                p.x_advance
+            }
+            _ => COMPLEX,
+        };
+        // Racing renders store the same value.
+        slot.store(advance, Ordering::Relaxed);
+        advance
+    }
+
+    /// Shapes printable ASCII without running the shaper, or `None` when `text` is not
+    /// printable ASCII or has a pair the shaper does more with.
+    fn shape_ascii(&self, text: &str) -> Option<Run> {
+        let bytes = text.as_bytes();
+        let latin = bytes.iter().any(u8::is_ascii_alphabetic);
+        let metrics = &self.ascii[usize::from(latin)];
+        let mut glyphs = Vec::with_capacity(bytes.len());
+        let mut width = 0.0;
+        for (at, &byte) in bytes.iter().enumerate() {
+            let (glyph, alone) = *metrics.glyphs.get(ascii_index(byte)?)?;
+            let units = match bytes.get(at + 1) {
+                Some(&next) => self.pair_advance(byte, next, latin),
+                None => alone,
+            };
+            if units == COMPLEX {
+                return None;
+            }
+            let advance = float(units) / self.per_em;
+            width += advance;
+            glyphs.push(KrillaGlyph::new(GlyphId::new(u32::from(glyph)), advance, 0.0, 0.0, 0.0, at..at + 1, None));
+        }
+        Some(Run { text: text.to_owned(), glyphs, width })
     }
 
     fn plan(&self, buffer: &rustybuzz::UnicodeBuffer) -> Arc<rustybuzz::ShapePlan> {
@@ -95,15 +224,17 @@ impl Face {
 
     /// Shapes one run in one direction.
     fn shape_run(&self, text: &str, direction: Direction) -> Run {
-        let mut buffer = rustybuzz::UnicodeBuffer::new();
-        buffer.push_str(text);
-        buffer.guess_segment_properties();
-        buffer.set_direction(match direction {
-            Direction::Ltr => rustybuzz::Direction::LeftToRight,
-            Direction::Rtl => rustybuzz::Direction::RightToLeft,
-        });
-        let plan = self.plan(&buffer);
-        let shaped = rustybuzz::shape_with_plan(&self.shaping, &plan, buffer);
+        if direction == Direction::Ltr
+            && let Some(run) = self.shape_ascii(text)
+        {
+            return run;
+        }
+        self.shape_with_rustybuzz(text, direction)
+    }
+
+    /// Shapes one run in one direction with rustybuzz.
+    fn shape_with_rustybuzz(&self, text: &str, direction: Direction) -> Run {
+        let shaped = self.shape_with(text, direction, false);
         // A glyph stands for the text from its cluster to the next cluster in the text.
         let mut clusters: Vec<usize> = shaped.glyph_infos().iter().map(|i| i.cluster as usize).collect();
         clusters.sort_unstable();
@@ -574,6 +705,55 @@ mod tests {
             let differ: Vec<&String> = samples.iter().filter(|s| shape(&release, s) != shape(&embedded, s)).collect();
             assert!(differ.is_empty(), "{} of {} shape otherwise: {differ:?}", differ.len(), samples.len());
         }
+    }
+
+    /// Printable ASCII shaped from remembered pairs is what rustybuzz gives, glyph for glyph:
+    /// every pair, every triple of the letters that kern or ligate, and many pseudo-random texts.
+    #[test]
+    fn ascii_shaped_from_pairs_is_what_the_shaper_gives() {
+        fn glyphs(run: &Run) -> Vec<String> {
+            run.glyphs.iter().map(|g| format!("{g:?}")).collect()
+        }
+        let fonts = Fonts::load().unwrap();
+        let printable: Vec<char> = (' '..='~').collect();
+        let mut texts: Vec<String> = Vec::new();
+        for a in &printable {
+            texts.extend(printable.iter().map(|b| format!("{a}{b}")));
+        }
+        let kerning: Vec<char> = "fFilATVWYy. ,1R".chars().collect();
+        for a in &kerning {
+            for b in &kerning {
+                texts.extend(kerning.iter().map(|c| format!("{a}{b}{c}")));
+            }
+        }
+        // A fixed linear congruential sequence: texts of 1 to 24 printable characters.
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from(seed >> 33).unwrap() % n
+        };
+        for _ in 0..3000 {
+            let len = 1 + next(24);
+            texts.push((0..len).map(|_| printable[next(printable.len())]).collect());
+        }
+        texts.extend(
+            ["R1,349.00", "(R12.50)", "15", "Hosting for five offices", "Total (ZAR)", "Office fit-out"]
+                .map(String::from),
+        );
+        let mut fast = 0;
+        for face in [&fonts.regular, &fonts.bold] {
+            for text in &texts {
+                let expected = face.shape_with_rustybuzz(text, Direction::Ltr);
+                if let Some(run) = face.shape_ascii(text) {
+                    fast += 1;
+                    assert_eq!(glyphs(&run), glyphs(&expected), "{text:?}");
+                    assert_eq!(run.width.to_bits(), expected.width.to_bits(), "{text:?}");
+                }
+            }
+        }
+        // Only texts with a ligature go to the shaper.
+        assert!(fast > texts.len() * 3 / 2, "{fast} of {}", texts.len() * 2);
+        assert!(fonts.regular.shape_ascii("office").is_none());
     }
 
     #[test]
