@@ -72,17 +72,21 @@ struct AsciiMetrics {
     pairs: Vec<AtomicI32>,
 }
 
+impl AsciiMetrics {
+    const EMPTY: Self = Self { glyphs: Vec::new(), pairs: Vec::new() };
+}
+
 /// The printable ASCII characters, `' '..='~'`.
 const ASCII: usize = 95;
+/// A pair not yet shaped.
+const UNKNOWN: i32 = i32::MIN;
+/// A character or pair the shaper does more with than nominal glyphs and pair kerning.
+const COMPLEX: i32 = i32::MIN + 1;
 
 /// The index of a printable ASCII character among them.
 fn ascii_index(byte: u8) -> Option<usize> {
     (b' '..=b'~').contains(&byte).then(|| usize::from(byte - b' '))
 }
-/// A pair not yet shaped.
-const UNKNOWN: i32 = i32::MIN;
-/// A character or pair the shaper does more with than nominal glyphs and pair kerning.
-const COMPLEX: i32 = i32::MIN + 1;
 
 /// A run of text in one direction, shaped: glyphs in visual order.
 #[derive(Debug)]
@@ -97,10 +101,6 @@ struct Run {
 #[allow(clippy::cast_precision_loss)]
 fn float(units: i32) -> f32 {
     units as f32
-}
-
-impl AsciiMetrics {
-    const EMPTY: Self = Self { glyphs: Vec::new(), pairs: Vec::new() };
 }
 
 impl Face {
@@ -266,12 +266,15 @@ impl Face {
     /// Shapes a line: right-to-left runs (Arabic, Hebrew) are shaped in their own direction
     /// and placed in reading order within the left-to-right line.
     fn shape(&self, text: &str, bold: bool) -> Shaped {
-        let runs: Vec<Run> = if text.chars().any(is_rtl) {
+        let runs: Vec<Run> = if text.is_empty() {
+            Vec::new()
+        } else if text.chars().any(is_rtl) {
             directional_runs(text)
                 .into_iter()
                 .map(|(range, direction)| self.shape_run(&text[range], direction))
                 .collect()
         } else {
+            // Without right-to-left letters, the whole line is one left-to-right run.
             vec![self.shape_run(text, Direction::Ltr)]
         };
         let width = runs.iter().map(|run| run.width).sum();

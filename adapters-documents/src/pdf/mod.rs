@@ -43,6 +43,7 @@
 
 mod layout;
 
+use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -306,16 +307,16 @@ impl<'a> Layout<'a> {
         let invoice = self.request.invoice;
         let invoice_number = number(invoice.map(|i| i.number));
         let subtitle_style = if kind == DocumentKind::ProForma { Style::bold(11.0) } else { Style::grey(9.0) };
-        let subtitle = match (kind, self.form) {
-            (DocumentKind::ProForma, _) => Ok("This is not a tax invoice"),
-            (DocumentKind::TaxInvoice, TaxInvoiceForm::Full) => Ok("Full tax invoice"),
-            (DocumentKind::TaxInvoice, TaxInvoiceForm::Abridged) => Ok("Abridged tax invoice"),
-            (DocumentKind::Receipt, _) => Err(format!("Receipt for tax invoice {invoice_number}")),
-            (DocumentKind::CreditNote, _) => Err(format!("Adjusts tax invoice {invoice_number} in full")),
+        let subtitle: Cow<'static, str> = match (kind, self.form) {
+            (DocumentKind::ProForma, _) => "This is not a tax invoice".into(),
+            (DocumentKind::TaxInvoice, TaxInvoiceForm::Full) => "Full tax invoice".into(),
+            (DocumentKind::TaxInvoice, TaxInvoiceForm::Abridged) => "Abridged tax invoice".into(),
+            (DocumentKind::Receipt, _) => format!("Receipt for tax invoice {invoice_number}").into(),
+            (DocumentKind::CreditNote, _) => format!("Adjusts tax invoice {invoice_number} in full").into(),
         };
         match subtitle {
-            Ok(fixed) => self.label(MARGIN, 80.0, fixed, subtitle_style, Align::Left),
-            Err(numbered) => self.text(MARGIN, 80.0, &numbered, subtitle_style, Align::Left),
+            Cow::Borrowed(fixed) => self.label(MARGIN, 80.0, fixed, subtitle_style, Align::Left),
+            Cow::Owned(numbered) => self.text(MARGIN, 80.0, &numbered, subtitle_style, Align::Left),
         }
 
         let issued = format::date(self.request.issued_at);
