@@ -1,5 +1,6 @@
-//! Rendering benchmarks: a 10-line and a 100-line tax invoice as PDF (time, and size printed),
-//! and the customer confirmation email.
+//! Rendering benchmarks: every PDF document kind (a 10-line pro forma invoice, tax invoice,
+//! receipt and credit note, and a 100-line tax invoice; time, and size printed), and the
+//! customer confirmation email.
 //!
 //! Run with `cargo bench -p adapters-documents --bench render`.
 
@@ -13,11 +14,12 @@ use async_trait::async_trait;
 use criterion::{Criterion, criterion_group, criterion_main};
 use order_domain::testing::{new_order, now, zar};
 use order_domain::{
-    ActorKind, CartId, CartSnapshot, Description, Order, OrderLine, PricingRules, Quantity, Sku, VatNumber,
+    ActorKind, CartId, CartSnapshot, Description, Order, OrderLine, Payment, PaymentId, PaymentMethod, PricingRules,
+    Quantity, Sku, VatNumber,
 };
 use order_ports::{
     DocumentKind, DocumentNumber, DocumentRenderer, DocumentRequest, EmailContext, EmailRenderer, EmailTemplate,
-    Notice, PortResult, Supplier, TemplateSource,
+    InvoiceReference, Notice, PortResult, Supplier, TemplateSource,
 };
 
 fn supplier() -> Supplier {
@@ -62,26 +64,49 @@ impl TemplateSource for NoOverrides {
     }
 }
 
+/// `order` paid in full.
+fn paid(mut order: Order) -> Order {
+    let paid_at = now() + chrono::Duration::minutes(5);
+    let payment = Payment {
+        payment_id: PaymentId::parse("pf_1234567").unwrap(),
+        amount: order.totals().total,
+        method: PaymentMethod::Payfast,
+        paid_at,
+    };
+    order.confirm_payment(payment, ActorKind::PaymentService, paid_at).unwrap();
+    order
+}
+
+/// The request for `kind` of `order`, numbered as the document pipeline numbers it.
+fn request<'a>(kind: DocumentKind, order: &'a Order, supplier: &'a Supplier) -> DocumentRequest<'a> {
+    let invoice = InvoiceReference { number: DocumentNumber::invoice(42), issued_at: order.created_at() };
+    let (number, invoice, reason) = match kind {
+        DocumentKind::ProForma => (None, None, None),
+        DocumentKind::TaxInvoice => (Some(invoice.number), None, None),
+        DocumentKind::Receipt => (None, Some(invoice), None),
+        DocumentKind::CreditNote => (Some(DocumentNumber::credit_note(7)), Some(invoice), Some("Order cancelled")),
+    };
+    DocumentRequest { kind, order, supplier, number, invoice, issued_at: order.created_at(), reason }
+}
+
 fn pdf(c: &mut Criterion) {
     let renderer = PdfRenderer::new().unwrap();
     let supplier = supplier();
-    let mut group = c.benchmark_group("pdf_invoice");
-    for lines in [10, 100] {
-        let order = order_with_lines(lines);
-        let request = DocumentRequest {
-            kind: DocumentKind::TaxInvoice,
-            order: &order,
-            supplier: &supplier,
-            number: Some(DocumentNumber::invoice(42)),
-            invoice: None,
-            issued_at: order.created_at(),
-            reason: None,
-        };
+    let ten = paid(order_with_lines(10));
+    let hundred = order_with_lines(100);
+    let cases = [
+        ("pdf_pro_forma", "10_lines", DocumentKind::ProForma, &ten),
+        ("pdf_invoice", "10_lines", DocumentKind::TaxInvoice, &ten),
+        ("pdf_invoice", "100_lines", DocumentKind::TaxInvoice, &hundred),
+        ("pdf_receipt", "10_lines", DocumentKind::Receipt, &ten),
+        ("pdf_credit_note", "10_lines", DocumentKind::CreditNote, &ten),
+    ];
+    for (group, lines, kind, order) in cases {
+        let request = request(kind, order, &supplier);
         let size = renderer.render(&request).unwrap().bytes.len();
-        println!("pdf_invoice/{lines}_lines: {size} bytes ({} KB)", size.div_ceil(1000));
-        group.bench_function(format!("{lines}_lines"), |b| b.iter(|| renderer.render(black_box(&request)).unwrap()));
+        println!("{group}/{lines}: {size} bytes ({} KB)", size.div_ceil(1000));
+        c.benchmark_group(group).bench_function(lines, |b| b.iter(|| renderer.render(black_box(&request)).unwrap()));
     }
-    group.finish();
 }
 
 fn email(c: &mut Criterion) {

@@ -9,8 +9,10 @@
 //! ## Layout
 //! - [`pdf`] — [`PdfRenderer`], the [`DocumentRenderer`]: tax invoice (full or abridged form,
 //!   chosen by [`TaxInvoiceForm::for_total`]) and receipt, A4, paginated with the table header
-//!   repeated and "Page n of m" on every page, DejaVu Sans embedded as a subset
-//!   (`fonts/`, licence in `fonts/LICENSE`), identical bytes for identical requests.
+//!   repeated and "Page n of m" on every page, DejaVu Sans embedded as a subset (of
+//!   `fonts/printable/`, the release files in `fonts/` reduced by `fonts/make-printable` to the
+//!   characters the domain accepts; licence in `fonts/LICENSE`), identical bytes for identical
+//!   requests.
 //! - [`email`] — [`TemplateRenderer`], the [`EmailRenderer`]: the HLD's four templates, each an
 //!   HTML body, a text body and a subject (`templates/{customer,internal}/`), compiled in;
 //!   overrides fetched from a [`TemplateSource`] on every render; a broken override falls back

@@ -43,7 +43,9 @@
 
 mod layout;
 
+use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use krilla::metadata::{DateTime as PdfDateTime, Metadata};
@@ -55,7 +57,7 @@ use order_ports::{
 };
 
 use crate::format;
-use layout::{Align, CONTENT_BOTTOM, Fonts, MARGIN, Op, PAGE_HEIGHT, PAGE_WIDTH, Pages, Style};
+use layout::{Align, CONTENT_BOTTOM, Fonts, MARGIN, Op, PAGE_HEIGHT, PAGE_WIDTH, Pages, Shaped, Style};
 
 /// The MIME type of every rendered document.
 pub const PDF_CONTENT_TYPE: &str = "application/pdf";
@@ -280,8 +282,13 @@ impl<'a> Layout<'a> {
     }
 
     fn text(&mut self, x: f32, y: f32, text: &str, style: Style, align: Align) {
-        let text = self.fonts.printable(text);
-        self.pages.text(x, y, text, style, align);
+        let shaped = self.fonts.shape(&self.fonts.printable(text), style);
+        self.pages.text(x, y, shaped, style, align);
+    }
+
+    /// One of the documents' fixed texts (shaped once per renderer).
+    fn label(&mut self, x: f32, y: f32, text: &'static str, style: Style, align: Align) {
+        self.pages.text(x, y, self.fonts.label(text, style), style, align);
     }
 
     /// Writes `text` wrapped to `width` from the current `y`, advancing it.
@@ -295,23 +302,26 @@ impl<'a> Layout<'a> {
     fn first_page_header(&mut self) {
         self.pages.new_page();
         let kind = self.request.kind;
-        self.text(MARGIN, 64.0, kind.title(), Style::bold(22.0), Align::Left);
+        self.label(MARGIN, 64.0, kind.title(), Style::bold(22.0), Align::Left);
         let number = |n: Option<DocumentNumber>| n.map(|n| n.to_string()).unwrap_or_default();
         let invoice = self.request.invoice;
         let invoice_number = number(invoice.map(|i| i.number));
-        let subtitle = match (kind, self.form) {
-            (DocumentKind::ProForma, _) => "This is not a tax invoice".to_owned(),
-            (DocumentKind::TaxInvoice, TaxInvoiceForm::Full) => "Full tax invoice".to_owned(),
-            (DocumentKind::TaxInvoice, TaxInvoiceForm::Abridged) => "Abridged tax invoice".to_owned(),
-            (DocumentKind::Receipt, _) => format!("Receipt for tax invoice {invoice_number}"),
-            (DocumentKind::CreditNote, _) => format!("Adjusts tax invoice {invoice_number} in full"),
-        };
         let subtitle_style = if kind == DocumentKind::ProForma { Style::bold(11.0) } else { Style::grey(9.0) };
-        self.text(MARGIN, 80.0, &subtitle, subtitle_style, Align::Left);
+        let subtitle: Cow<'static, str> = match (kind, self.form) {
+            (DocumentKind::ProForma, _) => "This is not a tax invoice".into(),
+            (DocumentKind::TaxInvoice, TaxInvoiceForm::Full) => "Full tax invoice".into(),
+            (DocumentKind::TaxInvoice, TaxInvoiceForm::Abridged) => "Abridged tax invoice".into(),
+            (DocumentKind::Receipt, _) => format!("Receipt for tax invoice {invoice_number}").into(),
+            (DocumentKind::CreditNote, _) => format!("Adjusts tax invoice {invoice_number} in full").into(),
+        };
+        match subtitle {
+            Cow::Borrowed(fixed) => self.label(MARGIN, 80.0, fixed, subtitle_style, Align::Left),
+            Cow::Owned(numbered) => self.text(MARGIN, 80.0, &numbered, subtitle_style, Align::Left),
+        }
 
         let issued = format::date(self.request.issued_at);
         let order = self.order.id().to_string();
-        let facts: Vec<(&str, String)> = match kind {
+        let facts: Vec<(&'static str, String)> = match kind {
             DocumentKind::ProForma => vec![("Date", issued), ("Order", order)],
             DocumentKind::TaxInvoice => {
                 vec![("Invoice no.", number(self.request.number)), ("Date of issue", issued), ("Order", order)]
@@ -327,7 +337,7 @@ impl<'a> Layout<'a> {
         };
         let mut y = 52.0;
         for (label, value) in facts {
-            self.text(RIGHT_COLUMN, y, label, Style::grey(9.0), Align::Left);
+            self.label(RIGHT_COLUMN, y, label, Style::grey(9.0), Align::Left);
             self.text(RIGHT, y, &value, Style::bold(9.0), Align::Right);
             y += 14.0;
         }
@@ -336,7 +346,7 @@ impl<'a> Layout<'a> {
 
     /// Why the credit note was issued.
     fn credit_reason(&mut self) {
-        self.text(MARGIN, self.y, "Reason for the credit", Style::grey(8.0), Align::Left);
+        self.label(MARGIN, self.y, "Reason for the credit", Style::grey(8.0), Align::Left);
         self.y += 13.0;
         let reason = self.request.reason.unwrap_or("Adjustment of the tax invoice");
         self.paragraph(MARGIN, RIGHT - MARGIN, reason, BODY);
@@ -356,8 +366,8 @@ impl<'a> Layout<'a> {
     }
 
     /// A labelled block of lines; the first line is the name, in bold.
-    fn block(&mut self, x: f32, width: f32, label: &str, lines: &[String]) {
-        self.text(x, self.y, label, Style::grey(8.0), Align::Left);
+    fn block(&mut self, x: f32, width: f32, label: &'static str, lines: &[String]) {
+        self.label(x, self.y, label, Style::grey(8.0), Align::Left);
         self.y += 13.0;
         for (i, line) in lines.iter().enumerate() {
             let style = if i == 0 { Style::bold(10.0) } else { BODY };
@@ -367,7 +377,7 @@ impl<'a> Layout<'a> {
 
     fn payment(&mut self) {
         let Some(payment) = self.order.payment() else { return };
-        self.text(MARGIN, self.y, "Payment received", Style::grey(8.0), Align::Left);
+        self.label(MARGIN, self.y, "Payment received", Style::grey(8.0), Align::Left);
         self.y += 13.0;
         let rows = [
             ("Payment id", payment.payment_id.to_string()),
@@ -376,7 +386,7 @@ impl<'a> Layout<'a> {
             ("Amount paid", format::money(payment.amount)),
         ];
         for (label, value) in rows {
-            self.text(MARGIN, self.y, label, BODY, Align::Left);
+            self.label(MARGIN, self.y, label, BODY, Align::Left);
             self.text(MARGIN + 80.0, self.y, &value, Style::bold(9.0), Align::Left);
             self.y += LEADING;
         }
@@ -387,7 +397,7 @@ impl<'a> Layout<'a> {
         self.pages.push(Op::Band { x: MARGIN, y: self.y, width: RIGHT - MARGIN, height: HEADER_HEIGHT });
         let baseline = self.y + 12.5;
         for column in self.columns() {
-            self.pages.text(column.x, baseline, column.heading, TABLE_HEAD, column.align);
+            self.label(column.x, baseline, column.heading, TABLE_HEAD, column.align);
         }
         self.y += HEADER_HEIGHT + 12.0;
     }
@@ -396,7 +406,7 @@ impl<'a> Layout<'a> {
     fn continuation_page(&mut self, with_table_header: bool) {
         self.pages.new_page();
         let heading = format!("{} {} (continued)", self.request.kind.title(), reference(self.request));
-        self.pages.text(MARGIN, 56.0, heading, Style::bold(12.0), Align::Left);
+        self.text(MARGIN, 56.0, &heading, Style::bold(12.0), Align::Left);
         self.y = 74.0;
         if with_table_header {
             self.table_header();
@@ -437,37 +447,38 @@ impl<'a> Layout<'a> {
 
     /// A right-aligned figure, in a smaller size when it would not fit its column.
     fn number(&mut self, column: &Column, y: f32, text: &str) {
-        let natural = self.fonts.width(text, TABLE_TEXT);
+        let shaped = self.fonts.shape(text, TABLE_TEXT);
+        let natural = shaped.width(TABLE_TEXT.size);
         let style = if natural > column.width {
             Style::regular((TABLE_TEXT.size * column.width / natural).max(4.0))
         } else {
             TABLE_TEXT
         };
-        self.pages.text(column.x, y, text, style, column.align);
+        self.pages.text(column.x, y, shaped, style, column.align);
     }
 
     fn totals(&mut self) -> PortResult<()> {
         let totals = self.order.totals();
         let credit = self.request.kind == DocumentKind::CreditNote;
         let vat_label = format!("VAT ({}%)", totals.vat_rate.percent().normalize());
-        let mut rows: Vec<(String, String, Style)> = vec![
-            ("Subtotal".into(), format::money(totals.subtotal), BODY),
-            ("Discount".into(), format::discount(totals.discount), BODY),
+        let fixed = |label: &'static str| self.fonts.label(label, BODY);
+        let mut rows: Vec<(Arc<Shaped>, String, Style)> = vec![
+            (fixed("Subtotal"), format::money(totals.subtotal), BODY),
+            (fixed("Discount"), format::discount(totals.discount), BODY),
         ];
-        match self.form {
+        let vat_label = match self.form {
             TaxInvoiceForm::Full => {
-                rows.push(("Total excl. VAT".into(), format::money(exclusive_of_vat(totals.total, totals.vat)?), BODY));
-                let label = if credit { format!("{vat_label} credited") } else { vat_label };
-                rows.push((label, format::money(totals.vat), BODY));
+                rows.push((fixed("Total excl. VAT"), format::money(exclusive_of_vat(totals.total, totals.vat)?), BODY));
+                if credit { format!("{vat_label} credited") } else { vat_label }
             }
-            TaxInvoiceForm::Abridged => {
-                let label = if credit { format!("{vat_label} in the credit") } else { format!("{vat_label} included") };
-                rows.push((label, format::money(totals.vat), BODY));
-            }
-        }
+            TaxInvoiceForm::Abridged if credit => format!("{vat_label} in the credit"),
+            TaxInvoiceForm::Abridged => format!("{vat_label} included"),
+        };
+        rows.push((self.fonts.shape(&vat_label, BODY), format::money(totals.vat), BODY));
         let currency = totals.total.currency();
         let total_label = if credit { format!("Total credited ({currency})") } else { format!("Total ({currency})") };
-        rows.push((total_label, format::money(totals.total), Style::bold(11.0)));
+        let total_style = Style::bold(11.0);
+        rows.push((self.fonts.shape(&total_label, total_style), format::money(totals.total), total_style));
 
         let note = match (self.form, self.discounted()) {
             (TaxInvoiceForm::Full, true) => {
@@ -489,11 +500,11 @@ impl<'a> Layout<'a> {
                 self.y += 3.0;
             }
             self.pages.text(label_x, self.y, label, style, Align::Left);
-            self.pages.text(RIGHT, self.y, value, style, Align::Right);
+            self.text(RIGHT, self.y, &value, style, Align::Right);
             self.y += 16.0;
         }
         self.y += 6.0;
-        self.pages.text(MARGIN, self.y, note, Style::grey(8.0), Align::Left);
+        self.label(MARGIN, self.y, note, Style::grey(8.0), Align::Left);
         Ok(())
     }
 
@@ -503,23 +514,20 @@ impl<'a> Layout<'a> {
         if let Some(vat) = &supplier.vat_number {
             left = format!("{left} · VAT no. {vat}");
         }
-        let left = self.fonts.wrap(&left, Style::grey(7.5), 330.0).into_iter().next().unwrap_or_default();
+        let style = Style::grey(7.5);
+        let fonts = self.fonts;
+        let left = fonts.wrap(&left, style, 330.0).into_iter().next().unwrap_or_else(|| fonts.label("", style));
         let number = match self.request.kind {
             DocumentKind::ProForma => format!("Pro forma for {}", self.order.id()),
             _ => reference(self.request),
         };
         self.pages.on_every_page(|page, count| {
             let y = PAGE_HEIGHT - 32.0;
+            let right = fonts.shape(&fonts.printable(&format!("{number} · Page {page} of {count}")), style);
             vec![
                 Op::Rule { x1: MARGIN, x2: RIGHT, y: y - 12.0, width: 0.3 },
-                Op::Text { x: MARGIN, y, text: left.clone(), style: Style::grey(7.5), align: Align::Left },
-                Op::Text {
-                    x: RIGHT,
-                    y,
-                    text: format!("{number} · Page {page} of {count}"),
-                    style: Style::grey(7.5),
-                    align: Align::Right,
-                },
+                Op::Text { x: MARGIN, y, text: Arc::clone(&left), style, align: Align::Left },
+                Op::Text { x: RIGHT, y, text: right, style, align: Align::Right },
             ]
         });
     }
