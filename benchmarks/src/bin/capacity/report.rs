@@ -186,9 +186,8 @@ impl Run {
         // The sweep runs on its schedule whether or not an order is due: its invocation and the
         // time an empty sweep takes (reading every shard of its feeds) are periodic work, costed
         // per poll below; an expired order costs the sweep only the time its expiry added.
-        let invocations = per(&|(_, run)| {
-            float(run.invocations.iter().filter(|(f, _)| *f != Function::Sweep).count() as u64)
-        });
+        let invocations =
+            per(&|(_, run)| float(run.invocations.iter().filter(|(f, _)| *f != Function::Sweep).count() as u64));
         let empty_sweep_ms = self.poll.duration_ms;
         let gb_seconds = per(&|(_, run)| {
             run.invocations
