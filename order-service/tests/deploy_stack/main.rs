@@ -304,6 +304,18 @@ async fn functions_api_and_alarms_are_wired_as_declared() {
         assert_eq!(variables["BBWS_ENVIRONMENT"], "dev");
         assert_eq!(variables["BBWS_ORDERS_TABLE"], resources.orders_table.as_str());
         assert_eq!(variables["BBWS_TOPIC_ARN"], resources.topic_arn.as_str());
+        // Every function spreads the table's shared keys alike: the template's defaults, also
+        // in the outputs.
+        let layout = adapters_aws::TableLayout::default();
+        // As text, as Lambda gives it (moto keeps a Number parameter's value a number).
+        let text = |name: &str| match &variables[name] {
+            serde_json::Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        assert_eq!(text("BBWS_FEED_SHARDS"), layout.feed_shards().to_string());
+        assert_eq!(text("BBWS_FEED_SHARDS_READ"), layout.feed_shards().to_string());
+        assert_eq!(text("BBWS_NUMBER_SEQUENCES"), layout.number_sequences().to_string());
+        assert_eq!(resources.layout, layout);
         for (other, queue) in resources.queues.iter() {
             let suffix = other.name().to_uppercase().replace('-', "_");
             assert_eq!(variables[format!("BBWS_QUEUE_URL_{suffix}")], queue.url.as_str());

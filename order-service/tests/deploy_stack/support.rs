@@ -188,7 +188,7 @@ async fn create_stack(
         Err(e) if e.as_service_error().is_some_and(|e| e.meta().code() == Some("AlreadyExistsException")) => {}
         Err(e) => panic!("CreateStack {name}: {}", aws_smithy_display(&e)),
     }
-    let deadline = Instant::now() + Duration::from_mins(1);
+    let deadline = Instant::now() + Duration::from_mins(3);
     loop {
         let out = cloudformation.describe_stacks().stack_name(name).send().await.unwrap();
         let stack = &out.stacks()[0];
