@@ -110,8 +110,8 @@ pub struct SweepError {
 impl OrderApp {
     /// The scheduled work, as one policy for every host: one relay pass (the outbox and
     /// unrecorded claims — what keeps a crash from losing an event, so it runs first), then
-    /// [`OrderApp::expire_stale`] page by page until a page changes nothing or less than
-    /// `options.reserve` remains before `deadline`. A failure of either stage still lets the
+    /// [`OrderApp::expire_stale`] page by page until a page changes nothing or finds fewer
+    /// orders than a page holds, or less than `options.reserve` remains before `deadline`. A failure of either stage still lets the
     /// other run.
     ///
     /// # Errors
@@ -140,8 +140,11 @@ impl OrderApp {
                     summary.cancelled += page.cancelled;
                     summary.skipped += page.skipped;
                     // A page that changed nothing found nothing left to change (what it skipped
-                    // would only be skipped again).
-                    if page.expired + page.cancelled == 0 {
+                    // would only be skipped again); a page that found fewer orders than it could
+                    // take has read each feed to its end — another would read every shard again
+                    // to find nothing.
+                    let found = page.expired + page.cancelled + page.skipped;
+                    if page.expired + page.cancelled == 0 || found < options.page_size {
                         break;
                     }
                 }
