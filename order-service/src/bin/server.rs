@@ -8,8 +8,8 @@
 //! [`profile`](order_service::profile) and the token settings of
 //! [`http_settings`](order_service::http_settings) are required, and the server refuses to
 //! start naming what is missing. In memory it keeps a bounded window of documents and emails
-//! (`--keep-documents`, `--keep-emails`, 1000 each; 0 keeps every one), so that its memory stays
-//! flat however many orders it takes. `--help` lists every flag.
+//! (`--keep-documents`, `--keep-emails`, 1000 each; 0 keeps every one), so that they take a fixed
+//! memory however many orders it takes (the orders themselves are all kept). `--help` lists every flag.
 
 use std::error::Error;
 use std::net::SocketAddr;
@@ -61,8 +61,8 @@ struct Args {
     /// How often the sweep (outbox relay, then expiry) runs, in seconds.
     #[arg(long, env = "BBWS_SWEEP_SECS", default_value_t = 10)]
     sweep_secs: u64,
-    /// In memory: how many documents (PDFs) to keep, the oldest evicted first so that memory
-    /// stays flat; fetching an evicted one answers 410 `document-evicted`. 0 keeps every one.
+    /// In memory: how many documents (PDFs) to keep, the oldest evicted first so that they take
+    /// a fixed memory; fetching an evicted one answers 410 `document-evicted`. 0 keeps every one.
     #[arg(long, env = "BBWS_KEEP_DOCUMENTS", default_value_t = 1000, value_name = "N")]
     keep_documents: usize,
     /// In memory: how many sent emails to keep, the oldest evicted first. 0 keeps every one.
