@@ -243,7 +243,9 @@ pub(super) async fn get_order(
 ///
 /// The pro forma or tax invoice, the receipt and the credit note written so far, in the order of
 /// the order's life; the same authorization as reading the order (another tenant's is 404).
-/// Documents are written moments after each step, so the newest may not be listed yet.
+/// Documents are written moments after each step, so the newest may not be listed yet. The
+/// development server keeps only a bounded window of documents: one it evicted is not listed,
+/// and an order whose every document was evicted is answered 410 (`document-evicted`).
 #[utoipa::path(
     get, path = "/v1.0/orders/{orderId}/documents", tag = "orders",
     params(("orderId" = OrderIdParam, Path, description = "The order")),
@@ -251,6 +253,7 @@ pub(super) async fn get_order(
         (status = 200, description = "The documents", body = DocumentListView),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found, or not recorded yet (with Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Every document the order had was evicted from the development server's bounded window (`document-evicted`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
@@ -269,7 +272,8 @@ pub(super) async fn list_documents(
 /// Fetch one of an order's documents (PDF).
 ///
 /// `name` is a document's `name` from the listing (`invoice_{orderId}.pdf`, …). Answers the
-/// PDF with `Content-Disposition: attachment`; the same authorization as reading the order.
+/// PDF with `Content-Disposition: attachment`; the same authorization as reading the order. A
+/// document the development server evicted from its bounded window is 410 (`document-evicted`).
 #[utoipa::path(
     get, path = "/v1.0/orders/{orderId}/documents/{name}", tag = "orders",
     params(
@@ -281,6 +285,7 @@ pub(super) async fn list_documents(
          headers(("Content-Disposition" = String, description = "`attachment; filename=\"{name}\"`"))),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such order or document (or not written yet)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The document was evicted from the development server's bounded window of documents (`document-evicted`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Try again (Retry-After)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))

@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use order_app::AppError;
-use order_domain::{CommandKind, OrderError};
+use order_domain::{CommandKind, OrderError, OrderId};
 use serde::Serialize;
 use tracing::{error, warn};
 use utoipa::ToSchema;
@@ -165,6 +165,7 @@ impl From<AppError> for Problem {
                 "Cart cannot be ordered",
                 format!("The cart service answered with a cart that cannot become an order: {what}"),
             ),
+            AppError::DocumentEvicted { order_id, retention } => document_evicted(order_id, &retention),
             AppError::PaymentIdReused => Self::new(
                 StatusCode::CONFLICT,
                 "payment-id-reused",
@@ -194,6 +195,22 @@ pub fn idempotency_key_reused() -> Problem {
         "idempotency-key-reused",
         "Idempotency key reused",
         "This Idempotency-Key was already used with a different request; use a new key.",
+    )
+}
+
+/// 410 for a document that was stored and is no longer kept. Only a store with a bounded
+/// window evicts (the development server's in-memory documents, sized by its
+/// `--keep-documents`); a deployment's store keeps every document.
+pub fn document_evicted(order_id: OrderId, retention: &str) -> Problem {
+    Problem::new(
+        StatusCode::GONE,
+        "document-evicted",
+        "Document evicted",
+        format!(
+            "The document of order {order_id} is no longer kept: {retention}. This is the development server's \
+             bounded window of documents in memory (--keep-documents or BBWS_KEEP_DOCUMENTS; 0 keeps every \
+             document); a deployment keeps every document."
+        ),
     )
 }
 

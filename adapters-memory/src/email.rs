@@ -1,6 +1,7 @@
 //! The mailbox (a [`Mailer`] that keeps what it sends) and template overrides, in memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -8,6 +9,7 @@ use order_domain::Email;
 use order_ports::{Mailer, OutgoingEmail, PortError, PortResult, TemplateSource};
 
 use crate::sync::lock;
+use crate::window::log_eviction;
 
 /// An email the mailbox accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,27 +22,49 @@ pub struct SentEmail {
 
 #[derive(Debug, Default)]
 struct State {
-    sent: Vec<SentEmail>,
+    sent: VecDeque<SentEmail>,
+    delivered: u64,
+    evictions: u64,
     failures_left: u32,
     attempts: u64,
 }
 
 /// A [`Mailer`] that records every email instead of sending it, with fault injection: it can
 /// make the next sends fail as a throttled provider would.
+///
+/// [`MemoryMailbox::new`] keeps every email; [`MemoryMailbox::keeping`] keeps only the most
+/// recent ones (the oldest evicted first, counted by [`MemoryMailbox::evictions`]).
 #[derive(Debug, Default)]
 pub struct MemoryMailbox {
     state: Mutex<State>,
+    window: Option<NonZeroUsize>,
 }
 
 impl MemoryMailbox {
-    /// An empty mailbox.
+    /// An empty mailbox that keeps every email.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Every email sent, oldest first.
+    /// An empty mailbox that keeps at most `window` emails, evicting the oldest first; `None`
+    /// keeps every email, as [`MemoryMailbox::new`].
+    pub fn keeping(window: Option<NonZeroUsize>) -> Self {
+        Self { state: Mutex::default(), window }
+    }
+
+    /// How many emails it keeps at most (`None`: every one).
+    pub fn window(&self) -> Option<NonZeroUsize> {
+        self.window
+    }
+
+    /// How many emails were evicted to keep within the window, since the start.
+    pub fn evictions(&self) -> u64 {
+        lock(&self.state).evictions
+    }
+
+    /// Every email kept, oldest first: every one sent, unless a window evicted the oldest.
     pub fn sent(&self) -> Vec<SentEmail> {
-        lock(&self.state).sent.clone()
+        lock(&self.state).sent.iter().cloned().collect()
     }
 
     /// The emails sent to `to`.
@@ -69,8 +93,16 @@ impl Mailer for MemoryMailbox {
             state.failures_left -= 1;
             return Err(PortError::transient("injected mail failure: throttled"));
         }
-        let message_id = format!("memory-mail-{:06}", state.sent.len() + 1);
-        state.sent.push(SentEmail { message_id: message_id.clone(), email: email.clone() });
+        state.delivered += 1;
+        let message_id = format!("memory-mail-{:06}", state.delivered);
+        state.sent.push_back(SentEmail { message_id: message_id.clone(), email: email.clone() });
+        if let Some(window) = self.window
+            && state.sent.len() > window.get()
+        {
+            state.sent.pop_front();
+            state.evictions += 1;
+            log_eviction("emails", window, state.evictions);
+        }
         Ok(message_id)
     }
 }

@@ -14,6 +14,12 @@
 //! - [`MemoryEventBus`] and [`MemoryQueue`] — the topic and its subscriber queues with DLQs.
 //! - [`MemoryDocumentStore`], [`MemoryDocumentNumbers`] — documents and their serial numbers.
 //! - [`MemoryMailbox`], [`MemoryTemplateSource`] — email out, template overrides in.
+//!
+//! The document store and the mailbox keep everything by default; `keeping(window)` bounds
+//! each to its most recent documents or emails, so that a long-running process (the
+//! development server) stays within a fixed memory. The oldest are evicted first and counted;
+//! an evicted document is answered as [`Evicted`](order_ports::PortError::Evicted), never as
+//! "not found".
 //! - [`MemoryCartGateway`], [`MemoryCampaignCatalog`] — the upstream services.
 //! - [`MemoryEffectLog`] — side effects done once.
 //! - [`ManualClock`], [`SequentialIds`] — time and identity for tests and reproducible runs
@@ -33,6 +39,7 @@ mod sync;
 mod system;
 mod tenants;
 mod upstream;
+mod window;
 
 pub use documents::{MemoryDocumentNumbers, MemoryDocumentStore};
 pub use effects::MemoryEffectLog;

@@ -58,6 +58,16 @@ pub enum AppError {
     /// cart service's data, not the caller's request, is at fault. Carries what was wrong.
     #[error("the cart service's cart cannot be ordered: {0}")]
     CartUnusable(String),
+    /// The order's document (or every document it had) was stored once and is no longer kept:
+    /// the document store keeps a bounded window (the development server's in-memory one) and
+    /// evicted it. Not retryable: it will not come back.
+    #[error("a document of order {order_id} was evicted: {retention}")]
+    DocumentEvicted {
+        /// The order.
+        order_id: OrderId,
+        /// What the store keeps, written for the caller ("the last 1000 documents").
+        retention: String,
+    },
     /// This payment id was already received for another order (applied there, or held for refund).
     #[error("payment was already received for another order")]
     PaymentIdReused,
@@ -99,6 +109,7 @@ impl AppError {
             | Self::CartNotFound
             | Self::CartInactive
             | Self::CartUnusable(_)
+            | Self::DocumentEvicted { .. }
             | Self::PaymentIdReused => false,
         }
     }

@@ -93,20 +93,25 @@ pub trait DocumentStore: Send + Sync {
     /// A stored document's bytes.
     ///
     /// # Errors
-    /// MUST return [`NotFound`](crate::PortError::NotFound) when nothing is stored there.
+    /// MUST return [`NotFound`](crate::PortError::NotFound) when nothing is stored there, and
+    /// [`Evicted`](crate::PortError::Evicted) instead when the store had it and dropped it to
+    /// stay within its bounds (only a bounded store does).
     async fn get(&self, key: &DocumentKey) -> PortResult<Vec<u8>>;
 
     /// A stored document's bytes with its description, in one read.
     ///
     /// # Errors
-    /// MUST return [`NotFound`](crate::PortError::NotFound) when nothing is stored there.
+    /// As [`DocumentStore::get`]: [`NotFound`](crate::PortError::NotFound) when nothing is
+    /// stored there, [`Evicted`](crate::PortError::Evicted) when it was and was dropped.
     async fn fetch(&self, key: &DocumentKey) -> PortResult<(StoredDocument, Vec<u8>)>;
 
     /// The documents stored for one order, in [`DocumentKind`] order (empty when there are
-    /// none).
+    /// none). Documents a bounded store dropped are not listed.
     ///
     /// # Errors
-    /// Only [`Unavailable`](crate::PortError::Unavailable).
+    /// [`Unavailable`](crate::PortError::Unavailable); a bounded store MUST return
+    /// [`Evicted`](crate::PortError::Evicted) when it keeps none of the order's documents and
+    /// dropped at least one, so that "no documents yet" is never said of evicted ones.
     async fn list(&self, tenant_id: &TenantId, order_id: OrderId) -> PortResult<Vec<StoredDocument>>;
 }
 

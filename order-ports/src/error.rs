@@ -31,6 +31,14 @@ pub enum PortError {
     /// Stored or received data could not be turned into domain types.
     #[error("invalid data: {0}")]
     InvalidData(String),
+    /// The thing asked for was stored once but is no longer kept: a store with a bounded
+    /// window (the development server's in-memory documents) dropped it to make room. Asking
+    /// again will not bring it back. Stores that keep everything (S3) never return it.
+    #[error("evicted: {retention}")]
+    Evicted {
+        /// What the store keeps, written for the caller ("the last 1000 documents").
+        retention: String,
+    },
 }
 
 impl PortError {

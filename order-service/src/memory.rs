@@ -4,6 +4,7 @@
 //! demonstration values [`demo_config`], [`demo_supplier`] and the carts of
 //! [`seed_demo_carts`] that development mode and the quickstart use.
 
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,6 +48,13 @@ pub struct StackOptions {
     /// ([`SequentialIds`]) only on a manual clock ([`StackOptions::starting_at`]), where a
     /// deterministic run (tests, the quickstart) wants the same ids every time.
     pub ids: Arc<dyn IdGenerator>,
+    /// How many documents the document store keeps, evicting the oldest first; `None` keeps
+    /// every one (tests, the quickstart). A long-running server bounds it so that its memory
+    /// stays flat ([`MemoryDocumentStore::keeping`]).
+    pub keep_documents: Option<NonZeroUsize>,
+    /// How many sent emails the mailbox keeps, evicting the oldest first; `None` keeps every
+    /// one ([`MemoryMailbox::keeping`]).
+    pub keep_emails: Option<NonZeroUsize>,
 }
 
 impl StackOptions {
@@ -61,6 +69,8 @@ impl StackOptions {
             concurrency: 8,
             wall_clock: true,
             ids: Arc::new(RandomIds),
+            keep_documents: None,
+            keep_emails: None,
         }
     }
 
@@ -70,6 +80,14 @@ impl StackOptions {
         self.start = start;
         self.wall_clock = false;
         self.ids = Arc::new(SequentialIds::new());
+        self
+    }
+
+    /// The same stack keeping at most `documents` documents and `emails` sent emails, the oldest
+    /// evicted first (0 keeps every one): the development server's bounded memory.
+    pub fn keeping(mut self, documents: usize, emails: usize) -> Self {
+        self.keep_documents = NonZeroUsize::new(documents);
+        self.keep_emails = NonZeroUsize::new(emails);
         self
     }
 
@@ -96,6 +114,8 @@ impl std::fmt::Debug for StackOptions {
             .field("max_receive_count", &self.max_receive_count)
             .field("concurrency", &self.concurrency)
             .field("wall_clock", &self.wall_clock)
+            .field("keep_documents", &self.keep_documents)
+            .field("keep_emails", &self.keep_emails)
             .finish_non_exhaustive()
     }
 }
@@ -118,9 +138,9 @@ pub struct InMemoryStack {
     pub carts: Arc<MemoryCartGateway>,
     /// Campaign rules.
     pub campaigns: Arc<MemoryCampaignCatalog>,
-    /// Stored invoices and receipts.
+    /// Stored invoices and receipts (the last [`StackOptions::keep_documents`]).
     pub documents: Arc<MemoryDocumentStore>,
-    /// Sent emails.
+    /// Sent emails (the last [`StackOptions::keep_emails`]).
     pub mailbox: Arc<MemoryMailbox>,
     /// Template overrides.
     pub templates: Arc<MemoryTemplateSource>,
@@ -144,8 +164,8 @@ impl InMemoryStack {
         let queues = PerProcessor::from_fn(|kind| bus.subscribe(kind.name(), config));
         let carts = Arc::new(MemoryCartGateway::new());
         let campaigns = Arc::new(MemoryCampaignCatalog::new());
-        let documents = Arc::new(MemoryDocumentStore::new());
-        let mailbox = Arc::new(MemoryMailbox::new());
+        let documents = Arc::new(MemoryDocumentStore::keeping(options.keep_documents));
+        let mailbox = Arc::new(MemoryMailbox::keeping(options.keep_emails));
         let templates = Arc::new(MemoryTemplateSource::new());
         let clock = Arc::new(ManualClock::new(options.start));
         let system = System {

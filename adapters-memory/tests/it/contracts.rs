@@ -54,6 +54,32 @@ impl DocumentsFixture for Memory {
     }
 }
 
+/// The same adapters with the development server's bounded windows of documents and emails,
+/// wide enough for every suite: a window changes nothing until it is full.
+pub struct Bounded;
+
+const WINDOW: Option<std::num::NonZeroUsize> = std::num::NonZeroUsize::new(1000);
+
+#[async_trait]
+impl DocumentsFixture for Bounded {
+    async fn document_store(&self) -> Arc<dyn DocumentStore> {
+        Arc::new(MemoryDocumentStore::keeping(WINDOW))
+    }
+    async fn document_numbers(&self) -> Arc<dyn DocumentNumbers> {
+        Arc::new(MemoryDocumentNumbers::new())
+    }
+}
+
+#[async_trait]
+impl EmailFixture for Bounded {
+    async fn mailer(&self) -> Arc<dyn Mailer> {
+        Arc::new(MemoryMailbox::keeping(WINDOW))
+    }
+    async fn templates(&self, templates: &[(&str, &str)]) -> Arc<dyn TemplateSource> {
+        Memory.templates(templates).await
+    }
+}
+
 #[async_trait]
 impl EmailFixture for Memory {
     async fn mailer(&self) -> Arc<dyn Mailer> {
@@ -144,6 +170,16 @@ mod documents {
 mod email {
     use super::Memory;
     order_ports::email_contract_tests!(Memory);
+}
+
+mod bounded_documents {
+    use super::Bounded;
+    order_ports::documents_contract_tests!(Bounded);
+}
+
+mod bounded_email {
+    use super::Bounded;
+    order_ports::email_contract_tests!(Bounded);
 }
 
 mod upstream {

@@ -7,3 +7,4 @@ mod contracts;
 mod faults;
 mod queues;
 mod store;
+mod window;

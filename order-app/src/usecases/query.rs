@@ -76,21 +76,23 @@ impl OrderApp {
     /// writer shortly after each step, so a step moments ago may not show yet.
     ///
     /// # Errors
-    /// As [`OrderApp::get`]; [`AppError::Dependency`] when the store fails.
+    /// As [`OrderApp::get`]; [`AppError::DocumentEvicted`] when a bounded store keeps none of
+    /// the order's documents any more; [`AppError::Dependency`] when the store fails.
     pub async fn order_documents(&self, principal: &Principal, id: OrderId) -> Result<Vec<StoredDocument>, AppError> {
         let order = self.get(principal, id).await?;
         let Some(tenant) = order.tenant_id() else { return Ok(Vec::new()) };
-        self.documents
-            .store
-            .list(tenant, id)
-            .await
-            .map_err(|source| AppError::Dependency { context: "listing the documents", source })
+        match self.documents.store.list(tenant, id).await {
+            Ok(listed) => Ok(listed),
+            Err(PortError::Evicted { retention }) => Err(AppError::DocumentEvicted { order_id: id, retention }),
+            Err(source) => Err(AppError::Dependency { context: "listing the documents", source }),
+        }
     }
 
     /// One document of an order the principal may see: its description and bytes.
     ///
     /// # Errors
     /// As [`OrderApp::get`]; [`AppError::NotFound`] when the order has no such document (yet);
+    /// [`AppError::DocumentEvicted`] when a bounded store had it and evicted it;
     /// [`AppError::Dependency`] when the store fails.
     pub async fn order_document(
         &self,
@@ -104,6 +106,7 @@ impl OrderApp {
         match self.documents.store.fetch(&key).await {
             Ok(found) => Ok(found),
             Err(PortError::NotFound) => Err(AppError::NotFound),
+            Err(PortError::Evicted { retention }) => Err(AppError::DocumentEvicted { order_id: id, retention }),
             Err(source) => Err(AppError::Dependency { context: "reading the document", source }),
         }
     }

@@ -7,7 +7,9 @@
 //! backend, the application's settings and the cart service's of
 //! [`profile`](order_service::profile) and the token settings of
 //! [`http_settings`](order_service::http_settings) are required, and the server refuses to
-//! start naming what is missing. `--help` lists every flag.
+//! start naming what is missing. In memory it keeps a bounded window of documents and emails
+//! (`--keep-documents`, `--keep-emails`, 1000 each; 0 keeps every one), so that they take a fixed
+//! memory however many orders it takes (the orders themselves are all kept). `--help` lists every flag.
 
 use std::error::Error;
 use std::net::SocketAddr;
@@ -59,6 +61,13 @@ struct Args {
     /// How often the sweep (outbox relay, then expiry) runs, in seconds.
     #[arg(long, env = "BBWS_SWEEP_SECS", default_value_t = 10)]
     sweep_secs: u64,
+    /// In memory: how many documents (PDFs) to keep, the oldest evicted first so that they take
+    /// a fixed memory; fetching an evicted one answers 410 `document-evicted`. 0 keeps every one.
+    #[arg(long, env = "BBWS_KEEP_DOCUMENTS", default_value_t = 1000, value_name = "N")]
+    keep_documents: usize,
+    /// In memory: how many sent emails to keep, the oldest evicted first. 0 keeps every one.
+    #[arg(long, env = "BBWS_KEEP_EMAILS", default_value_t = 1000, value_name = "N")]
+    keep_emails: usize,
 }
 
 #[tokio::main]
@@ -74,7 +83,15 @@ async fn run(args: Args) -> Result<()> {
     let (app, queues) = match args.backend {
         Backend::Memory => {
             let profile = Profile::from_lookup(env, mode)?;
-            let stack = InMemoryStack::new(StackOptions::new(profile.config).with_cart_gateway(profile.carts))?;
+            let options = StackOptions::new(profile.config)
+                .with_cart_gateway(profile.carts)
+                .keeping(args.keep_documents, args.keep_emails);
+            let stack = InMemoryStack::new(options)?;
+            info!(
+                keep_documents = args.keep_documents,
+                keep_emails = args.keep_emails,
+                "in memory: keeping the last documents and emails (0: every one)"
+            );
             (stack.app.clone(), stack.event_queues())
         }
         #[cfg(feature = "aws")]

@@ -35,7 +35,12 @@ pub(crate) struct Server {
 }
 
 pub(crate) async fn server() -> Server {
-    let stack = Arc::new(InMemoryStack::new(StackOptions::new(demo_config())).unwrap());
+    server_of(StackOptions::new(demo_config())).await
+}
+
+/// The same server over a stack built with `options`.
+pub(crate) async fn server_of(options: StackOptions) -> Server {
+    let stack = Arc::new(InMemoryStack::new(options).unwrap());
     let itn = PayfastVerifier::new(PayfastConfig {
         merchant_id: "10000100".into(),
         passphrase: None,

@@ -2,7 +2,9 @@
 
 use serde_json::Value;
 
-use crate::{Server, server};
+use order_service::memory::{StackOptions, demo_config};
+
+use crate::{Server, server, server_of};
 
 const BILLING: [&str; 8] =
     ["--name", "Thandi Nkosi", "--line1", "12 Long Street", "--city", "Cape Town", "--postal-code", "8001"];
@@ -226,4 +228,20 @@ async fn an_orders_documents_listed_and_saved_from_the_command_line() {
     let run = server.bbws(Some(&other), &["orders", "documents", &id]).await;
     let error = run.failed();
     assert!(error.contains("(HTTP 404)"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_evicted_from_the_development_window_is_reported_as_an_api_error() {
+    let server = server_of(StackOptions::new(demo_config()).keeping(1, 0)).await;
+    let customer = token(&server, "customer", Some("tenant_acme")).await;
+    let first = recorded(&server, &customer, "cart_window_1").await;
+    recorded(&server, &customer, "cart_window_2").await;
+
+    let dir = std::env::temp_dir().join(format!("bbws-cli-evicted-{first}"));
+    let run = server.bbws(Some(&customer), &["orders", "documents", &first, "--save", dir.to_str().unwrap()]).await;
+    let error = run.failed();
+    assert!(error.contains("Document evicted: "), "{error}");
+    assert!(error.contains("keeps only the last 1 documents"), "{error}");
+    assert!(error.contains("(HTTP 410)"), "{error}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

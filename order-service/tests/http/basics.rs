@@ -126,8 +126,8 @@ async fn the_openapi_document_states_what_the_server_enforces() {
             "post",
             &["200", "400", "401", "403", "404", "409", "413", "415", "422", "503"],
         ),
-        ("/v1.0/orders/{orderId}/documents", "get", &["200", "401", "404", "503"]),
-        ("/v1.0/orders/{orderId}/documents/{name}", "get", &["200", "401", "404", "503"]),
+        ("/v1.0/orders/{orderId}/documents", "get", &["200", "401", "404", "410", "503"]),
+        ("/v1.0/orders/{orderId}/documents/{name}", "get", &["200", "401", "404", "410", "503"]),
     ] {
         let responses = document["paths"][path][method]["responses"].as_object().unwrap();
         let listed: Vec<&str> = responses.keys().map(String::as_str).collect();

@@ -57,7 +57,11 @@ pub(crate) async fn server() -> Server {
 }
 
 pub(crate) async fn server_with(options: Options) -> Server {
-    let stack = Stack::start().await;
+    server_on(Stack::start().await, options).await
+}
+
+/// A server over `stack` (one a backend built in its own way).
+pub(crate) async fn server_on(stack: Stack, options: Options) -> Server {
     let app = match options.app {
         Some(make) => make(&stack),
         None => stack.app(),

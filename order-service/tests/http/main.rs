@@ -14,5 +14,7 @@ mod embed;
 mod listing;
 mod orders;
 mod payments;
+/// In memory only: the development server's bounded window of documents.
+mod window;
 
 pub(crate) use harness::*;

@@ -18,6 +18,17 @@ impl Stack {
         Self(InMemoryStack::new(StackOptions::demo(SystemClock.now())).unwrap())
     }
 
+    /// A fresh stack that keeps only the last `documents` documents (in-memory only: the
+    /// development server's bounded window).
+    pub fn keeping_documents(documents: usize) -> Self {
+        Self(InMemoryStack::new(StackOptions::demo(SystemClock.now()).keeping(documents, 0)).unwrap())
+    }
+
+    /// How many documents the bounded window evicted.
+    pub fn document_evictions(&self) -> u64 {
+        self.0.documents.evictions()
+    }
+
     pub fn app(&self) -> Arc<OrderApp> {
         self.0.app.clone()
     }

@@ -85,6 +85,11 @@ pub struct Args {
     /// Consumers of the four queues in the pipeline runs (0: one per core).
     #[arg(long, default_value_t = 0)]
     pipeline_workers: usize,
+    /// After create, wait until the server has processed every order (its CPU time stops
+    /// growing: the processors have drained their queues, every PDF rendered and email sent)
+    /// and report its resident memory then. `--rate` × `--duration-secs` orders are created.
+    #[arg(long)]
+    settle: bool,
     /// Writes the results as JSON here.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -116,6 +121,12 @@ struct Report {
     server_rss_kb_end: Option<u64>,
     /// Orders the server holds at the end of its runs (every one is kept in memory).
     server_orders_created: u64,
+    /// With `--settle`: seconds from the end of create until the server was idle.
+    server_settle_secs: Option<f64>,
+    /// With `--settle`: peak resident memory (kB) once every order was processed.
+    server_peak_rss_kb_settled: Option<u64>,
+    /// With `--settle`: resident memory (kB) once every order was processed.
+    server_rss_kb_settled: Option<u64>,
     /// Peak resident memory (kB) of this process after the pipeline runs (the in-process stack
     /// plus the client).
     pipeline_process_peak_rss_kb: Option<u64>,
@@ -145,6 +156,15 @@ fn memory_kb(pid: &str) -> (Option<u64>, Option<u64>) {
     (status_field(&status, "VmHWM:"), status_field(&status, "VmRSS:"))
 }
 
+/// The CPU time a process has used (user and system), in clock ticks, from `/proc/<pid>/stat`.
+fn cpu_ticks(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
 fn status_field(status: &str, field: &str) -> Option<u64> {
     status
         .lines()
@@ -163,6 +183,12 @@ mod tests {
         assert_eq!(status_field(status, "VmHWM:"), Some(51_234));
         assert_eq!(status_field(status, "VmRSS:"), Some(40_000));
         assert_eq!(status_field(status, "VmSwap:"), None);
+    }
+
+    #[test]
+    fn this_process_has_used_cpu_time() {
+        let spin = (0..2_000_000u64).fold(0u64, |sum, n| sum.wrapping_add(n * n));
+        assert!(spin > 0 && cpu_ticks("self").is_some());
     }
 
     #[test]
