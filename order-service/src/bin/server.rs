@@ -68,6 +68,11 @@ struct Args {
     /// In memory: how many sent emails to keep, the oldest evicted first. 0 keeps every one.
     #[arg(long, env = "BBWS_KEEP_EMAILS", default_value_t = 1000, value_name = "N")]
     keep_emails: usize,
+    /// Threads of the processors' own runtime: their CPU work (rendering PDFs) never occupies
+    /// the threads that answer requests, so a backlog delays documents, never answers. 0 runs
+    /// them on the request threads.
+    #[arg(long, env = "BBWS_PROCESSOR_THREADS", default_value_t = 1, value_name = "N")]
+    processor_threads: usize,
 }
 
 #[tokio::main]
@@ -75,6 +80,14 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     init_logs(if args.log_json { LogFormat::Json } else { LogFormat::Text });
     exit_code(run(args).await)
+}
+
+/// Where the background service runs.
+enum Processors {
+    /// On the request threads' runtime (`--processor-threads 0`).
+    Shared(tokio::task::JoinHandle<order_app::background::BackgroundReport>),
+    /// On a runtime of its own, on this thread.
+    Own(std::thread::JoinHandle<order_app::background::BackgroundReport>),
 }
 
 async fn run(args: Args) -> Result<()> {
@@ -115,13 +128,33 @@ async fn run(args: Args) -> Result<()> {
             sweep_every: Some(Duration::from_secs(args.sweep_secs.max(1))),
             ..BackgroundOptions::default()
         };
-        tokio::spawn(app.background(&queues, options).run(shutdown.clone()))
+        let service = app.background(&queues, options).run(shutdown.clone());
+        if args.processor_threads == 0 {
+            return Ok(Processors::Shared(tokio::spawn(service)));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(args.processor_threads)
+            .thread_name("processors")
+            .enable_all()
+            .build()?;
+        info!(threads = args.processor_threads, "processors on their own runtime");
+        let thread = std::thread::Builder::new().name("processors".into()).spawn(move || runtime.block_on(service))?;
+        Ok::<_, std::io::Error>(Processors::Own(thread))
     });
+    let background = background.transpose()?;
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     info!(address = %listener.local_addr()?, backend = ?args.backend, dev = args.http.dev, "serving");
     serve(listener, router(state), shutdown).await?;
-    if let Some(background) = background {
-        background.await?;
+    match background {
+        Some(Processors::Shared(task)) => {
+            task.await?;
+        }
+        Some(Processors::Own(thread)) => {
+            tokio::task::spawn_blocking(move || thread.join())
+                .await?
+                .map_err(|_| "the processors' thread panicked")?;
+        }
+        None => {}
     }
     // Answered requests may have handed published outbox entries to a background deletion.
     app.settle().await;
