@@ -150,9 +150,7 @@ async fn run(args: Args) -> Result<()> {
             task.await?;
         }
         Some(Processors::Own(thread)) => {
-            tokio::task::spawn_blocking(move || thread.join())
-                .await?
-                .map_err(|_| "the processors' thread panicked")?;
+            tokio::task::spawn_blocking(move || thread.join()).await?.map_err(|_| "the processors' thread panicked")?;
         }
         None => {}
     }
