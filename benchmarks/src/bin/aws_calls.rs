@@ -21,17 +21,16 @@ use adapters_aws::{AwsClients, AwsSettings, CallCount, CallCounter, ProvisionSpe
 use adapters_memory::MemoryCartGateway;
 use adapters_system::{CipherKey, SystemClock};
 use clap::Parser;
-use order_app::{CreateOrderRequest, Principal, Service, StatusChange};
-use order_domain::testing::{address, line};
-use order_domain::{
-    CartId, CartOwner, CartSnapshot, Email, EventEnvelope, OrderEvent, OrderId, Payment, PaymentId, PaymentMethod,
-    TenantId,
-};
+use order_app::{Principal, Service, StatusChange};
+use order_domain::{CartId, EventEnvelope, OrderEvent, OrderId, Payment, PaymentId, PaymentMethod, TenantId};
 use order_ports::{Clock, EventQueue, ListQuery};
 use order_ports::{PerProcessor, ProcessorKind};
 use order_service::aws::{AwsStack, AwsStackOptions};
 use order_service::memory::demo_config;
 use serde::Serialize;
+
+#[path = "shared/orders.rs"]
+mod shared;
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -226,20 +225,7 @@ async fn create(
     cart: &str,
     cases: &mut Vec<UseCase>,
 ) -> Result<OrderId> {
-    let cart_id = CartId::parse(cart)?;
-    carts.add_cart(CartSnapshot::new(
-        cart_id.clone(),
-        CartOwner::Tenant(tenant.clone()),
-        vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
-    )?);
-    let request = CreateOrderRequest {
-        cart_id,
-        customer_email: Email::parse("thandi@acme.co.za")?,
-        campaign_code: None,
-        billing_address: address(),
-        payment_method: PaymentMethod::Payfast,
-        items: None,
-    };
+    let request = shared::tenant_order(carts, tenant, CartId::parse(cart)?)?;
     counter.take();
     let outcome = stack.app.create_for_tenant(customer, tenant, request, None).await?;
     cases.push(UseCase::new("create (202)", "1 conditional put (cart claim) + 1 publish", 2, &counter.take()));

@@ -20,6 +20,8 @@ mod layout;
 mod model;
 mod prices;
 mod report;
+#[path = "../shared/orders.rs"]
+mod shared;
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -37,9 +39,8 @@ use hyper::Request;
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use order_app::usecases::sweep::SweepOptions;
-use order_app::{CreateOrderRequest, Principal, Processor, Service, StatusChange};
-use order_domain::testing::{address, line};
-use order_domain::{CartId, CartOwner, CartSnapshot, Email, Payment, PaymentId, PaymentMethod, TenantId};
+use order_app::{Principal, Processor, Service, StatusChange};
+use order_domain::{CartId, Payment, PaymentId, PaymentMethod, TenantId};
 use order_ports::{Clock, EventQueue, PerProcessor, ProcessorKind};
 use order_service::aws::AwsStack;
 use order_service::memory::demo_config;
@@ -193,20 +194,7 @@ impl Driver {
         let mut run = LifeRun::default();
         let mut phases = Vec::new();
         let customer = Principal::Customer { tenant_id: tenant.clone() };
-        let cart_id = CartId::parse(format!("cart_cap_{n}"))?;
-        self.carts.add_cart(CartSnapshot::new(
-            cart_id.clone(),
-            CartOwner::Tenant(tenant.clone()),
-            vec![line("HOSTING-PRO", "575.00", 2), line("DOMAIN-COZA", "199.00", 1)],
-        )?);
-        let request = CreateOrderRequest {
-            cart_id,
-            customer_email: Email::parse("thandi@acme.co.za")?,
-            campaign_code: None,
-            billing_address: address(),
-            payment_method: PaymentMethod::Payfast,
-            items: None,
-        };
+        let request = shared::tenant_order(&self.carts, tenant, CartId::parse(format!("cart_cap_{n}"))?)?;
         let begun = Instant::now();
         let order = self.stack.app.create_for_tenant(&customer, tenant, request, None).await?.order_id;
         run.invoked(Function::Api, begun.elapsed());
