@@ -31,10 +31,13 @@ pub const MAX_SHARDS: u16 = 1024;
 /// - growing `feed_shards` from N to M loses nothing: readers that read M shards read the old N
 ///   too (set it on every host at once; a host still on N merely sees the new shards a little
 ///   later);
-/// - shrinking from M to N: set `feed_shards = N` and keep `feed_shards_read = M` until the
-///   shards N..M are empty — unrecorded claims after the recording grace, outbox entries after
-///   the next relay, open orders after their expiry (24 h by default) — then lower the read
-///   count too.
+/// - shrinking from M to N: set `feed_shards = N` and keep `feed_shards_read = M` until nothing
+///   that is *read* remains on the shards N..M: unrecorded claims (gone after the recording
+///   grace, 30 s by default), outbox entries (gone after the next relay) and PENDING and
+///   PAYMENT_PENDING orders (gone once they move on or expire: `BBWS_PENDING_EXPIRY`, 24 h by
+///   default, is the longest wait) — then lower the read count too. PAID and PROCESSING orders
+///   may stay on those shards for as long as they are open; nothing reads those feeds, so they
+///   do no harm and move to a current shard at their next change.
 ///
 /// Numbers never move: an order's number is stored under the order, whatever the sequence
 /// count, so changing `number_sequences` (either way) neither duplicates nor loses a number; a

@@ -165,19 +165,24 @@ impl AwsHostConfig {
         if let Some(name) = reader.optional("BBWS_TEMPLATES_BUCKET") {
             spec.templates_bucket = name;
         }
-        let count = |value: &str| value.parse::<u16>().map_err(|_| format!("{value:?} is not a count from 1 to 1024"));
+        // Each count is checked on its own, so that every bad one is named at once.
+        let count = |value: &str| match value.parse::<u16>() {
+            Ok(count) if (1..=MAX_SHARDS).contains(&count) => Ok(count),
+            _ => Err(format!("{value:?} is not a count from 1 to {MAX_SHARDS}")),
+        };
         let feed_shards = reader.parsed_or("BBWS_FEED_SHARDS", TableLayout::DEFAULT_FEED_SHARDS, count);
         let read_shards = reader.optional_parsed("BBWS_FEED_SHARDS_READ", count);
         let sequences = reader.parsed_or("BBWS_NUMBER_SEQUENCES", 1, count);
-        if let (Some(shards), Some(sequences)) = (feed_shards, sequences) {
-            match TableLayout::new(shards, sequences) {
-                Ok(layout) => match read_shards.flatten().map_or(Ok(layout), |read| layout.reading(read)) {
-                    Ok(layout) => spec.layout = layout,
-                    Err(error) => reader.invalid("BBWS_FEED_SHARDS_READ", error.to_string()),
-                },
+        if let (Some(shards), Some(read), Some(sequences)) = (feed_shards, read_shards, sequences) {
+            match TableLayout::new(shards, sequences).and_then(|layout| read.map_or(Ok(layout), |r| layout.reading(r)))
+            {
+                Ok(layout) => spec.layout = layout,
                 Err(error) => reader.invalid(
-                    if (1..=MAX_SHARDS).contains(&shards) { "BBWS_NUMBER_SEQUENCES" } else { "BBWS_FEED_SHARDS" },
-                    error.to_string(),
+                    "BBWS_FEED_SHARDS_READ",
+                    format!(
+                        "{error} (BBWS_FEED_SHARDS is {shards}{})",
+                        if reader.optional("BBWS_FEED_SHARDS").is_none() { ", its default" } else { "" }
+                    ),
                 ),
             }
         }
@@ -381,6 +386,25 @@ mod tests {
         vars.retain(|(name, _)| name != "BBWS_DLQ_URL_CUSTOMER_NOTIFIER");
         let error = from(&vars).unwrap_err();
         assert_eq!(error.to_string(), "BBWS_DLQ_URL_CUSTOMER_NOTIFIER is not set");
+    }
+
+    #[test]
+    fn the_table_layout_is_read_and_every_bad_count_named() {
+        let mut vars =
+            named(&[("BBWS_FEED_SHARDS", "64"), ("BBWS_FEED_SHARDS_READ", "128"), ("BBWS_NUMBER_SEQUENCES", "8")]);
+        let Resources::Named(resources) = from(&vars).unwrap().resources else { panic!("named resources expected") };
+        let layout = resources.layout;
+        assert_eq!((layout.feed_shards(), layout.feed_shards_read(), layout.number_sequences()), (64, 128, 8));
+        let Resources::Named(resources) = from(&named(&[])).unwrap().resources else { panic!("named") };
+        assert_eq!(resources.layout, TableLayout::default());
+
+        vars = named(&[("BBWS_FEED_SHARDS", "abc"), ("BBWS_FEED_SHARDS_READ", "0"), ("BBWS_NUMBER_SEQUENCES", "5000")]);
+        let error = from(&vars).unwrap_err().to_string();
+        for name in ["BBWS_FEED_SHARDS:", "BBWS_FEED_SHARDS_READ:", "BBWS_NUMBER_SEQUENCES:"] {
+            assert!(error.contains(name), "{name} in {error}");
+        }
+        let error = from(&named(&[("BBWS_FEED_SHARDS_READ", "8")])).unwrap_err().to_string();
+        assert!(error.contains("at least the feed shards written (16)") && error.contains("its default"), "{error}");
     }
 
     #[test]

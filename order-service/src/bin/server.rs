@@ -68,11 +68,12 @@ struct Args {
     /// In memory: how many sent emails to keep, the oldest evicted first. 0 keeps every one.
     #[arg(long, env = "BBWS_KEEP_EMAILS", default_value_t = 1000, value_name = "N")]
     keep_emails: usize,
-    /// Threads of the processors' own runtime: their CPU work (rendering PDFs) never occupies
-    /// the threads that answer requests, so a backlog delays documents, never answers. 0 runs
-    /// them on the request threads.
-    #[arg(long, env = "BBWS_PROCESSOR_THREADS", default_value_t = 1, value_name = "N")]
-    processor_threads: usize,
+    /// Threads of the processors' own runtime, at the lowest scheduling priority: their CPU work
+    /// (rendering PDFs) never occupies the threads that answer requests, so a backlog delays
+    /// documents, never answers. 0 runs them on the request threads; at most 64.
+    #[arg(long, env = "BBWS_PROCESSOR_THREADS", default_value_t = 1, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(0..=64))]
+    processor_threads: u16,
 }
 
 #[tokio::main]
@@ -80,6 +81,15 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     init_logs(if args.log_json { LogFormat::Json } else { LogFormat::Text });
     exit_code(run(args).await)
+}
+
+/// Puts the calling thread at the lowest scheduling priority (on Linux, nice 19), so that a
+/// thread answering requests wins a core whenever both are ready. Not being allowed to is only
+/// logged: the processors still run, on an equal footing.
+fn lowest_priority() {
+    if let Err(error) = thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min) {
+        tracing::warn!(?error, "could not lower the processors' thread priority");
+    }
 }
 
 /// Where the background service runs.
@@ -133,12 +143,16 @@ async fn run(args: Args) -> Result<()> {
             return Ok(Processors::Shared(tokio::spawn(service)));
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(args.processor_threads)
+            .worker_threads(usize::from(args.processor_threads))
             .thread_name("processors")
+            .on_thread_start(lowest_priority)
             .enable_all()
             .build()?;
-        info!(threads = args.processor_threads, "processors on their own runtime");
-        let thread = std::thread::Builder::new().name("processors".into()).spawn(move || runtime.block_on(service))?;
+        info!(threads = args.processor_threads, "processors on their own runtime, at the lowest scheduling priority");
+        let thread = std::thread::Builder::new().name("processors".into()).spawn(move || {
+            lowest_priority();
+            runtime.block_on(service)
+        })?;
         Ok::<_, std::io::Error>(Processors::Own(thread))
     });
     let background = background.transpose()?;
