@@ -37,18 +37,7 @@ async fn one_sweep_finds_stale_orders_on_every_shard_oldest_first() {
         repo.insert(order).await.unwrap();
     }
     // The order's item names its shard.
-    let raw = f
-        .clients
-        .dynamodb
-        .get_item()
-        .table_name(&f.resources.orders_table)
-        .key("PK", AttributeValue::S("TENANT#tenant_acme".into()))
-        .key("SK", AttributeValue::S(format!("ORDER#{}", orders[0].id())))
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
+    let raw = f.raw_item("TENANT#tenant_acme", &format!("ORDER#{}", orders[0].id())).await;
     let shard = layout.feed_shard(orders[0].id());
     assert_eq!(raw["FEEDPK"], AttributeValue::S(format!("OPEN#PENDING#{shard}")));
 

@@ -31,18 +31,7 @@ async fn an_inserted_order_reads_back_equal_with_its_address_sealed_at_rest() {
     assert_eq!(repo.get(&acme, order.id()).await.unwrap(), order);
     assert_eq!(repo.get_by_id(order.id()).await.unwrap(), order);
 
-    let raw = f
-        .clients
-        .dynamodb
-        .get_item()
-        .table_name(&f.resources.orders_table)
-        .key("PK", AttributeValue::S("TENANT#tenant_acme".into()))
-        .key("SK", AttributeValue::S(format!("ORDER#{}", order.id())))
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
+    let raw = f.raw_item("TENANT#tenant_acme", &format!("ORDER#{}", order.id())).await;
     let Some(AttributeValue::B(sealed)) = raw.get("billingAddress") else { panic!("address not stored as binary") };
     assert!(!String::from_utf8_lossy(sealed.as_ref()).contains("Long Street"));
     let AttributeValue::S(body) = &raw["body"] else { panic!("body not a string") };

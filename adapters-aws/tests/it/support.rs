@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use adapters_aws::{AwsAdapters, AwsClients, AwsResources, AwsSettings, ProvisionSpec, TableLayout, provision};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, TimeDelta, Utc};
 use order_domain::testing::{address, line, now};
 use order_domain::{
@@ -65,6 +66,24 @@ pub struct Fixture {
     pub resources: AwsResources,
     pub adapters: AwsAdapters,
     pub spec: ProvisionSpec,
+}
+
+impl Fixture {
+    /// The orders table's item at `pk`/`sk` as stored (strongly consistent), to check its layout.
+    pub async fn raw_item(&self, pk: &str, sk: &str) -> std::collections::HashMap<String, AttributeValue> {
+        self.clients
+            .dynamodb
+            .get_item()
+            .table_name(&self.resources.orders_table)
+            .key("PK", AttributeValue::S(pk.to_owned()))
+            .key("SK", AttributeValue::S(sk.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap_or_else(|| panic!("no item at {pk} / {sk}"))
+    }
 }
 
 /// A test environment's spec: unique names, 3 receives per message (the HLD's budget, kept
