@@ -35,6 +35,7 @@ pub mod builder;
 pub mod consumer;
 pub mod context;
 mod error;
+pub mod metrics;
 mod principal;
 pub mod processors;
 pub mod usecases;

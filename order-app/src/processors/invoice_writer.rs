@@ -69,6 +69,7 @@ impl InvoiceWriter {
         let meta = DocumentMeta { content_type: document.content_type, number, issued_at: due.issued_at };
         documents.store.put(&key, document.bytes, &meta).await.context("storing the document")?;
         let number = number.map(|n| n.to_string()).unwrap_or_default();
+        crate::metrics::document_written(due.kind.as_str());
         info!(order = %order.id(), key = %key, kind = %due.kind, %number, "document written");
         Ok(key)
     }
@@ -78,6 +79,10 @@ impl InvoiceWriter {
 impl Processor for InvoiceWriter {
     fn kind(&self) -> ProcessorKind {
         ProcessorKind::InvoiceWriter
+    }
+
+    fn clock(&self) -> Option<&dyn order_ports::Clock> {
+        Some(self.app.system.clock.as_ref())
     }
 
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError> {

@@ -5,8 +5,9 @@
 use async_trait::async_trait;
 use order_domain::EventEnvelope;
 use std::sync::Arc;
+use std::time::Instant;
 
-use order_ports::{PerProcessor, ProcessorKind};
+use order_ports::{Clock, PerProcessor, ProcessorKind};
 use tracing::Instrument;
 
 use crate::app::OrderApp;
@@ -38,6 +39,13 @@ pub trait Processor: Send + Sync {
     /// # Errors
     /// Any [`AppError`]; [`AppError::is_retryable`] says whether a retry may help.
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError>;
+
+    /// The clock an event's lag ([`EVENT_LAG`](crate::metrics::EVENT_LAG): from its timestamp
+    /// to its handling done) is read with; `None` (the default) records no lag. The four
+    /// processors use their application's clock.
+    fn clock(&self) -> Option<&dyn Clock> {
+        None
+    }
 }
 
 /// Handles `event` with `processor` the way every host should: in a span `handle` that names the
@@ -62,7 +70,16 @@ pub async fn handle_event(processor: &dyn Processor, event: &EventEnvelope) -> R
     );
     let handled = crate::context::with_correlation_id(event.correlation_id.clone(), processor.handle(event));
     async move {
+        let started = Instant::now();
         let outcome = handled.await;
+        let took = started.elapsed();
+        let lag = processor.clock().map(|clock| (clock.now() - event.timestamp).to_std().unwrap_or_default());
+        match &outcome {
+            Ok(()) => crate::metrics::event_done(processor.kind(), event, true, took, lag),
+            // Contention is no failure: the consumer counts it as deferred.
+            Err(error) if error.lease_remaining().is_some() => {}
+            Err(_) => crate::metrics::event_done(processor.kind(), event, false, took, lag),
+        }
         if let Err(error) = &outcome {
             if let Some(lease_remaining) = error.lease_remaining() {
                 tracing::info!(%error, ?lease_remaining, "another worker holds the lease; the message comes back when it can have run out");

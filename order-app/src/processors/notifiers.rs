@@ -119,6 +119,10 @@ impl Processor for CustomerNotifier {
         ProcessorKind::CustomerNotifier
     }
 
+    fn clock(&self) -> Option<&dyn order_ports::Clock> {
+        Some(self.app.system.clock.as_ref())
+    }
+
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError> {
         match &event.event {
             OrderEvent::OrderCreated(created) => {
@@ -162,6 +166,10 @@ impl Processor for CustomerNotifier {
 impl Processor for InternalNotifier {
     fn kind(&self) -> ProcessorKind {
         ProcessorKind::InternalNotifier
+    }
+
+    fn clock(&self) -> Option<&dyn order_ports::Clock> {
+        Some(self.app.system.clock.as_ref())
     }
 
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError> {

@@ -28,6 +28,10 @@ impl Processor for RecordWriter {
         ProcessorKind::RecordWriter
     }
 
+    fn clock(&self) -> Option<&dyn order_ports::Clock> {
+        Some(self.app.system.clock.as_ref())
+    }
+
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError> {
         let OrderEvent::OrderCreated(created) = &event.event else { return Ok(()) };
         let mut order = Order::from_created(created);

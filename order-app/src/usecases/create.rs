@@ -149,6 +149,7 @@ impl OrderApp {
         match self.storage.claims.claim(&claim).await.context("claiming the cart")? {
             ClaimOutcome::Claimed => {
                 self.messaging.publisher.publish(&event).await.context("publishing ORDER_CREATED")?;
+                crate::metrics::order_created(order.tenant_id().is_none());
                 info!(order = %order.id(), cart = %order.cart_id(), actor = %principal, total = %order.totals().total, "order accepted");
                 Ok(CreateOutcome { order_id: order.id(), replayed: false })
             }

@@ -176,6 +176,7 @@ impl OrderApp {
             Err(PortError::AlreadyExists) => return Err(AppError::PaymentIdReused),
             Err(source) => return Err(AppError::Dependency { context: "saving the order", source }),
         }
+        crate::metrics::committed(&envelopes);
         info!(order = %id, command = %kind, status = %order.status(), version = order.version(), actor = %principal, "order changed");
         self.publish_committed(&order, &envelopes).await;
         Ok(order)
