@@ -52,7 +52,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath};
 use axum::http::{HeaderName, Request, Response};
 use axum::routing::{get, post};
 use order_app::OrderApp;
@@ -187,7 +187,10 @@ impl FromRef<HttpState> for Arc<dyn Authenticator> {
 /// Each route still carries what makes an order request correct wherever it is mounted: the
 /// state's body limit, an `X-Request-Id` (the client's or the embedder's, else a new UUID,
 /// echoed in the response) and the correlation context that puts that id in every event the
-/// request causes; a method a route does not support is answered 405 as a problem. The peer
+/// request causes; a method a route does not support is answered 405 as a problem, a panic 500
+/// as a problem; every answer is recorded in the application's metrics (requests by route
+/// template, method and status class; time to answer per route — see
+/// [`order_app::metrics`]). The peer
 /// address that PayFast's source check needs comes from axum's `ConnectInfo<SocketAddr>`:
 /// serve the embedding app with `into_make_service_with_connect_info::<SocketAddr>()`, or every
 /// PayFast notification is refused as coming from an unknown source.
@@ -205,6 +208,8 @@ pub fn routes(state: HttpState) -> Router {
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(handlers::panicked))
+        .layer(axum::middleware::from_fn(measure))
         .layer(axum::middleware::from_fn(correlate))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
@@ -246,6 +251,22 @@ pub fn router(state: HttpState) -> Router {
             },
         ))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Records the answered request in the application's metrics
+/// ([`order_app::metrics::http_request`]): by the route's template (axum's [`MatchedPath`], never
+/// the path, which would make a series per order), method and status, with the time to answer.
+/// Outside the panic layer, so that a panic is counted as the 500 it is answered with.
+async fn measure(request: Request<Body>, next: axum::middleware::Next) -> axum::response::Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().clone();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    order_app::metrics::http_request(&route, method.as_str(), response.status().as_u16(), started.elapsed());
+    response
 }
 
 /// Runs the request inside its request id's [`order_app::context`], so that the events the use

@@ -8,6 +8,11 @@
 //! | `lambda-processor` | [`PROCESSOR_VARIABLE`] (`BBWS_PROCESSOR`), the `aws_host` and `profile` sets |
 //! | `lambda-sweep` | the `aws_host` and `profile` sets |
 //!
+//! Every function writes its metrics as CloudWatch Embedded Metric Format to stdout after each
+//! invocation ([`install_metrics`], [`flush_metrics`]), in the namespace of
+//! `BBWS_METRICS_NAMESPACE` (default `BBWS/OrderManagement`; the template sets one per
+//! environment).
+//!
 //! Every function refuses to start without the application's settings and the cart service's;
 //! its start-up error names every variable missing or invalid. Only `lambda-api` has a
 //! development mode (`BBWS_DEV`, in builds with the feature `dev`), with the demonstration
@@ -22,6 +27,8 @@ use tracing::info;
 
 use crate::aws_host::{AwsHost, HostConfigError};
 use crate::http_settings::{HttpSettings, SettingsError};
+use crate::metrics::MetricsError;
+use crate::metrics::emf::{self, EmfHandle};
 use crate::profile::Mode;
 
 /// The variable that chooses the processor of a `lambda-processor` function.
@@ -110,4 +117,52 @@ pub async fn start_api(env: impl Fn(&str) -> Option<String>) -> Result<LambdaApi
     let state = settings.state(stack.app.clone(), DEV_ISSUER).await?;
     info!(environment = %host.aws.environment, table = %stack.resources.orders_table, dev = settings.dev, "API ready");
     Ok(adapters_lambda::api::service(state))
+}
+
+/// Installs the function's metrics recorder: CloudWatch Embedded Metric Format in the namespace
+/// `BBWS_METRICS_NAMESPACE` names (read through `env`), [`emf::DEFAULT_NAMESPACE`] when unset.
+///
+/// # Errors
+/// When a recorder is already installed.
+pub fn install_metrics(env: impl Fn(&str) -> Option<String>) -> Result<EmfHandle, MetricsError> {
+    let namespace = env(emf::NAMESPACE_VARIABLE)
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+        .unwrap_or_else(|| emf::DEFAULT_NAMESPACE.to_owned());
+    info!(%namespace, "metrics as CloudWatch Embedded Metric Format on stdout");
+    emf::install(namespace)
+}
+
+/// Writes what the invocation recorded to stdout, where CloudWatch Logs extracts the metrics.
+/// A failed write is logged: the invocation's outcome does not depend on its metrics.
+pub fn flush_metrics(handle: &EmfHandle) {
+    use order_ports::Clock as _;
+    if let Err(error) = handle.flush(std::io::stdout().lock(), adapters_system::SystemClock.now()) {
+        tracing::warn!(%error, "could not write the invocation's metrics");
+    }
+}
+
+/// `service` flushing the metrics after each request it answers (the API function's).
+pub fn flushing_metrics<S, R>(
+    service: S,
+    handle: EmfHandle,
+) -> impl tower::Service<
+    R,
+    Response = S::Response,
+    Error = S::Error,
+    Future = impl Future<Output = Result<S::Response, S::Error>>,
+> + Clone
+where
+    S: tower::Service<R> + Clone,
+{
+    tower::ServiceBuilder::new()
+        .map_future(move |answer: S::Future| {
+            let handle = handle.clone();
+            async move {
+                let answered = answer.await;
+                flush_metrics(&handle);
+                answered
+            }
+        })
+        .service(service)
 }

@@ -52,6 +52,8 @@ pub mod cli;
 #[cfg(feature = "http")]
 pub mod http_settings;
 #[cfg(feature = "http")]
+pub mod metrics;
+#[cfg(feature = "http")]
 pub mod profile;
 #[cfg(feature = "http")]
 pub mod signal;

@@ -69,7 +69,7 @@ impl InvoiceWriter {
         let meta = DocumentMeta { content_type: document.content_type, number, issued_at: due.issued_at };
         documents.store.put(&key, document.bytes, &meta).await.context("storing the document")?;
         let number = number.map(|n| n.to_string()).unwrap_or_default();
-        crate::metrics::document_written(due.kind.as_str());
+        crate::metrics::document_written(due.kind.code());
         info!(order = %order.id(), key = %key, kind = %due.kind, %number, "document written");
         Ok(key)
     }
@@ -81,8 +81,8 @@ impl Processor for InvoiceWriter {
         ProcessorKind::InvoiceWriter
     }
 
-    fn clock(&self) -> Option<&dyn order_ports::Clock> {
-        Some(self.app.system.clock.as_ref())
+    fn system(&self) -> Option<&crate::builder::System> {
+        Some(&self.app.system)
     }
 
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError> {

@@ -7,10 +7,11 @@ use order_domain::EventEnvelope;
 use std::sync::Arc;
 use std::time::Instant;
 
-use order_ports::{Clock, PerProcessor, ProcessorKind};
+use order_ports::{PerProcessor, ProcessorKind};
 use tracing::Instrument;
 
 use crate::app::OrderApp;
+use crate::builder::System;
 use crate::error::AppError;
 
 mod invoice_writer;
@@ -40,10 +41,11 @@ pub trait Processor: Send + Sync {
     /// Any [`AppError`]; [`AppError::is_retryable`] says whether a retry may help.
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError>;
 
-    /// The clock an event's lag ([`EVENT_LAG`](crate::metrics::EVENT_LAG): from its timestamp
-    /// to its handling done) is read with; `None` (the default) records no lag. The four
-    /// processors use their application's clock.
-    fn clock(&self) -> Option<&dyn Clock> {
+    /// The clock and ids of the processor's application: an event's lag
+    /// ([`EVENT_LAG`](crate::metrics::EVENT_LAG): from its timestamp to its handling done) is
+    /// read with the clock. `None` (the default) records no lag. The four processors give
+    /// their application's.
+    fn system(&self) -> Option<&System> {
         None
     }
 }
@@ -73,7 +75,7 @@ pub async fn handle_event(processor: &dyn Processor, event: &EventEnvelope) -> R
         let started = Instant::now();
         let outcome = handled.await;
         let took = started.elapsed();
-        let lag = processor.clock().map(|clock| (clock.now() - event.timestamp).to_std().unwrap_or_default());
+        let lag = processor.system().map(|system| (system.clock.now() - event.timestamp).to_std().unwrap_or_default());
         match &outcome {
             Ok(()) => crate::metrics::event_done(processor.kind(), event, true, took, lag),
             // Contention is no failure: the consumer counts it as deferred.

@@ -119,8 +119,8 @@ impl Processor for CustomerNotifier {
         ProcessorKind::CustomerNotifier
     }
 
-    fn clock(&self) -> Option<&dyn order_ports::Clock> {
-        Some(self.app.system.clock.as_ref())
+    fn system(&self) -> Option<&crate::builder::System> {
+        Some(&self.app.system)
     }
 
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError> {
@@ -168,8 +168,8 @@ impl Processor for InternalNotifier {
         ProcessorKind::InternalNotifier
     }
 
-    fn clock(&self) -> Option<&dyn order_ports::Clock> {
-        Some(self.app.system.clock.as_ref())
+    fn system(&self) -> Option<&crate::builder::System> {
+        Some(&self.app.system)
     }
 
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError> {

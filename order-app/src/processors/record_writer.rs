@@ -28,8 +28,8 @@ impl Processor for RecordWriter {
         ProcessorKind::RecordWriter
     }
 
-    fn clock(&self) -> Option<&dyn order_ports::Clock> {
-        Some(self.app.system.clock.as_ref())
+    fn system(&self) -> Option<&crate::builder::System> {
+        Some(&self.app.system)
     }
 
     async fn handle(&self, event: &EventEnvelope) -> Result<(), AppError> {

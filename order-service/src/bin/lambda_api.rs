@@ -1,15 +1,16 @@
 //! The HTTP API as a Lambda function behind API Gateway (HTTP API, payload format 2.0): the
 //! server's router, configured by the `BBWS_…` variables (see `order_service::lambda`),
-//! logging JSON lines.
+//! logging JSON lines, its metrics in CloudWatch Embedded Metric Format after each request.
 
-use order_service::lambda::start_api;
+use order_service::lambda::{flushing_metrics, install_metrics, start_api};
 use order_service::telemetry::{LogFormat, init_logs};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init_logs(LogFormat::Json);
+    let metrics = install_metrics(|name| std::env::var(name).ok())?;
     let api = start_api(|name| std::env::var(name).ok())
         .await
         .inspect_err(|error| tracing::error!(%error, "cannot start"))?;
-    lambda_http::run(api).await
+    lambda_http::run(flushing_metrics(api, metrics)).await
 }

@@ -9,7 +9,9 @@
 //! [`http_settings`](order_service::http_settings) are required, and the server refuses to
 //! start naming what is missing. In memory it keeps a bounded window of documents and emails
 //! (`--keep-documents`, `--keep-emails`, 1000 each; 0 keeps every one), so that they take a fixed
-//! memory however many orders it takes (the orders themselves are all kept). `--help` lists every flag.
+//! memory however many orders it takes (the orders themselves are all kept). Prometheus metrics are
+//! served at `GET /metrics` on an admin address (`--metrics-addr`, `127.0.0.1:9464`; `off`),
+//! see [`metrics`](order_service::metrics). `--help` lists every flag.
 
 use std::error::Error;
 use std::net::SocketAddr;
@@ -22,6 +24,7 @@ use futures::FutureExt;
 use order_app::{BackgroundOptions, ConsumerOptions};
 use order_service::http_settings::HttpSettings;
 use order_service::memory::{InMemoryStack, StackOptions};
+use order_service::metrics::{DEFAULT_METRICS_ADDR, MetricsAddr, serve_prometheus};
 use order_service::profile::{Mode, Profile};
 use order_service::telemetry::{LogFormat, exit_code, init_logs};
 use tracing::info;
@@ -74,6 +77,10 @@ struct Args {
     #[arg(long, env = "BBWS_PROCESSOR_THREADS", default_value_t = 1, value_name = "N",
           value_parser = clap::value_parser!(u16).range(0..=64))]
     processor_threads: u16,
+    /// Where to serve Prometheus metrics (`GET /metrics`): an admin address apart from the
+    /// API's, loopback by default; `off` records nothing.
+    #[arg(long, env = "BBWS_METRICS_ADDR", default_value = DEFAULT_METRICS_ADDR, value_name = "ADDR|off")]
+    metrics_addr: MetricsAddr,
 }
 
 #[tokio::main]
@@ -129,6 +136,7 @@ async fn run(args: Args) -> Result<()> {
     };
     let state = args.http.state(app.clone(), &format!("http://{}/dev", args.bind)).await?;
     let shutdown = order_service::signal::shutdown().shared();
+    let metrics = serve_prometheus(args.metrics_addr, shutdown.clone()).await?;
     let background = (!args.no_processors).then(|| {
         let options = BackgroundOptions {
             consumer: ConsumerOptions {
@@ -170,5 +178,8 @@ async fn run(args: Args) -> Result<()> {
     }
     // Answered requests may have handed published outbox entries to a background deletion.
     app.settle().await;
+    if let Some(metrics) = metrics {
+        metrics.await?;
+    }
     Ok(())
 }

@@ -4,6 +4,8 @@
 //! SIGTERM or SIGINT. On the signal it stops receiving, releases what it received but did not
 //! start, finishes (and acknowledges) what is in flight, and exits 0.
 //!
+//! Prometheus metrics are served at `GET /metrics` on `--metrics-addr` (`127.0.0.1:9465`; `off`).
+//!
 //! The sweep runs here by default, so that a deployment of servers (`--no-processors`) and
 //! workers is a whole system; several workers sweeping at once are safe (the expiry's writes
 //! are version-conditioned, a twice-relayed event is a duplicate the processors tolerate).
@@ -24,9 +26,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use futures::FutureExt;
 use order_app::{BackgroundOptions, ConsumerOptions};
 use order_ports::PerProcessor;
 use order_service::aws_host::AwsHost;
+use order_service::metrics::{MetricsAddr, serve_prometheus};
 use order_service::profile::Mode;
 use order_service::telemetry::{LogFormat, exit_code, init_logs};
 use tracing::info;
@@ -74,7 +78,14 @@ struct Args {
     /// the feature `dev` only; others refuse to start with it).
     #[arg(long, env = "BBWS_DEV")]
     dev: bool,
+    /// Where to serve Prometheus metrics (`GET /metrics`), loopback by default (beside a
+    /// server's `127.0.0.1:9464`); `off` records nothing.
+    #[arg(long, env = "BBWS_WORKER_METRICS_ADDR", default_value = WORKER_METRICS_ADDR, value_name = "ADDR|off")]
+    metrics_addr: MetricsAddr,
 }
+
+/// The worker's default metrics address: the port after the server's, so both run on one host.
+const WORKER_METRICS_ADDR: &str = "127.0.0.1:9465";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -103,8 +114,13 @@ async fn run(args: Args) -> Result<()> {
         ..BackgroundOptions::default()
     };
     info!(environment = %host.aws.environment, dev = args.dev, sweep = !args.no_sweep, "starting the queue worker");
+    let shutdown = order_service::signal::shutdown().shared();
+    let metrics = serve_prometheus(args.metrics_addr, shutdown.clone()).await?;
     let background = stack.app.background(&stack.event_queues(), options);
-    let total = background.run(order_service::signal::shutdown()).await.consumer.total();
+    let total = background.run(shutdown).await.consumer.total();
+    if let Some(metrics) = metrics {
+        metrics.await?;
+    }
     info!(handled = total.handled, released = total.released, "bye");
     Ok(())
 }

@@ -130,6 +130,8 @@ fn worker(env: &Env, carts: &StubCartService) -> Command {
         .env("BBWS_TOPIC_ARN", &resources.topic_arn)
         .env("BBWS_WORKER_POLL_WAIT_SECS", "1")
         .env("BBWS_WORKER_RETRY_DELAY_SECS", "0")
+        // Several workers at once: each serves its metrics on a port of its own.
+        .env("BBWS_WORKER_METRICS_ADDR", "127.0.0.1:0")
         .envs(APPLICATION_SETTINGS.iter().copied())
         .env("BBWS_CART_SERVICE_URL", carts.base_url())
         .env("BBWS_CART_SERVICE_TOKEN", TOKEN)
