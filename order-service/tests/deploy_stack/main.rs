@@ -1,9 +1,9 @@
 //! `deploy/template.yaml` deployed with `CreateStack` on a moto server: every resource the
 //! template declares is created as declared (read back with raw SDK calls, compared with what
 //! `adapters_aws::provision` creates where the two must agree), prod differs from dev where the
-//! README says, every function gets the supplier's, staff's and cart service's settings, and an
-//! order runs through the deployed stack — the application configured from nothing but the
-//! stack's outputs and the settings its functions run with.
+//! README says, every function gets the supplier's, staff's, cart service's and metrics
+//! settings, and an order runs through the deployed stack — the application configured from
+//! nothing but the stack's outputs and the settings its functions run with.
 //!
 //! moto's CloudFormation lacks some resource types and properties of the template (SNS
 //! subscriptions, queue and bucket policies, alarms, the HTTP API, bucket versioning, …);
@@ -402,8 +402,11 @@ async fn prod_protects_its_tables_from_deletion() {
 }
 
 #[tokio::test]
-async fn every_function_gets_the_supplier_staff_and_cart_service_settings() {
+async fn every_function_gets_the_supplier_staff_cart_service_and_metrics_settings() {
     let deployed = deploy("sit").await;
+    // Every function writes its metrics under one namespace per stack, which the stack outputs.
+    let namespace = deployed.output("MetricsNamespace");
+    assert_eq!(namespace, format!("BBWS/OrderManagement/sit{}", deployed.suffix));
     let parameter = |key: &str| APPLICATION_PARAMETERS.iter().find(|(name, _)| *name == key).unwrap().1;
     for function in functions(&deployed) {
         let variables = function_variables(&function);
@@ -425,6 +428,7 @@ async fn every_function_gets_the_supplier_staff_and_cart_service_settings() {
         assert_eq!(text("BBWS_CART_SERVICE_ATTEMPTS"), "4", "{function}");
         // The token comes from Secrets Manager, like the field key, never a parameter.
         assert!(text("BBWS_CART_SERVICE_TOKEN").contains("cartServiceToken"), "{function}");
+        assert_eq!(text("BBWS_METRICS_NAMESPACE"), namespace, "{function}");
     }
 }
 
