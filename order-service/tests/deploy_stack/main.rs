@@ -2,9 +2,9 @@
 //! template declares is created as declared (read back with raw SDK calls, compared with what
 //! `adapters_aws::provision` creates where the two must agree), prod differs from dev where the
 //! README says, every function gets the supplier's, staff's, cart service's and metrics
-//! settings, the SLO alarms watch the HLD's targets on metrics the application writes
-//! (`watched`), and an order runs through the deployed stack — the application configured from
-//! nothing but the stack's outputs and the settings its functions run with.
+//! settings, the SLO alarms and the dashboard watch the HLD's targets on metrics the application
+//! writes (`watched`), and an order runs through the deployed stack — the application
+//! configured from nothing but the stack's outputs and the settings its functions run with.
 //!
 //! moto's CloudFormation lacks some resource types and properties of the template (SNS
 //! subscriptions, queue and bucket policies, alarms, the HTTP API, bucket versioning, …);
@@ -501,6 +501,94 @@ async fn slo_alarms_watch_the_hld_targets_and_notify_the_alert_topic() {
         for watched in Watched::of_alarm(alarm) {
             scope.check(&watched, alarm["AlarmName"].as_str().unwrap());
         }
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_the_alarms_and_graphs_the_targets_on_metrics_that_exist() {
+    let deployed = deploy("dev").await;
+    let name = format!("bbws-orders-dev{}", deployed.suffix);
+    let url = deployed.output("DashboardUrl");
+    assert!(url.starts_with("https://af-south-1.console.aws.amazon.com/cloudwatch/"), "{url}");
+    assert!(url.ends_with(&format!("#dashboards/dashboard/{name}")), "{url}");
+    let body = dashboard(&name);
+    let widgets = body["widgets"].as_array().unwrap();
+
+    // First, the state of every alarm of the stack.
+    let alarm_arns: BTreeSet<String> =
+        alarms(&format!("{name}-")).iter().map(|alarm| alarm["AlarmArn"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(alarm_arns.len(), slo_alarms().len() + 4);
+    assert_eq!(widgets[0]["type"], "alarm");
+    let shown: BTreeSet<String> = widgets[0]["properties"]["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|arn| arn.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(shown, alarm_arns);
+
+    // Every graph: in the stack's region, on metrics that exist, its expressions over its own
+    // entries. Gather what is graphed and the target lines drawn beside each metric.
+    let scope = scope(&deployed);
+    let mut graphed = BTreeSet::new();
+    let mut lines: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for widget in widgets.iter().filter(|widget| widget["type"] == "metric") {
+        let properties = &widget["properties"];
+        let title = properties["title"].as_str().unwrap();
+        assert_eq!(properties["region"], REGION, "{title}");
+        let entries = properties["metrics"].as_array().unwrap();
+        let options = entries.iter().filter_map(|entry| entry.as_array()?.last()?.as_object());
+        let ids: BTreeSet<String> = options.clone().filter_map(|o| Some(o.get("id")?.as_str()?.to_owned())).collect();
+        for expression in options.filter_map(|o| o.get("expression")?.as_str()) {
+            let unknown: Vec<_> = expression_ids(expression).difference(&ids).cloned().collect();
+            assert!(unknown.is_empty(), "{title}: {expression} reads {unknown:?}, which the graph does not define");
+        }
+        let drawn: Vec<f64> = properties["annotations"]["horizontal"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|line| line["value"].as_f64().unwrap())
+            .collect();
+        for watched in Watched::of_widget(widget) {
+            scope.check(&watched, title);
+            lines.entry(watched.name.clone()).or_default().extend(&drawn);
+            graphed.insert(watched.key());
+        }
+    }
+
+    // What the alarms read is graphed, and so is what an operator looks at next: the queues and
+    // dead-letter queues, the processors' outcomes, orders, the functions' errors and throttles.
+    for slo in slo_alarms() {
+        let missing: Vec<_> = slo.reads.difference(&graphed).collect();
+        assert!(missing.is_empty(), "{}: {missing:?} not on the dashboard", slo.name);
+    }
+    let mut expected: Vec<String> = Vec::new();
+    for queue in &scope.queues {
+        expected.push(format!("ApproximateNumberOfMessagesVisible QueueName={queue}"));
+        if !queue.ends_with("-dlq") {
+            expected.push(format!("ApproximateAgeOfOldestMessage QueueName={queue}"));
+        }
+    }
+    for processor in ProcessorKind::ALL.map(ProcessorKind::name) {
+        for metric in ["EventsHandled", "EventsFailed", "EventsRetried", "EventsDeadLettered", "EventHandlingDuration"]
+        {
+            expected.push(format!("{metric} Processor={processor}"));
+        }
+    }
+    for function in &scope.functions {
+        expected.push(format!("Errors FunctionName={function}"));
+        expected.push(format!("Throttles FunctionName={function}"));
+    }
+    expected.extend(["tenant", "guest"].map(|buyer| format!("OrdersCreated Buyer={buyer}")));
+    expected.extend(["PAID", "CANCELLED", "EXPIRED"].map(|status| format!("OrderStatusChanges Status={status}")));
+    let missing: Vec<_> = expected.iter().filter(|key| !graphed.contains(*key)).collect();
+    assert!(missing.is_empty(), "not on the dashboard: {missing:?}");
+
+    // The HLD's targets are drawn where they apply: create 300 ms; record 2 s, PDF 5 s,
+    // email 10 s and end to end 15 s beside the lag.
+    assert!(lines["HttpRequestDuration"].contains(&0.3), "{lines:?}");
+    for target in LAG_TARGETS.map(|(_, target)| target).into_iter().chain([15.0]) {
+        assert!(lines["EventLag"].contains(&target), "no {target} s line beside the lag: {lines:?}");
     }
 }
 

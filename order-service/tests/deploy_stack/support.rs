@@ -314,6 +314,12 @@ pub fn alarms(prefix: &str) -> Vec<serde_json::Value> {
     answer["MetricAlarms"].as_array().cloned().unwrap_or_default()
 }
 
+/// The body of the CloudWatch dashboard `name`, parsed.
+pub fn dashboard(name: &str) -> serde_json::Value {
+    let answer = cloudwatch("GetDashboard", &serde_json::json!({ "DashboardName": name }));
+    serde_json::from_str(answer["DashboardBody"].as_str().expect("a dashboard body")).unwrap()
+}
+
 /// The text of the first `<tag>…</tag>` in `xml`.
 pub fn xml_value<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
     let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;

@@ -92,6 +92,35 @@ impl Watched {
             }
         }
     }
+
+    /// The metrics a graph widget of a dashboard body lists: each entry is
+    /// `[namespace, name, dimension, value, …, {options}]`, or `[{"expression": …}]`, which reads
+    /// only other entries. The statistic is the entry's own or the widget's.
+    pub fn of_widget(widget: &Value) -> Vec<Watched> {
+        let properties = &widget["properties"];
+        let mut watched = Vec::new();
+        for entry in properties["metrics"].as_array().into_iter().flatten() {
+            let entry = entry.as_array().expect("a dashboard metric entry is an array");
+            let (fields, options) = match entry.last() {
+                Some(Value::Object(options)) => (&entry[..entry.len() - 1], Some(options)),
+                _ => (&entry[..], None),
+            };
+            if fields.is_empty() {
+                assert!(options.is_some_and(|o| o.contains_key("expression")), "an empty entry: {entry:?}");
+                continue;
+            }
+            assert!(fields.len() >= 2 && fields.len() % 2 == 0, "namespace, name and dimension pairs: {entry:?}");
+            let fields: Vec<String> = fields.iter().map(text).collect();
+            let stat = options.and_then(|o| o.get("stat")).unwrap_or(&properties["stat"]);
+            watched.push(Watched {
+                namespace: fields[0].clone(),
+                name: fields[1].clone(),
+                dimensions: fields[2..].chunks(2).map(|pair| (pair[0].clone(), pair[1].clone())).collect(),
+                stat: text(stat),
+            });
+        }
+        watched
+    }
 }
 
 /// The names of the deployed stack a watched metric may carry.
