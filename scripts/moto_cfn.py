@@ -6,7 +6,7 @@ support for ..." and reports the stack CREATE_COMPLETE without it. Those types i
     AWS::SNS::Subscription        (raw delivery to the four queues: without it no event arrives)
     AWS::SQS::QueuePolicy         (the topic may send to the queues)
     AWS::S3::BucketPolicy         (TLS only)
-    AWS::CloudWatch::Alarm        (a dead-letter queue is not empty)
+    AWS::CloudWatch::Alarm        (a dead-letter queue is not empty; the SLO alarms' metric math)
     AWS::ApiGatewayV2::Api, ::Authorizer, ::Integration, ::Route, ::Stage   (the HTTP API)
 
 Each class below maps the resource's template properties onto the call CloudFormation itself
@@ -29,7 +29,7 @@ import json
 from docker.errors import DockerException
 from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.awslambda.models import EventSourceMapping
-from moto.cloudwatch.models import cloudwatch_backends
+from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models import dynamodb_backends
 from moto.iam.access_control import IAMPolicy, PermissionResult
@@ -140,6 +140,32 @@ class S3BucketPolicy(_Created, CloudFormationModel):
         return cls(properties["Bucket"])
 
 
+def _metric_data_query(query):
+    """One item of an alarm's `Metrics` (a metric to fetch or a math expression) as moto's model."""
+    stat = query.get("MetricStat")
+    metric_stat = None
+    if stat:
+        metric = stat["Metric"]
+        metric_stat = MetricStat(
+            metric=Metric(
+                metric_name=metric["MetricName"],
+                namespace=metric.get("Namespace"),
+                dimensions=[Dimension(d["Name"], d["Value"]) for d in metric.get("Dimensions", [])],
+            ),
+            period=int(stat["Period"]),
+            stat=stat["Stat"],
+            unit=stat.get("Unit"),
+        )
+    return MetricDataQuery(
+        query_id=query["Id"],
+        label=query.get("Label"),
+        period=int(query["Period"]) if "Period" in query else None,
+        return_data=query.get("ReturnData", True) in (True, "true"),
+        expression=query.get("Expression"),
+        metric_stat=metric_stat,
+    )
+
+
 class CloudWatchAlarm(_Created, CloudFormationModel):
     __module__ = MODULE
 
@@ -152,15 +178,22 @@ class CloudWatchAlarm(_Created, CloudFormationModel):
         p = cloudformation_json["Properties"]
         backend = cloudwatch_backends[account_id][region_name]
         name = p.get("AlarmName", resource_name)
+        # A metric math alarm (Metrics) names its metrics in the queries, not at the top level.
+        queries = [_metric_data_query(query) for query in p["Metrics"]] if "Metrics" in p else None
         alarm = backend.put_metric_alarm(
             name=name,
             namespace=p.get("Namespace"),
             metric_name=p.get("MetricName"),
+            metric_data_queries=queries,
             comparison_operator=p["ComparisonOperator"],
             evaluation_periods=int(p["EvaluationPeriods"]),
             period=int(p["Period"]) if "Period" in p else None,
             threshold=float(p["Threshold"]),
             statistic=p.get("Statistic"),
+            extended_statistic=p.get("ExtendedStatistic"),
+            evaluate_low_sample_count_percentile=p.get("EvaluateLowSampleCountPercentile"),
+            threshold_metric_id=p.get("ThresholdMetricId"),
+            unit=p.get("Unit"),
             description=p.get("AlarmDescription"),
             dimensions=[{"Name": d["Name"], "Value": d["Value"]} for d in p.get("Dimensions", [])],
             alarm_actions=p.get("AlarmActions", []),

@@ -1,9 +1,10 @@
 //! `deploy/template.yaml` deployed with `CreateStack` on a moto server: every resource the
 //! template declares is created as declared (read back with raw SDK calls, compared with what
 //! `adapters_aws::provision` creates where the two must agree), prod differs from dev where the
-//! README says, every function gets the supplier's, staff's and cart service's settings, and an
-//! order runs through the deployed stack — the application configured from nothing but the
-//! stack's outputs and the settings its functions run with.
+//! README says, every function gets the supplier's, staff's, cart service's and metrics
+//! settings, the SLO alarms and the dashboard watch the HLD's targets on metrics the application
+//! writes (`watched`), and an order runs through the deployed stack — the application
+//! configured from nothing but the stack's outputs and the settings its functions run with.
 //!
 //! moto's CloudFormation lacks some resource types and properties of the template (SNS
 //! subscriptions, queue and bucket policies, alarms, the HTTP API, bucket versioning, …);
@@ -16,6 +17,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)] // Tests fail loudly.
 
 mod support;
+mod watched;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -35,6 +37,7 @@ use order_service::aws::{AwsStack, AwsStackOptions};
 use order_service::deploy_outputs::resources_from_outputs;
 
 use crate::support::*;
+use crate::watched::{Scope, Watched, expression_ids};
 
 /// Seconds a processor function may run (the template's `Timeout`).
 const PROCESSOR_TIMEOUT: u64 = 30;
@@ -46,6 +49,67 @@ const RESERVED: [(ProcessorKind, u64); 4] = [
     (ProcessorKind::InternalNotifier, 5),
     (ProcessorKind::CustomerNotifier, 5),
 ];
+
+/// The HLD's lag targets per processor, seconds: record < 2 s, PDF < 5 s, email < 10 s.
+const LAG_TARGETS: [(ProcessorKind, f64); 4] = [
+    (ProcessorKind::RecordWriter, 2.0),
+    (ProcessorKind::InvoiceWriter, 5.0),
+    (ProcessorKind::InternalNotifier, 10.0),
+    (ProcessorKind::CustomerNotifier, 10.0),
+];
+
+/// One SLO alarm: its name after `bbws-orders-{env}{suffix}-`, the HLD's target as its
+/// threshold, and the metrics it reads ([`Watched::key`]).
+struct Slo {
+    name: String,
+    threshold: f64,
+    comparison: &'static str,
+    reads: BTreeSet<String>,
+}
+
+impl Slo {
+    fn new(name: &str, threshold: f64, comparison: &'static str, reads: impl IntoIterator<Item = String>) -> Self {
+        Self { name: name.to_owned(), threshold, comparison, reads: reads.into_iter().collect() }
+    }
+}
+
+/// The SLO alarms of the template: create < 300 ms, end to end < 15 s, record < 2 s, PDF < 5 s,
+/// email < 10 s, 99.95 % processing success, 99.9 % API availability.
+fn slo_alarms() -> Vec<Slo> {
+    const OVER: &str = "GreaterThanThreshold";
+    let every_processor =
+        |metric: &str| ProcessorKind::ALL.map(|processor| format!("{metric} Processor={}", processor.name()));
+    let creates = ["/v1.0/orders", "/v1.0/tenants/{tenant_id}/orders"]
+        .map(|route| format!("HttpRequestDuration Method=POST Route={route}"));
+    let answers = ["2xx", "3xx", "4xx", "5xx"].map(|class| format!("HttpRequests StatusClass={class}"));
+    let finished = [every_processor("EventsHandled"), every_processor("EventsDeadLettered")].concat();
+    let mut alarms = vec![
+        Slo::new("create-latency-p99", 0.3, OVER, creates),
+        Slo::new("end-to-end-lag-p99", 15.0, OVER, every_processor("EventLag")),
+        Slo::new("processing-success-rate", 99.95, "LessThanThreshold", finished),
+        Slo::new("api-5xx-rate", 0.1, OVER, answers),
+    ];
+    for (processor, target) in LAG_TARGETS {
+        let lag = format!("EventLag Processor={}", processor.name());
+        alarms.push(Slo::new(&format!("{}-lag-p99", processor.name()), target, OVER, [lag]));
+    }
+    alarms
+}
+
+/// The names a metric that the stack's alarms or dashboard watch may carry.
+fn scope(deployed: &Deployed) -> Scope {
+    let resources = resources_from_outputs(&deployed.outputs).unwrap();
+    let mut queues = BTreeSet::new();
+    for (_, queue) in resources.queues.iter() {
+        queues.insert(queue.name.clone());
+        queues.insert(queue.dead_letter_url.rsplit('/').next().unwrap().to_owned());
+    }
+    Scope {
+        namespace: deployed.output("MetricsNamespace").to_owned(),
+        queues,
+        functions: functions(deployed).into_iter().collect(),
+    }
+}
 
 fn processor_function(deployed: &Deployed, processor: ProcessorKind) -> String {
     format!("bbws-orders-{}{}-{}", deployed.environment, deployed.suffix, processor.name())
@@ -272,7 +336,7 @@ async fn queues_subscriptions_and_buckets_are_as_declared() {
     }
     // Read raw: moto 5.2.5 answers GetBucketVersioning under the root element
     // GetBucketVersioningResponse, which the Rust SDK rejects (it expects VersioningConfiguration).
-    let versioning = moto_raw("s3", "GET", &format!("/{}?versioning", resources.documents_bucket), None);
+    let versioning = moto_raw("s3", "GET", &format!("/{}?versioning", resources.documents_bucket), &[], "");
     assert_eq!(xml_value(&versioning, "Status"), Some("Enabled"), "{versioning}");
     let lifecycle =
         clients.s3.get_bucket_lifecycle_configuration().bucket(&resources.documents_bucket).send().await.unwrap();
@@ -369,24 +433,163 @@ async fn functions_api_and_alarms_are_wired_as_declared() {
     assert_eq!(authorizer["jwtConfiguration"]["audience"], serde_json::json!(["portal-client", "console-client"]));
 
     // Alarms: one per dead-letter queue, at the first message, to the alert topic.
-    let alarms = alarms(&format!("bbws-orders-dev{}", deployed.suffix));
-    assert_eq!(alarms.len(), 4, "{alarms:#?}");
+    let alarms = alarms(&format!("bbws-orders-dev{}-", deployed.suffix));
+    let dead_letter_alarms: Vec<_> = alarms.iter().filter(|a| a["Namespace"] == "AWS/SQS").collect();
+    assert_eq!(dead_letter_alarms.len(), 4, "{dead_letter_alarms:#?}");
     for (processor, queue) in resources.queues.iter() {
         let dlq_name = format!("{}-dlq", queue.name);
-        let alarm = alarms
+        let alarm = dead_letter_alarms
             .iter()
-            .find(|a| xml_value(a, "Value") == Some(dlq_name.as_str()))
+            .find(|a| a["Dimensions"] == serde_json::json!([{ "Name": "QueueName", "Value": dlq_name }]))
             .unwrap_or_else(|| panic!("no alarm on {dlq_name} ({processor})"));
-        assert_eq!(xml_value(alarm, "Namespace"), Some("AWS/SQS"));
-        assert_eq!(xml_value(alarm, "MetricName"), Some("ApproximateNumberOfMessagesVisible"));
-        assert_eq!(xml_value(alarm, "ComparisonOperator"), Some("GreaterThanThreshold"));
-        assert_eq!(xml_value(alarm, "Threshold").map(|t| t.parse::<f64>().unwrap()), Some(0.0));
-        assert!(alarm.contains(&format!("<AlarmActions><member>{alert_topic}</member>")), "{alarm}");
+        assert_eq!(alarm["MetricName"], "ApproximateNumberOfMessagesVisible");
+        assert_eq!(alarm["ComparisonOperator"], "GreaterThanThreshold");
+        assert_eq!(alarm["Threshold"].as_f64(), Some(0.0));
+        assert_eq!(alarm["AlarmActions"], serde_json::json!([alert_topic]), "{alarm}");
+        assert_eq!(alarm["OKActions"], serde_json::json!([alert_topic]), "{alarm}");
     }
     let alert_subscriptions =
         deployed.clients.sns.list_subscriptions_by_topic().topic_arn(&alert_topic).send().await.unwrap();
     let endpoints: Vec<_> = alert_subscriptions.subscriptions().iter().filter_map(|s| s.endpoint()).collect();
     assert_eq!(endpoints, ["ops@example.co.za"]);
+}
+
+#[tokio::test]
+async fn slo_alarms_watch_the_hld_targets_and_notify_the_alert_topic() {
+    let deployed = deploy("dev").await;
+    let prefix = format!("bbws-orders-dev{}-", deployed.suffix);
+    let alert_topic = deployed.output("AlertTopicArn");
+    let alarms = alarms(&prefix);
+    let slos = slo_alarms();
+    assert_eq!(alarms.len(), slos.len() + 4, "the SLO and the dead-letter alarms, no others: {alarms:#?}");
+    for slo in &slos {
+        let name = format!("{prefix}{}", slo.name);
+        let alarm =
+            alarms.iter().find(|a| a["AlarmName"] == name.as_str()).unwrap_or_else(|| panic!("no alarm {name}"));
+        assert_eq!(alarm["Threshold"].as_f64(), Some(slo.threshold), "{name}");
+        assert_eq!(alarm["ComparisonOperator"], slo.comparison, "{name}");
+        assert_eq!(alarm["AlarmActions"], serde_json::json!([alert_topic]), "{name}");
+        assert_eq!(alarm["OKActions"], serde_json::json!([alert_topic]), "{name}");
+        assert_eq!(alarm["TreatMissingData"], "notBreaching", "{name}: no traffic is no breach");
+        // 2 of the last 3 five-minute windows (the template says why).
+        let evaluation = (alarm["EvaluationPeriods"].as_u64(), alarm["DatapointsToAlarm"].as_u64());
+        assert_eq!(evaluation, (Some(3), Some(2)), "{name}");
+        let description = alarm["AlarmDescription"].as_str().unwrap_or_default();
+        assert!(description.starts_with("SLO ") && description.len() > 200, "{name}: say what broke and where to look");
+
+        // The alarm watches one metric math expression over its own queries, each of 5 minutes.
+        let queries = alarm["Metrics"].as_array().unwrap_or_else(|| panic!("{name} is a metric math alarm"));
+        let ids: BTreeSet<String> = queries.iter().map(|query| query["Id"].as_str().unwrap().to_owned()).collect();
+        let returned: Vec<_> = queries.iter().filter(|query| query["ReturnData"].as_bool().unwrap_or(true)).collect();
+        assert!(matches!(returned.as_slice(), [query] if query["Expression"].is_string()), "{name}: {returned:?}");
+        for query in queries {
+            match query["Expression"].as_str() {
+                Some(expression) => {
+                    let unknown: Vec<_> = expression_ids(expression).difference(&ids).cloned().collect();
+                    assert!(unknown.is_empty(), "{name}: {expression} reads {unknown:?}, which it does not define");
+                }
+                None => assert_eq!(query["MetricStat"]["Period"], 300, "{name}: {query}"),
+            }
+        }
+        let reads: BTreeSet<String> = Watched::of_alarm(alarm).iter().map(Watched::key).collect();
+        assert_eq!(reads, slo.reads, "{name}");
+    }
+
+    // Every alarm, the dead-letter ones too, reads metrics that exist.
+    let scope = scope(&deployed);
+    for alarm in &alarms {
+        for watched in Watched::of_alarm(alarm) {
+            scope.check(&watched, alarm["AlarmName"].as_str().unwrap());
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_the_alarms_and_graphs_the_targets_on_metrics_that_exist() {
+    let deployed = deploy("dev").await;
+    let name = format!("bbws-orders-dev{}", deployed.suffix);
+    let url = deployed.output("DashboardUrl");
+    assert!(url.starts_with("https://af-south-1.console.aws.amazon.com/cloudwatch/"), "{url}");
+    assert!(url.ends_with(&format!("#dashboards/dashboard/{name}")), "{url}");
+    let body = dashboard(&name);
+    let widgets = body["widgets"].as_array().unwrap();
+
+    // First, the state of every alarm of the stack.
+    let alarm_arns: BTreeSet<String> =
+        alarms(&format!("{name}-")).iter().map(|alarm| alarm["AlarmArn"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(alarm_arns.len(), slo_alarms().len() + 4);
+    assert_eq!(widgets[0]["type"], "alarm");
+    let shown: BTreeSet<String> = widgets[0]["properties"]["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|arn| arn.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(shown, alarm_arns);
+
+    // Every graph: in the stack's region, on metrics that exist, its expressions over its own
+    // entries. Gather what is graphed and the target lines drawn beside each metric.
+    let scope = scope(&deployed);
+    let mut graphed = BTreeSet::new();
+    let mut lines: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for widget in widgets.iter().filter(|widget| widget["type"] == "metric") {
+        let properties = &widget["properties"];
+        let title = properties["title"].as_str().unwrap();
+        assert_eq!(properties["region"], REGION, "{title}");
+        let entries = properties["metrics"].as_array().unwrap();
+        let options = entries.iter().filter_map(|entry| entry.as_array()?.last()?.as_object());
+        let ids: BTreeSet<String> = options.clone().filter_map(|o| Some(o.get("id")?.as_str()?.to_owned())).collect();
+        for expression in options.filter_map(|o| o.get("expression")?.as_str()) {
+            let unknown: Vec<_> = expression_ids(expression).difference(&ids).cloned().collect();
+            assert!(unknown.is_empty(), "{title}: {expression} reads {unknown:?}, which the graph does not define");
+        }
+        let drawn: Vec<f64> = properties["annotations"]["horizontal"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|line| line["value"].as_f64().unwrap())
+            .collect();
+        for watched in Watched::of_widget(widget) {
+            scope.check(&watched, title);
+            lines.entry(watched.name.clone()).or_default().extend(&drawn);
+            graphed.insert(watched.key());
+        }
+    }
+
+    // What the alarms read is graphed, and so is what an operator looks at next: the queues and
+    // dead-letter queues, the processors' outcomes, orders, the functions' errors and throttles.
+    for slo in slo_alarms() {
+        let missing: Vec<_> = slo.reads.difference(&graphed).collect();
+        assert!(missing.is_empty(), "{}: {missing:?} not on the dashboard", slo.name);
+    }
+    let mut expected: Vec<String> = Vec::new();
+    for queue in &scope.queues {
+        expected.push(format!("ApproximateNumberOfMessagesVisible QueueName={queue}"));
+        if !queue.ends_with("-dlq") {
+            expected.push(format!("ApproximateAgeOfOldestMessage QueueName={queue}"));
+        }
+    }
+    for processor in ProcessorKind::ALL.map(ProcessorKind::name) {
+        for metric in ["EventsHandled", "EventsFailed", "EventsRetried", "EventsDeadLettered", "EventHandlingDuration"]
+        {
+            expected.push(format!("{metric} Processor={processor}"));
+        }
+    }
+    for function in &scope.functions {
+        expected.push(format!("Errors FunctionName={function}"));
+        expected.push(format!("Throttles FunctionName={function}"));
+    }
+    expected.extend(["tenant", "guest"].map(|buyer| format!("OrdersCreated Buyer={buyer}")));
+    expected.extend(["PAID", "CANCELLED", "EXPIRED"].map(|status| format!("OrderStatusChanges Status={status}")));
+    let missing: Vec<_> = expected.iter().filter(|key| !graphed.contains(*key)).collect();
+    assert!(missing.is_empty(), "not on the dashboard: {missing:?}");
+
+    // The HLD's targets are drawn where they apply: create 300 ms; record 2 s, PDF 5 s,
+    // email 10 s and end to end 15 s beside the lag.
+    assert!(lines["HttpRequestDuration"].contains(&0.3), "{lines:?}");
+    for target in LAG_TARGETS.map(|(_, target)| target).into_iter().chain([15.0]) {
+        assert!(lines["EventLag"].contains(&target), "no {target} s line beside the lag: {lines:?}");
+    }
 }
 
 #[tokio::test]
@@ -402,8 +605,11 @@ async fn prod_protects_its_tables_from_deletion() {
 }
 
 #[tokio::test]
-async fn every_function_gets_the_supplier_staff_and_cart_service_settings() {
+async fn every_function_gets_the_supplier_staff_cart_service_and_metrics_settings() {
     let deployed = deploy("sit").await;
+    // Every function writes its metrics under one namespace per stack, which the stack outputs.
+    let namespace = deployed.output("MetricsNamespace");
+    assert_eq!(namespace, format!("BBWS/OrderManagement/sit{}", deployed.suffix));
     let parameter = |key: &str| APPLICATION_PARAMETERS.iter().find(|(name, _)| *name == key).unwrap().1;
     for function in functions(&deployed) {
         let variables = function_variables(&function);
@@ -425,6 +631,7 @@ async fn every_function_gets_the_supplier_staff_and_cart_service_settings() {
         assert_eq!(text("BBWS_CART_SERVICE_ATTEMPTS"), "4", "{function}");
         // The token comes from Secrets Manager, like the field key, never a parameter.
         assert!(text("BBWS_CART_SERVICE_TOKEN").contains("cartServiceToken"), "{function}");
+        assert_eq!(text("BBWS_METRICS_NAMESPACE"), namespace, "{function}");
     }
 }
 

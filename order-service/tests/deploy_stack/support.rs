@@ -263,20 +263,20 @@ pub async fn queue_attributes(deployed: &Deployed, url: &str) -> BTreeMap<String
 
 /// A request to moto for a service whose SDK the workspace does not build (Lambda, API Gateway
 /// v2, CloudWatch): moto routes by the credential scope of the `Authorization` header and checks
-/// no signature. Returns the body of a 200 answer; panics on anything else.
-pub fn moto_raw(service: &str, method: &str, path: &str, form: Option<&str>) -> String {
+/// no signature. `headers` describe `body` (its content type, a JSON protocol's target). Returns
+/// the body of a 200 answer; panics on anything else.
+pub fn moto_raw(service: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
     let endpoint = endpoint();
     let host = endpoint.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let body = form.unwrap_or_default();
-    let content_type = if form.is_some() { "content-type: application/x-www-form-urlencoded\r\n" } else { "" };
+    let headers: String = headers.iter().map(|(name, value)| [name, ": ", value, "\r\n"].concat()).collect();
     // HTTP/1.0: the answer comes whole, never chunked.
     write!(
         stream,
         "{method} {path} HTTP/1.0\r\nHost: {host}\r\nAuthorization: AWS4-HMAC-SHA256 \
          Credential=testing/20260101/{REGION}/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n\
-         {content_type}content-length: {}\r\n\r\n{body}",
+         {headers}content-length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -291,25 +291,33 @@ pub fn moto_raw(service: &str, method: &str, path: &str, form: Option<&str>) -> 
 
 /// A Lambda REST call (GET) on moto, as JSON.
 pub fn lambda_get(path: &str) -> serde_json::Value {
-    serde_json::from_str(&moto_raw("lambda", "GET", path, None)).unwrap()
+    serde_json::from_str(&moto_raw("lambda", "GET", path, &[], "")).unwrap()
 }
 
 /// An API Gateway v2 call (GET) on moto, as JSON.
 pub fn apigateway_get(path: &str) -> serde_json::Value {
-    serde_json::from_str(&moto_raw("apigateway", "GET", path, None)).unwrap()
+    serde_json::from_str(&moto_raw("apigateway", "GET", path, &[], "")).unwrap()
 }
 
-/// CloudWatch `DescribeAlarms` for a name prefix: one XML fragment per metric alarm.
-pub fn alarms(prefix: &str) -> Vec<String> {
-    let xml = moto_raw(
-        "monitoring",
-        "POST",
-        "/",
-        Some(&format!("Action=DescribeAlarms&Version=2010-08-01&AlarmNamePrefix={prefix}&MaxRecords=100")),
-    );
-    let metric_alarms = xml.split("<MetricAlarms>").nth(1).unwrap_or_default();
-    let metric_alarms = metric_alarms.split("</MetricAlarms>").next().unwrap_or_default();
-    metric_alarms.split("<member><AlarmName>").skip(1).map(|fragment| format!("<AlarmName>{fragment}")).collect()
+/// A CloudWatch call on moto in the AWS JSON 1.0 protocol, which CloudWatch accepts besides its
+/// query protocol (the answer is JSON, not XML to pick apart).
+pub fn cloudwatch(action: &str, request: &serde_json::Value) -> serde_json::Value {
+    let target = format!("GraniteServiceVersion20100801.{action}");
+    let headers = [("content-type", "application/x-amz-json-1.0"), ("x-amz-target", target.as_str())];
+    serde_json::from_str(&moto_raw("monitoring", "POST", "/", &headers, &request.to_string())).unwrap()
+}
+
+/// CloudWatch `DescribeAlarms` for a name prefix: the metric alarms, as `DescribeAlarms` gives
+/// them.
+pub fn alarms(prefix: &str) -> Vec<serde_json::Value> {
+    let answer = cloudwatch("DescribeAlarms", &serde_json::json!({ "AlarmNamePrefix": prefix, "MaxRecords": 100 }));
+    answer["MetricAlarms"].as_array().cloned().unwrap_or_default()
+}
+
+/// The body of the CloudWatch dashboard `name`, parsed.
+pub fn dashboard(name: &str) -> serde_json::Value {
+    let answer = cloudwatch("GetDashboard", &serde_json::json!({ "DashboardName": name }));
+    serde_json::from_str(answer["DashboardBody"].as_str().expect("a dashboard body")).unwrap()
 }
 
 /// The text of the first `<tag>…</tag>` in `xml`.
