@@ -52,7 +52,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath};
+use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath, State};
 use axum::http::{HeaderName, Request, Response};
 use axum::routing::{get, post};
 use order_app::OrderApp;
@@ -69,6 +69,10 @@ use self::payfast::ItnVerifier;
 
 /// The header carrying the request id.
 pub const REQUEST_ID: &str = "x-request-id";
+
+/// The W3C Trace Context header a caller continues its trace with
+/// (<https://www.w3.org/TR/trace-context/#traceparent-header>).
+pub const TRACEPARENT: &str = "traceparent";
 
 /// The header that marks a replayed create.
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
@@ -197,6 +201,7 @@ impl FromRef<HttpState> for Arc<dyn Authenticator> {
 pub fn routes(state: HttpState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     let body_limit = state.body_limit;
+    let correlation = axum::middleware::from_fn_with_state(state.clone(), correlate);
     Router::new()
         .route("/v1.0/tenants/{tenant_id}/orders", post(handlers::create_tenant_order).get(handlers::list_orders))
         .route("/v1.0/orders", post(handlers::create_guest_order))
@@ -210,7 +215,7 @@ pub fn routes(state: HttpState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(handlers::panicked))
         .layer(axum::middleware::from_fn(measure))
-        .layer(axum::middleware::from_fn(correlate))
+        .layer(correlation)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
@@ -269,16 +274,33 @@ async fn measure(request: Request<Body>, next: axum::middleware::Next) -> axum::
     response
 }
 
-/// Runs the request inside its request id's [`order_app::context`], so that the events the use
-/// cases build name it. An id that is not a valid correlation id (over 128 characters, or with
-/// spaces) is still echoed and logged, but not put in events.
-async fn correlate(request: Request<Body>, next: axum::middleware::Next) -> axum::response::Response {
+/// Runs the request inside its request id's [`order_app::context`] and its trace, so that the
+/// events the use cases build name both. An id that is not a valid correlation id (over 128
+/// characters, or with spaces) is still echoed and logged, but not put in events. The trace:
+/// the request's own span, a child of the caller's W3C `traceparent` header when it has a valid
+/// one, else a new trace ([`order_app::context::start_span`]); its ids are recorded in the
+/// request's span (`trace_id`, `span_id`) when there is one.
+async fn correlate(
+    State(state): State<HttpState>,
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let id = request
         .headers()
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| order_domain::CorrelationId::parse(v).ok());
-    order_app::context::with_correlation_id(id, next.run(request)).await
+    let incoming = request
+        .headers()
+        .get(TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| order_domain::TraceParent::parse(v).ok());
+    let trace = order_app::context::start_span(state.app.system(), incoming);
+    let span = tracing::Span::current();
+    span.record("trace_id", tracing::field::display(trace.trace_id_hex()));
+    span.record("span_id", tracing::field::display(trace.parent_id_hex()));
+    let work = order_app::context::with_trace(Some(trace), next.run(request));
+    order_app::context::with_correlation_id(id, work).await
 }
 
 fn request_span(request: &Request<Body>) -> tracing::Span {
@@ -290,6 +312,8 @@ fn request_span(request: &Request<Body>) -> tracing::Span {
         request_id = %request_id,
         principal = tracing::field::Empty,
         order_id = tracing::field::Empty,
+        trace_id = tracing::field::Empty,
+        span_id = tracing::field::Empty,
     )
 }
 

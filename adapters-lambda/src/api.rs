@@ -5,6 +5,9 @@
 //! - The caller's address (PayFast's source check) is the event's `requestContext.http.sourceIp`.
 //! - The request id is the client's `X-Request-Id`, else API Gateway's `requestContext.requestId`,
 //!   so that the gateway's access log, the function's logs and the events' `correlationId` agree.
+//! - The trace is the client's W3C `traceparent`, else the invocation's X-Ray trace (the Lambda
+//!   context's `Root=1-…;Parent=…;Sampled=…`, read as the `traceparent` it is equivalent to), so
+//!   that the order's events and the processors' spans continue the X-Ray trace of the request.
 //!
 //! A host wires the application and the [`HttpState`] (the composition root's
 //! `order_service::lambda::api_from_env` does it from `BBWS_…` variables) and hands
@@ -20,7 +23,7 @@ use lambda_http::{Request, RequestExt};
 use tower::ServiceBuilder;
 use tower::util::MapRequest;
 
-use adapters_http::{HttpState, REQUEST_ID, router};
+use adapters_http::{HttpState, REQUEST_ID, TRACEPARENT, router};
 
 /// The service `lambda_http::run` drives: the router behind [`from_event`].
 pub type LambdaApi = MapRequest<Router, fn(Request) -> Request>;
@@ -46,5 +49,55 @@ fn from_event(mut request: Request) -> Request {
     {
         request.headers_mut().insert(REQUEST_ID, id);
     }
+    let xray =
+        request.lambda_context_ref().and_then(|context| context.xray_trace_id.as_deref()).and_then(traceparent_of_xray);
+    if !request.headers().contains_key(TRACEPARENT)
+        && let Some(trace) = xray.and_then(|trace| HeaderValue::from_str(&trace).ok())
+    {
+        request.headers_mut().insert(TRACEPARENT, trace);
+    }
     request
+}
+
+/// The W3C `traceparent` equivalent to an X-Ray trace header
+/// (`Root=1-{8 hex}-{24 hex};Parent={16 hex};Sampled={0|1}`, in any order): the root's 32 hex
+/// digits are the trace id, the parent is the parent id. `None` without a root and a parent,
+/// or when they are not well formed.
+pub fn traceparent_of_xray(header: &str) -> Option<String> {
+    let field = |name: &str| {
+        header.split(';').find_map(|part| part.trim().strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
+    };
+    let root = field("Root")?.strip_prefix("1-")?;
+    let (time, random) = root.split_once('-')?;
+    let sampled = if field("Sampled") == Some("0") { "00" } else { "01" };
+    let traceparent = format!("00-{time}{random}-{}-{sampled}", field("Parent")?);
+    order_domain::TraceParent::parse(&traceparent).ok().map(|trace| trace.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::traceparent_of_xray;
+
+    #[test]
+    fn an_xray_trace_header_reads_as_its_traceparent() {
+        assert_eq!(
+            traceparent_of_xray("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
+                .as_deref(),
+            Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01")
+        );
+        assert_eq!(
+            traceparent_of_xray("Parent=53995c3f42cd8ad8; Root=1-5759e988-bd862e3fe1be46a994272793; Sampled=0")
+                .as_deref(),
+            Some("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-00")
+        );
+        for broken in [
+            "",
+            "Root=1-5759e988-bd862e3fe1be46a994272793",
+            "Root=2-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8",
+            "Root=1-5759e988-BD862E3FE1BE46A994272793;Parent=53995c3f42cd8ad8",
+            "Root=1-5759e988;Parent=53995c3f42cd8ad8",
+        ] {
+            assert_eq!(traceparent_of_xray(broken), None, "{broken}");
+        }
+    }
 }

@@ -109,6 +109,7 @@ impl OrderApp {
     pub(crate) fn envelope(&self, at: DateTime<Utc>, event: OrderEvent) -> EventEnvelope {
         EventEnvelope::new(self.system.ids.message_id(), at, event)
             .with_correlation_id(crate::context::correlation_id())
+            .with_traceparent(crate::context::trace())
     }
 
     /// The tenant an order belongs to, resolving a guest order's tenant by its email: the

@@ -29,6 +29,7 @@ use crate::payment::{Payment, PaymentMethod, UnappliedReason};
 use crate::pricing::{OrderLine, Totals};
 use crate::status::{ActorKind, OrderStatus};
 use crate::text::Reason;
+use crate::trace::TraceParent;
 
 /// The version of the event schema: always `"1.0"` for these contracts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -70,6 +71,17 @@ pub struct EventEnvelope {
     /// The request that caused the event (`X-Request-Id`), when known; omitted otherwise.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub correlation_id: Option<CorrelationId>,
+    /// The W3C trace context of the work that produced the event (the creating request's
+    /// span), so that each processor's span continues that trace; omitted when there is none.
+    /// A value that is not a valid `traceparent` reads as none rather than making the event
+    /// unreadable (see [`trace::lenient`](crate::trace::lenient)).
+    #[serde(
+        rename = "traceparent",
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "crate::trace::lenient"
+    )]
+    pub traceparent: Option<TraceParent>,
     /// `eventType` and `payload`.
     #[serde(flatten)]
     pub event: OrderEvent,
@@ -79,13 +91,20 @@ impl EventEnvelope {
     /// Wraps an event, without a correlation id. The id and time come from the caller: the
     /// domain reads no clock and draws no random numbers.
     pub fn new(message_id: Uuid, timestamp: DateTime<Utc>, event: OrderEvent) -> Self {
-        Self { message_id, timestamp, version: SchemaVersion, correlation_id: None, event }
+        Self { message_id, timestamp, version: SchemaVersion, correlation_id: None, traceparent: None, event }
     }
 
     /// The same envelope, naming the request that caused it.
     #[must_use]
     pub fn with_correlation_id(mut self, correlation_id: Option<CorrelationId>) -> Self {
         self.correlation_id = correlation_id;
+        self
+    }
+
+    /// The same envelope, in the trace of the work that produced it.
+    #[must_use]
+    pub fn with_traceparent(mut self, traceparent: Option<TraceParent>) -> Self {
+        self.traceparent = traceparent;
         self
     }
 }

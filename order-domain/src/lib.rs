@@ -56,6 +56,7 @@ pub mod tenant;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text;
+pub mod trace;
 pub mod vat;
 
 pub use address::{BillingAddress, BillingAddressInput, VatNumber};
@@ -76,4 +77,5 @@ pub use pricing::{
 pub use status::{ActorKind, Command, CommandKind, OrderStatus};
 pub use tenant::{GuestTenantDecision, Tenant, TenantStatus, decide_guest_tenant};
 pub use text::{Description, InvalidValue, PRINTABLE, Reason, is_printable};
+pub use trace::TraceParent;
 pub use vat::{VatError, VatRate, VatTable};

@@ -6,7 +6,7 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use order_domain::testing::{address, line, now, pending_order, zar};
 use order_domain::*;
 use proptest::prelude::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 const GOLDEN_ORDER_CREATED: &str = include_str!("golden/order_created.json");
@@ -231,4 +231,26 @@ fn an_order_created_event_without_a_document_policy_reads_as_invoiced_on_order()
     let read: EventEnvelope = serde_json::from_value(golden).unwrap();
     let OrderEvent::OrderCreated(created) = read.event else { panic!("{:?}", read.event) };
     assert_eq!(created.document_policy, DocumentPolicy::InvoiceOnOrder);
+}
+
+#[test]
+fn the_trace_context_travels_beside_the_correlation_id_and_a_broken_one_reads_as_none() {
+    let traceparent = TraceParent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+    let event = golden_event().with_traceparent(Some(traceparent));
+    let json = serde_json::to_value(&event).unwrap();
+    assert_eq!(json["traceparent"], "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    let mut without: Value = json.clone();
+    without.as_object_mut().unwrap().remove("traceparent");
+    assert_eq!(without, serde_json::from_str::<Value>(GOLDEN_ORDER_CREATED).unwrap(), "nothing else changes");
+    assert_eq!(serde_json::from_value::<EventEnvelope>(json.clone()).unwrap(), event);
+
+    for broken in
+        [json!("00-not-a-trace"), json!(null), json!("00-00000000000000000000000000000000-00f067aa0ba902b7-01")]
+    {
+        let mut sent = json.clone();
+        sent["traceparent"] = broken.clone();
+        let read: EventEnvelope = serde_json::from_value(sent).unwrap();
+        assert_eq!(read.traceparent, None, "{broken}");
+        assert_eq!(read.event, event.event);
+    }
 }

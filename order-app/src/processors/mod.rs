@@ -52,9 +52,11 @@ pub trait Processor: Send + Sync {
 
 /// Handles `event` with `processor` the way every host should: in a span `handle` that names the
 /// processor, the event, the order and the request that caused it (`request_id`, from the
-/// envelope's `correlationId`, `-` when there is none), and inside that request's
-/// [`context`](crate::context), so that anything published while handling it names the same
-/// request. A failure is logged in that span: at `warn` when a retry may help, at `error` when
+/// envelope's `correlationId`, `-` when there is none) and continues its trace (`trace_id`, its
+/// own `span_id` and the `parent_span_id` of the envelope's `traceparent`; a new trace for an
+/// event without one), and inside that request's [`context`](crate::context), so that anything
+/// published while handling it names the same request and trace. Its outcome, time and lag
+/// are recorded in the [metrics](crate::metrics). A failure is logged in that span: at `warn` when a retry may help, at `error` when
 /// it will fail again (the message then ends in its dead-letter queue, kept for a redrive);
 /// contention ([`AppError::LeaseHeld`]) is no failure and is logged at `info`.
 /// The [`Consumer`](crate::consumer::Consumer) calls it for every delivery; a queue-triggered
@@ -63,14 +65,25 @@ pub trait Processor: Send + Sync {
 /// # Errors
 /// Whatever [`Processor::handle`] returns.
 pub async fn handle_event(processor: &dyn Processor, event: &EventEnvelope) -> Result<(), AppError> {
+    // The processor's own span in the event's trace (a new trace for an event without one).
+    let trace = match processor.system() {
+        Some(system) => Some(crate::context::start_span(system, event.traceparent)),
+        None => event.traceparent,
+    };
     let span = tracing::info_span!(
         "handle",
         processor = processor.name(),
         event = event.event.event_type(),
         order_id = %event.event.order_id(),
         request_id = %event.correlation_id.as_ref().map_or("-", |id| id.as_str()),
+        trace_id = %trace.map_or_else(|| "-".to_owned(), |trace| trace.trace_id_hex()),
+        span_id = %trace.map_or_else(|| "-".to_owned(), |trace| trace.parent_id_hex()),
+        parent_span_id = %event.traceparent.map_or_else(|| "-".to_owned(), |parent| parent.parent_id_hex()),
     );
-    let handled = crate::context::with_correlation_id(event.correlation_id.clone(), processor.handle(event));
+    let handled = crate::context::with_correlation_id(
+        event.correlation_id.clone(),
+        crate::context::with_trace(trace, processor.handle(event)),
+    );
     async move {
         let started = Instant::now();
         let outcome = handled.await;

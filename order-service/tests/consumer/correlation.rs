@@ -5,8 +5,12 @@
 //! quickstart), the background service (the server and the worker binary run the consumer
 //! through it), and the Lambda batch handler (feature `lambda`).
 //!
-//! A tracing layer installed once for this test binary records every `handle` span and every
-//! log event with the `handle` span around it; each test looks only at its own correlation id.
+//! The same paths carry the W3C trace context: the trace of the creating request (the caller's
+//! `traceparent`, or one the server starts) is continued by each processor's span.
+//!
+//! A tracing layer installed once for this test binary records every `handle` span, the trace
+//! ids of every `request` span, and every log event with the `handle` span around it; each test
+//! looks only at its own correlation id or trace.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
@@ -50,6 +54,8 @@ struct Logged {
 }
 
 static HANDLE_SPANS: Mutex<Vec<Fields>> = Mutex::new(Vec::new());
+/// The fields recorded on `request` spans after they opened (the trace ids).
+static REQUEST_SPANS: Mutex<Vec<Fields>> = Mutex::new(Vec::new());
 static LOGGED: Mutex<Vec<Logged>> = Mutex::new(Vec::new());
 
 /// Records `handle` spans and the log events inside them.
@@ -66,6 +72,20 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
             span.extensions_mut().insert(fields.clone());
         }
         HANDLE_SPANS.lock().unwrap().push(fields);
+    }
+
+    fn on_record(&self, id: &Id, values: &tracing::span::Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id).filter(|span| span.name() == "request") else { return };
+        let mut extensions = span.extensions_mut();
+        if extensions.get_mut::<Fields>().is_none() {
+            extensions.insert(Fields::default());
+        }
+        let Some(fields) = extensions.get_mut::<Fields>() else { return };
+        values.record(fields);
+        // The trace ids are recorded one at a time: keep the span once it has both.
+        if fields.0.contains_key("trace_id") && fields.0.contains_key("span_id") {
+            REQUEST_SPANS.lock().unwrap().push(fields.clone());
+        }
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
@@ -90,6 +110,7 @@ fn capture() {
         let targets = Targets::new()
             .with_target("order_app", Level::INFO)
             .with_target("adapters_lambda", Level::INFO)
+            .with_target("adapters_http", Level::INFO)
             .with_target("order_service", Level::INFO);
         let subscriber = tracing_subscriber::registry().with(Capture.with_filter(targets));
         tracing::subscriber::set_global_default(subscriber).expect("no other subscriber in this test binary");
@@ -200,4 +221,103 @@ async fn the_lambda_batch_handler_handles_each_event_in_its_requests_span() {
         assert!(response.batch_item_failures.is_empty(), "{kind}: {response:?}");
     }
     assert_every_processor_handled_in("req-lambda-1");
+}
+
+/// Every caller is tenant_acme's customer.
+struct AcmeCustomer;
+
+#[async_trait::async_trait]
+impl adapters_http::auth::Authenticator for AcmeCustomer {
+    async fn authenticate(&self, _: &axum::http::request::Parts) -> Result<Principal, adapters_http::auth::AuthError> {
+        Ok(Principal::Customer { tenant_id: TenantId::parse("tenant_acme").unwrap() })
+    }
+}
+
+/// Creates an order over HTTP on a real socket, with `traceparent` if given, and drains the
+/// stack; returns the trace and span ids of the server's `request` span.
+async fn create_over_http(stack: &InMemoryStack, cart: &str, traceparent: Option<&str>) -> (String, String) {
+    let state = adapters_http::HttpState::new(
+        stack.app.clone(),
+        std::sync::Arc::new(AcmeCustomer),
+        adapters_http::cursor::CursorSigner::new(&[42; 32]).unwrap(),
+        std::sync::Arc::new(adapters_http::payfast::PayfastVerifier::new(adapters_http::payfast::PayfastConfig {
+            merchant_id: "10000100".into(),
+            passphrase: None,
+            allowed_sources: Vec::new(),
+        })),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(adapters_http::serve(listener, adapters_http::router(state), async move {
+        let _ = stopped.await;
+    }));
+    let request = order_request(stack, cart);
+    let body = serde_json::json!({
+        "cartId": request.cart_id.as_str(),
+        "customerEmail": "thandi@example.co.za",
+        "billingAddress": {"name": "Thandi Nkosi", "line1": "12 Long Street", "city": "Cape Town", "postalCode": "8001"},
+    });
+    let mut post = reqwest::Client::new().post(format!("{base}/v1.0/tenants/tenant_acme/orders")).json(&body);
+    if let Some(traceparent) = traceparent {
+        post = post.header("traceparent", traceparent);
+    }
+    let response = post.send().await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::ACCEPTED, "{}", response.text().await.unwrap());
+    let order_id = response.json::<serde_json::Value>().await.unwrap()["orderId"].as_str().unwrap().to_owned();
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    let report = stack.drain().await.unwrap();
+    assert_eq!((report.total().handled, report.total().failed), (4, 0), "{report:?}");
+    // The request span of this order: the handle spans name the order, the request span its trace.
+    let trace_id = HANDLE_SPANS
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|span| span.0.get("order_id") == Some(&order_id))
+        .and_then(|span| span.0.get("trace_id").cloned())
+        .unwrap();
+    let request = REQUEST_SPANS.lock().unwrap().iter().find(|span| span.0.get("trace_id") == Some(&trace_id)).cloned();
+    let request = request.unwrap_or_else(|| panic!("no request span in trace {trace_id}"));
+    (trace_id, request.0["span_id"].clone())
+}
+
+/// Asserts that each of the four processors handled an event in a span of trace `trace_id`,
+/// a child of span `parent`, each with a span id of its own.
+fn assert_every_processor_continued(trace_id: &str, parent: &str) {
+    let spans: Vec<Fields> = HANDLE_SPANS
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|span| span.0.get("trace_id").map(String::as_str) == Some(trace_id))
+        .cloned()
+        .collect();
+    let processors: BTreeSet<&str> =
+        spans.iter().filter_map(|span| span.0.get("processor").map(String::as_str)).collect();
+    let all: BTreeSet<&str> = ProcessorKind::ALL.iter().map(|kind| kind.name()).collect();
+    assert_eq!(processors, all, "a handle span in trace {trace_id} for every processor: {spans:#?}");
+    let own: BTreeSet<&str> = spans.iter().map(|span| span.0["span_id"].as_str()).collect();
+    assert_eq!(own.len(), 4, "each processor's span has its own id: {spans:#?}");
+    assert!(!own.contains(parent), "{spans:#?}");
+    for span in &spans {
+        assert_eq!(span.0["parent_span_id"], parent, "the request's span is the parent: {span:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_create_requests_trace_continues_in_each_processors_span() {
+    capture();
+    let stack = stack();
+    let caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let (trace_id, request_span) = create_over_http(&stack, "cart_traced_1", Some(caller)).await;
+    assert_eq!(trace_id, "0af7651916cd43dd8448eb211c80319c", "the caller's trace");
+    assert_ne!(request_span, "b7ad6b7169203331", "the server's span is the caller's child");
+    assert_every_processor_continued(&trace_id, &request_span);
+
+    // Without a traceparent the server starts a trace, whose id is also an X-Ray trace id (it
+    // begins with the time: the stack's clock, 2026-11-25 08:00 UTC).
+    let (trace_id, request_span) = create_over_http(&stack, "cart_traced_2", None).await;
+    let started = Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap().timestamp();
+    assert_eq!(&trace_id[..8], format!("{started:08x}"), "{trace_id}");
+    assert_every_processor_continued(&trace_id, &request_span);
 }
