@@ -26,6 +26,7 @@
 
 mod drive;
 mod pipeline;
+mod scrape;
 mod server;
 mod stats;
 
@@ -90,6 +91,10 @@ pub struct Args {
     /// and report its resident memory then. `--rate` × `--duration-secs` orders are created.
     #[arg(long)]
     settle: bool,
+    /// Start the server with its metrics off (`--metrics-addr off`): nothing recorded, no
+    /// server's view; to measure what recording costs.
+    #[arg(long)]
+    no_server_metrics: bool,
     /// Writes the results as JSON here.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -130,12 +135,18 @@ struct Report {
     /// Peak resident memory (kB) of this process after the pipeline runs (the in-process stack
     /// plus the client).
     pipeline_process_peak_rss_kb: Option<u64>,
+    /// The server's own view of each measured run, from its `/metrics`.
+    server_views: Vec<scrape::ServerView>,
+    /// What each of the server's processors handled over the whole run, and its lag.
+    server_processors: Vec<scrape::ProcessorView>,
+    /// Whether the server recorded metrics (`--no-server-metrics` turns them off).
+    server_metrics: bool,
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    let mut report = Report::default();
+    let mut report = Report { server_metrics: !args.no_server_metrics, ..Report::default() };
     if ["create", "get", "list"].iter().any(|s| args.wants(s)) {
         server::run(&args, &mut report).await?;
     }

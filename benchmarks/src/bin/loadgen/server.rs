@@ -12,6 +12,7 @@ use hyper::{Method, Request, StatusCode, header};
 use serde_json::json;
 
 use crate::drive::{self, Load, MakeRequest};
+use crate::scrape;
 use crate::stats::Summary;
 use crate::{Args, Report, Result, cpu_ticks, memory_kb};
 
@@ -24,6 +25,8 @@ const WRITE_TENANT: &str = "tenant_load";
 struct Server {
     child: Child,
     address: SocketAddr,
+    /// Where it serves `/metrics` (`None` with `--no-server-metrics`).
+    metrics: Option<SocketAddr>,
 }
 
 impl Drop for Server {
@@ -48,15 +51,18 @@ fn free_port() -> Result<u16> {
 async fn spawn(args: &Args) -> Result<Server> {
     let path = server_path(args)?;
     let address: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+    let metrics: Option<SocketAddr> =
+        if args.no_server_metrics { None } else { Some(format!("127.0.0.1:{}", free_port()?).parse()?) };
     let child = Command::new(&path)
         .args(["--dev", "--bind", &address.to_string(), "--poll-ms", &args.poll_ms.to_string()])
+        .args(["--metrics-addr", &metrics.map_or_else(|| "off".to_owned(), |metrics| metrics.to_string())])
         .env("RUST_LOG", &args.server_log)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", path.display()))?;
-    let server = Server { child, address };
+    let server = Server { child, address, metrics };
     for _ in 0..300 {
         if let Ok(mut sender) = drive::connect(address).await
             && let Ok((StatusCode::OK, _)) = drive::send(&mut sender, get(address, "/health", None)).await
@@ -151,13 +157,22 @@ async fn seed(address: SocketAddr, cart_token: &str, reader: &str, count: u64) -
     Ok(ids)
 }
 
+/// The route a scenario requests, as the server's metrics name it.
+struct Route {
+    template: &'static str,
+    method: &'static str,
+}
+
 async fn measure(
     args: &Args,
     name: &str,
-    address: SocketAddr,
+    server: &Server,
+    route: &Route,
     make: MakeRequest,
     expect: StatusCode,
+    report: &mut Report,
 ) -> Result<Summary> {
+    let address = server.address;
     let load = |duration| Load {
         address,
         rate: args.rate,
@@ -170,13 +185,28 @@ async fn measure(
     if !args.warmup().is_zero() {
         drive::run(load(args.warmup())).await?;
     }
+    let before = match server.metrics {
+        Some(metrics) => Some(scrape::scrape(metrics).await?),
+        None => None,
+    };
     let outcome = drive::run(load(args.duration())).await?;
+    let view = match (server.metrics, before) {
+        (Some(metrics), Some(before)) => {
+            let after = scrape::scrape(metrics).await?;
+            Some(scrape::ServerView::between(name, route.template, route.method, &before, &after))
+        }
+        _ => None,
+    };
     for sample in &outcome.samples {
         eprintln!("{name}: unexpected answer: {sample}");
     }
     let summary =
         Summary::from_histogram(name, args.rate, args.connections, &outcome.latencies, outcome.errors, outcome.elapsed);
     println!("{}", summary.line());
+    if let Some(view) = view {
+        println!("{}", view.line());
+        report.server_views.push(view);
+    }
     Ok(summary)
 }
 
@@ -224,13 +254,17 @@ pub async fn run(args: &Args, report: &mut Report) -> Result<()> {
             let id = &ids[usize::try_from(i).unwrap_or(0) % ids.len()];
             get(address, &format!("/v1.0/orders/{id}"), Some(&reader))
         });
-        report.summaries.push(measure(args, "get", address, make, StatusCode::OK).await?);
+        let route = Route { template: "/v1.0/orders/{order_id}", method: "GET" };
+        let summary = measure(args, "get", &server, &route, make, StatusCode::OK, report).await?;
+        report.summaries.push(summary);
     }
     if args.wants("list") {
         let reader = reader.clone();
         let path = format!("/v1.0/tenants/{READ_TENANT}/orders?limit=20");
         let make: MakeRequest = Arc::new(move |_| get(address, &path, Some(&reader)));
-        report.summaries.push(measure(args, "list", address, make, StatusCode::OK).await?);
+        let route = Route { template: "/v1.0/tenants/{tenant_id}/orders", method: "GET" };
+        let summary = measure(args, "list", &server, &route, make, StatusCode::OK, report).await?;
+        report.summaries.push(summary);
     }
     report.server_peak_rss_kb_reads = memory_kb(&pid).0;
     if args.wants("create") {
@@ -241,11 +275,26 @@ pub async fn run(args: &Args, report: &mut Report) -> Result<()> {
             let n = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             create_request(address, &cart, WRITE_TENANT, "load", n)
         });
-        report.summaries.push(measure(args, "create", address, make, StatusCode::ACCEPTED).await?);
+        let route = Route { template: "/v1.0/tenants/{tenant_id}/orders", method: "POST" };
+        let summary = measure(args, "create", &server, &route, make, StatusCode::ACCEPTED, report).await?;
+        report.summaries.push(summary);
         report.server_orders_created += counter.load(std::sync::atomic::Ordering::Relaxed);
     }
     if args.settle {
         settle(&pid, report).await;
+    }
+    if let Some(metrics) = server.metrics {
+        report.server_processors = scrape::processors(&scrape::scrape(metrics).await?);
+        for view in &report.server_processors {
+            println!(
+                "server's {}: {:.0} handled, {:.0} failed, lag p50 ≈ {} s, p99 ≈ {} s",
+                view.processor,
+                view.handled,
+                view.failed,
+                view.lag_p50_s.map_or_else(|| "–".to_owned(), |s| format!("{s:.3}")),
+                view.lag_p99_s.map_or_else(|| "–".to_owned(), |s| format!("{s:.3}")),
+            );
+        }
     }
     let (peak, now) = memory_kb(&pid);
     report.server_peak_rss_kb = peak;
