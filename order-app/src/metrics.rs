@@ -28,8 +28,8 @@
 //! | `bbws_http_request_duration_seconds` | route, method | `HttpRequestDuration`, Seconds (Route, Method) | time to answer, per route |
 //! | `bbws_events_handled_total` | processor, event_type | `EventsHandled` (Processor) | events a processor handled |
 //! | `bbws_events_failed_total` | processor, event_type | `EventsFailed` (Processor) | failed attempts (each is retried or dead-lettered) |
-//! | `bbws_events_retried_total` | processor | `EventsRetried` (Processor) | failed attempts released for another try |
-//! | `bbws_events_dead_lettered_total` | processor | `EventsDeadLettered` (Processor) | failed attempts that spent the retry budget: the message goes to the dead-letter queue |
+//! | `bbws_events_retried_total` | processor | `EventsRetried` (Processor) | failed attempts released for another try (a message that is not an event too) |
+//! | `bbws_events_dead_lettered_total` | processor | `EventsDeadLettered` (Processor) | failed attempts that spent the retry budget: the message goes to the dead-letter queue (a message that is not an event too) |
 //! | `bbws_events_deferred_total` | processor | `EventsDeferred` (Processor) | attempts that met another worker's lease (contention, no retry spent) |
 //! | `bbws_event_handling_duration_seconds` | processor | `EventHandlingDuration`, Seconds (Processor) | time one attempt took |
 //! | `bbws_event_lag_seconds` | processor, event_type | `EventLag`, Seconds (Processor) | from the event's timestamp to its handling done: the HLD's "record < 2 s", "PDF < 5 s", "email < 10 s", "end to end < 15 s" |
