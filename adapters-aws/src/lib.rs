@@ -107,6 +107,7 @@
 //! | `EventQueue::defer` | 1 `SendMessage` (with `DelaySeconds`) + 1 `DeleteMessage` |
 //! | `dead_letters(n)` | ⌈n/10⌉+1 `ReceiveMessage` + ⌈n/10⌉ `ChangeMessageVisibilityBatch` |
 //! | `redrive(n)` | per 10 messages: `ReceiveMessage` + `SendMessageBatch` + `DeleteMessageBatch` |
+//! | `retry_budget` / `depth` | 1 `GetQueueAttributes` (`RedrivePolicy`) once, then none / 2 `GetQueueAttributes` (the queue's and its dead-letter queue's counts) |
 //! | `DocumentStore::put` / `get`, `TemplateSource::get` | 1 `PutObject` / 1 `GetObject`, 1 `GetObject` |
 //! | `Mailer::send` | 1 `SendEmail` |
 //!

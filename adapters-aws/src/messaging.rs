@@ -1,5 +1,7 @@
 //! [`SnsEventPublisher`] and [`SqsEventQueue`]: one topic fanned out to one queue per processor.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -7,10 +9,11 @@ use aws_sdk_sns::types::MessageAttributeValue as SnsAttribute;
 use aws_sdk_sqs::operation::delete_message::DeleteMessageError;
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message, MessageAttributeValue,
-    MessageSystemAttributeName, SendMessageBatchRequestEntry,
+    MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
 };
 use order_domain::EventEnvelope;
-use order_ports::{DeadLetter, Delivery, EventPublisher, EventQueue, PortError, PortResult};
+use order_ports::{DeadLetter, Delivery, EventPublisher, EventQueue, PortError, PortResult, QueueDepth};
+use tokio::sync::OnceCell;
 
 use crate::config::QueueConfig;
 use crate::error::{classify, invalid};
@@ -86,17 +89,22 @@ impl EventPublisher for SnsEventPublisher {
 /// `dead_letters` ⌈n/10⌉+1 `ReceiveMessage` and ⌈n/10⌉ `ChangeMessageVisibilityBatch` (to make
 /// them visible again); `redrive` per batch of up to 10: one `ReceiveMessage` on the
 /// dead-letter queue, one `SendMessageBatch` to the queue and one `DeleteMessageBatch` — send
-/// before delete, so a crash in between duplicates a message rather than losing it.
+/// before delete, so a crash in between duplicates a message rather than losing it;
+/// `retry_budget` one `GetQueueAttributes` (`RedrivePolicy`) the first time it succeeds, none
+/// after (a queue's redrive policy changes only with a deployment, which restarts the host);
+/// `depth` two `GetQueueAttributes`, of the queue and of its dead-letter queue, at once.
 #[derive(Debug, Clone)]
 pub struct SqsEventQueue {
     client: aws_sdk_sqs::Client,
     queue: QueueConfig,
+    /// The redrive policy's `maxReceiveCount`, once read (shared by clones).
+    retry_budget: Arc<OnceCell<Option<u32>>>,
 }
 
 impl SqsEventQueue {
     /// The queue described by `queue`.
     pub fn new(client: aws_sdk_sqs::Client, queue: QueueConfig) -> Self {
-        Self { client, queue }
+        Self { client, queue, retry_budget: Arc::new(OnceCell::new()) }
     }
 
     /// The queue's configuration.
@@ -119,6 +127,35 @@ impl SqsEventQueue {
         }
         let out = request.send().await.map_err(|e| classify("ReceiveMessage(dead letters)", e))?;
         Ok(out.messages.unwrap_or_default())
+    }
+
+    /// The attributes `names` of the queue at `url`.
+    async fn attributes(
+        &self,
+        url: &str,
+        names: &[QueueAttributeName],
+        operation: &'static str,
+    ) -> PortResult<HashMap<QueueAttributeName, String>> {
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(url)
+            .set_attribute_names(Some(names.to_vec()))
+            .send()
+            .await
+            .map_err(|e| classify(operation, e))?;
+        Ok(out.attributes.unwrap_or_default())
+    }
+
+    /// Reads the redrive policy's `maxReceiveCount`.
+    async fn read_retry_budget(&self) -> PortResult<Option<u32>> {
+        let attributes = self
+            .attributes(&self.queue.url, &[QueueAttributeName::RedrivePolicy], "GetQueueAttributes(RedrivePolicy)")
+            .await?;
+        match attributes.get(&QueueAttributeName::RedrivePolicy) {
+            Some(policy) if !policy.trim().is_empty() => max_receive_count(policy).map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// Makes hidden dead-letter messages visible again.
@@ -146,6 +183,29 @@ impl SqsEventQueue {
         }
         Ok(())
     }
+}
+
+/// The `maxReceiveCount` of a redrive policy's JSON, a number or (as CloudFormation and the
+/// console may write it) a string of one.
+fn max_receive_count(policy: &str) -> PortResult<u32> {
+    let unreadable = |why: &str| PortError::permanent(format!("the queue's redrive policy {why}: {policy}"));
+    let policy: serde_json::Value = serde_json::from_str(policy).map_err(|_| unreadable("is not JSON"))?;
+    let count = match policy.get("maxReceiveCount") {
+        Some(serde_json::Value::Number(count)) => count.as_u64(),
+        Some(serde_json::Value::String(count)) => count.trim().parse().ok(),
+        _ => None,
+    };
+    count.and_then(|count| u32::try_from(count).ok()).ok_or_else(|| unreadable("has no valid maxReceiveCount"))
+}
+
+/// An `ApproximateNumberOf…` attribute; absent is 0.
+fn count(attributes: &HashMap<QueueAttributeName, String>, name: &QueueAttributeName) -> PortResult<u64> {
+    attributes.get(name).map_or(Ok(0), |value| {
+        value
+            .trim()
+            .parse()
+            .map_err(|_| PortError::permanent(format!("SQS answered {name:?} = {value:?}, not a count")))
+    })
 }
 
 fn batch_size(max: usize) -> i32 {
@@ -320,5 +380,56 @@ impl EventQueue for SqsEventQueue {
             }
         }
         Ok(moved)
+    }
+
+    async fn retry_budget(&self) -> PortResult<Option<u32>> {
+        self.retry_budget.get_or_try_init(|| self.read_retry_budget()).await.copied()
+    }
+
+    /// SQS's approximate counts; no oldest age (CloudWatch's `ApproximateAgeOfOldestMessage`
+    /// has it).
+    async fn depth(&self) -> PortResult<Option<QueueDepth>> {
+        let (queue, dead) = futures::try_join!(
+            self.attributes(
+                &self.queue.url,
+                &[
+                    QueueAttributeName::ApproximateNumberOfMessages,
+                    QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+                    QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+                ],
+                "GetQueueAttributes(depth)",
+            ),
+            self.attributes(
+                &self.queue.dead_letter_url,
+                &[QueueAttributeName::ApproximateNumberOfMessages],
+                "GetQueueAttributes(dead-letter depth)",
+            ),
+        )?;
+        Ok(Some(QueueDepth {
+            visible: count(&queue, &QueueAttributeName::ApproximateNumberOfMessages)?,
+            in_flight: count(&queue, &QueueAttributeName::ApproximateNumberOfMessagesNotVisible)?,
+            delayed: count(&queue, &QueueAttributeName::ApproximateNumberOfMessagesDelayed)?,
+            dead_letters: count(&dead, &QueueAttributeName::ApproximateNumberOfMessages)?,
+            oldest_age: None,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::max_receive_count;
+
+    #[test]
+    fn the_retry_budget_is_read_from_a_number_or_a_string() {
+        let arn = "arn:aws:sqs:af-south-1:000000000000:records-dlq";
+        let number = format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":5}}"#);
+        let string = format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":"7"}}"#);
+        assert_eq!(max_receive_count(&number).ok(), Some(5));
+        assert_eq!(max_receive_count(&string).ok(), Some(7));
+        for bad in
+            ["", "{}", r#"{"maxReceiveCount":-1}"#, r#"{"maxReceiveCount":"many"}"#, r#"{"maxReceiveCount":1e20}"#]
+        {
+            assert!(max_receive_count(bad).is_err(), "{bad:?} has no budget");
+        }
     }
 }

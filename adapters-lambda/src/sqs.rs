@@ -27,6 +27,13 @@
 //! after a fix is safe. Failing records are logged by [`order_app::handle_event`] at `error`
 //! (permanent) or `warn` (retryable), in its span that names the request.
 //!
+//! Besides [`order_app::handle_event`]'s handled / failed, the handler records what became of
+//! each record that did not succeed ([`order_app::metrics::attempt`]): a failure is *retried*,
+//! or *dead-lettered* when its `ApproximateReceiveCount` has reached the queue's
+//! [retry budget](EventQueue::retry_budget) (asked for once per batch, only when a record
+//! failed; without a receive count or a budget a failure is counted as failed only); contention
+//! is *deferred*.
+//!
 //! A failure can only be reported by its message id. SQS always sets one; should a record ever
 //! lack it, an empty `itemIdentifier` would be read by Lambda as a failure of the whole batch
 //! anyway, so the handler says so plainly: it returns [`BatchError::UnattributedFailures`], the
@@ -39,10 +46,11 @@ use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt;
 use lambda_runtime::Diagnostic;
+use order_app::metrics::{self, Attempt};
 use order_app::{OrderApp, Processor, SweepError, SweepOptions, SweepSummary, deferral};
 use order_domain::EventEnvelope;
 use order_ports::{Delivery, EventQueue};
-use tracing::{Instrument, error, field, info, info_span};
+use tracing::{Instrument, error, field, info, info_span, warn};
 
 /// Records of one batch handled at once by [`handle_sqs_batch`].
 pub const RECORD_CONCURRENCY: usize = 10;
@@ -63,8 +71,21 @@ impl From<BatchError> for Diagnostic {
 
 /// How one record ended.
 enum Outcome {
+    /// Handled: not reported.
     Handled,
-    Failed,
+    /// Met a lease and deferred with a delayed copy: not reported, no receive spent.
+    Deferred,
+    /// Met a lease, could not be deferred: reported, hidden until the lease can have run out.
+    Delayed,
+    /// Failed on its `receive_count`-th receive (`None`: the record does not say): reported.
+    Failed { receive_count: Option<u32> },
+}
+
+impl Outcome {
+    /// Whether the record is listed in `batchItemFailures`.
+    fn reported(&self) -> bool {
+        matches!(self, Self::Delayed | Self::Failed { .. })
+    }
 }
 
 /// Handles one SQS batch with `processor`, up to [`RECORD_CONCURRENCY`] records at once, and
@@ -104,13 +125,14 @@ pub async fn handle_sqs_batch_with(
         .collect()
         .await;
 
+    record_attempts(processor, queue, &outcomes).await;
     let mut response = SqsBatchResponse::default();
     let mut unattributed = 0;
     for (id, outcome) in outcomes {
-        match (outcome, id) {
-            (Outcome::Handled, _) => {}
-            (Outcome::Failed, Some(id)) => response.add_failure(id),
-            (Outcome::Failed, None) => unattributed += 1,
+        match (outcome.reported(), id) {
+            (false, _) => {}
+            (true, Some(id)) => response.add_failure(id),
+            (true, None) => unattributed += 1,
         }
     }
     if unattributed > 0 {
@@ -120,6 +142,36 @@ pub async fn handle_sqs_batch_with(
     }
     info!(processor = processor.name(), records, failed = response.batch_item_failures.len(), "batch handled");
     Ok(response)
+}
+
+/// Records what became of each record that did not succeed; the queue's retry budget is asked
+/// for only when a record failed. A failure to read it is logged, and the failures are then
+/// counted as failed only.
+async fn record_attempts(processor: &dyn Processor, queue: &dyn EventQueue, outcomes: &[(Option<String>, Outcome)]) {
+    let kind = processor.kind();
+    let mut budget = None;
+    for (_, outcome) in outcomes {
+        let attempt = match outcome {
+            Outcome::Handled => continue,
+            Outcome::Deferred | Outcome::Delayed => Attempt::Deferred,
+            Outcome::Failed { receive_count: None } => Attempt::Failed,
+            Outcome::Failed { receive_count: Some(receive_count) } => {
+                if budget.is_none() {
+                    budget = Some(queue.retry_budget().await.unwrap_or_else(|error| {
+                        warn!(queue = queue.name(), %error, "could not read the queue's retry budget; the batch's failures are counted as failed only");
+                        None
+                    }));
+                }
+                Attempt::failed(*receive_count, budget.flatten())
+            }
+        };
+        metrics::attempt(kind, attempt);
+    }
+}
+
+/// The `ApproximateReceiveCount` of `record`.
+fn receive_count(record: &SqsMessage) -> Option<u32> {
+    record.attributes.get("ApproximateReceiveCount").and_then(|count| count.trim().parse().ok())
 }
 
 /// The span of one record: the SQS message id and receive count, and once decoded the order and
@@ -153,7 +205,7 @@ async fn handle_record(processor: &dyn Processor, queue: &dyn EventQueue, record
                 span.record("order_id", order);
             }
             error!(%reason, "message is not an order event; reported as failed so that it reaches the dead-letter queue");
-            return Outcome::Failed;
+            return Outcome::Failed { receive_count: receive_count(record) };
         }
     };
     span.record("order_id", field::display(event.event.order_id()));
@@ -165,25 +217,25 @@ async fn handle_record(processor: &dyn Processor, queue: &dyn EventQueue, record
         Err(error) => error,
     };
     let (Some(delay), Some(receipt)) = (deferral(&error), record.receipt_handle.clone()) else {
-        return Outcome::Failed;
+        return Outcome::Failed { receive_count: receive_count(record) };
     };
     let delivery = Delivery {
         message_id: record.message_id.clone().unwrap_or_default(),
         receipt,
-        receive_count: record.attributes.get("ApproximateReceiveCount").and_then(|n| n.parse().ok()).unwrap_or(1),
+        receive_count: receive_count(record).unwrap_or(1),
         event: Ok(event),
     };
     // A delayed copy and this record acknowledged: no receive of the budget spent. Should the
     // copy fail, the record is reported and hidden until the lease can have run out (Lambda
     // leaves a reported record's visibility as it is).
     match queue.defer(&delivery, delay).await {
-        Ok(()) => Outcome::Handled,
+        Ok(()) => Outcome::Deferred,
         Err(defer_error) => {
-            tracing::warn!(error = %defer_error, "could not defer the record; it comes back once the lease can have run out");
+            warn!(error = %defer_error, "could not defer the record; it comes back once the lease can have run out");
             if let Err(release_error) = queue.release(&delivery.receipt, delay).await {
-                tracing::warn!(error = %release_error, "could not delay the record either; it comes back after its visibility timeout");
+                warn!(error = %release_error, "could not delay the record either; it comes back after its visibility timeout");
             }
-            Outcome::Failed
+            Outcome::Delayed
         }
     }
 }

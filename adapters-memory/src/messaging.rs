@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use order_domain::EventEnvelope;
-use order_ports::{DeadLetter, Delivery, EventPublisher, EventQueue, PortError, PortResult};
+use order_ports::{DeadLetter, Delivery, EventPublisher, EventQueue, PortError, PortResult, QueueDepth};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -46,6 +46,11 @@ struct Message {
     body: String,
     receive_count: u32,
     visible_at: Instant,
+    /// When it was put on the queue (sent, redriven, or deferred: SQS's deferral is a copy).
+    sent_at: Instant,
+    /// Hidden by a deferral's delay rather than by a delivery (SQS counts a delayed message
+    /// apart from one in flight).
+    delayed: bool,
     /// The receipt of the current delivery, while the message is in flight.
     receipt: Option<String>,
 }
@@ -113,11 +118,14 @@ impl MemoryQueue {
             let mut state = lock(&self.state);
             state.next_message += 1;
             let id = format!("{}-{:08}", self.name, state.next_message);
+            let now = Instant::now();
             state.push_back(Message {
                 id: id.clone(),
                 body: body.into(),
                 receive_count: 0,
-                visible_at: Instant::now(),
+                visible_at: now,
+                sent_at: now,
+                delayed: false,
                 receipt: None,
             });
             id
@@ -126,14 +134,16 @@ impl MemoryQueue {
         id
     }
 
-    /// Messages visible now (waiting to be received).
+    /// Messages visible now (waiting to be received): the `visible` of
+    /// [`EventQueue::depth`], without the rest.
     pub fn depth(&self) -> usize {
         let now = Instant::now();
         lock(&self.state).messages.values().filter(|m| m.visible_at <= now).count()
     }
 
-    /// Messages received and not yet acknowledged, released or timed out (or released with a
-    /// delay that has not passed).
+    /// Messages hidden now: received and not yet acknowledged, released or timed out, or
+    /// released or deferred with a delay that has not passed (the `in_flight` and `delayed` of
+    /// [`EventQueue::depth`] together).
     pub fn in_flight(&self) -> usize {
         let now = Instant::now();
         lock(&self.state).messages.values().filter(|m| m.visible_at > now).count()
@@ -171,6 +181,7 @@ impl MemoryQueue {
             let receipt = format!("{}:{}:{}", self.name, message.id, state.next_receipt);
             message.receive_count += 1;
             message.visible_at = now + self.config.visibility_timeout;
+            message.delayed = false;
             message.receipt = Some(receipt.clone());
             state.receipts.insert(receipt.clone(), position);
             deliveries.push(Delivery {
@@ -228,6 +239,7 @@ impl EventQueue for MemoryQueue {
             let position = state.take_receipt(receipt);
             if let Some(message) = position.and_then(|position| state.messages.get_mut(&position)) {
                 message.visible_at = Instant::now() + delay;
+                message.delayed = false;
                 message.receipt = None;
             }
         }
@@ -243,9 +255,13 @@ impl EventQueue for MemoryQueue {
             let mut state = lock(&self.state);
             let position = state.take_receipt(&delivery.receipt);
             if let Some(message) = position.and_then(|position| state.messages.get_mut(&position)) {
-                // As if this receive had not happened: SQS's copy starts its count afresh.
+                // As if this receive had not happened: SQS's copy starts its count afresh, and
+                // is a new, delayed message.
+                let now = Instant::now();
                 message.receive_count = message.receive_count.saturating_sub(1);
-                message.visible_at = Instant::now() + delay;
+                message.visible_at = now + delay;
+                message.sent_at = now;
+                message.delayed = true;
                 message.receipt = None;
             }
         }
@@ -268,6 +284,8 @@ impl EventQueue for MemoryQueue {
                     body: letter.body,
                     receive_count: 0,
                     visible_at: now,
+                    sent_at: now,
+                    delayed: false,
                     receipt: None,
                 });
             }
@@ -275,6 +293,31 @@ impl EventQueue for MemoryQueue {
         };
         self.arrived.notify_waiters();
         Ok(moved)
+    }
+
+    async fn retry_budget(&self) -> PortResult<Option<u32>> {
+        Ok(Some(self.config.max_receive_count))
+    }
+
+    /// Exact counts; the oldest visible message's age on the queue's clock (tokio's, so a test
+    /// on a paused clock sees the time it advanced).
+    async fn depth(&self) -> PortResult<Option<QueueDepth>> {
+        let now = Instant::now();
+        let state = lock(&self.state);
+        let mut depth = QueueDepth { oldest_age: Some(Duration::ZERO), ..QueueDepth::default() };
+        for message in state.messages.values() {
+            if message.visible_at <= now {
+                depth.visible += 1;
+                let age = now.saturating_duration_since(message.sent_at);
+                depth.oldest_age = depth.oldest_age.max(Some(age));
+            } else if message.delayed {
+                depth.delayed += 1;
+            } else {
+                depth.in_flight += 1;
+            }
+        }
+        depth.dead_letters = u64::try_from(state.dead.len()).unwrap_or(u64::MAX);
+        Ok(Some(depth))
     }
 }
 

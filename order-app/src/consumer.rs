@@ -22,6 +22,12 @@
 //! - still in flight when the shutdown grace ends: left alone; the queue hands it out again
 //!   after its visibility timeout. Processors are idempotent, so a redo is harmless.
 //!
+//! Besides [`handle_event`]'s handled / failed, the consumer records what became of each attempt
+//! that did not succeed ([`metrics::attempt`]): a failure is *retried*, or *dead-lettered* when
+//! it was the message's last receive within the queue's [retry budget](EventQueue::retry_budget)
+//! (asked for once per subscription, on its first failure; while the queue cannot tell, a
+//! failure is counted as failed only); contention is *deferred*.
+//!
 //! Two ways to run it:
 //! - [`Consumer::run`] until a shutdown future completes: every consumer stops receiving, a
 //!   receive already waiting is allowed to return (a long poll ends after at most
@@ -48,14 +54,16 @@
 //! ```
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use order_ports::{Delivery, EventQueue, PerProcessor, PortError, ProcessorKind};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{JoinError, JoinSet};
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::error::AppError;
+use crate::metrics::{self, Attempt};
 use crate::processors::{Processor, handle_event};
 
 /// Added to a lease's remaining time before a deferred message comes back: the lease's end was
@@ -310,6 +318,41 @@ impl Consumer {
     }
 }
 
+/// A queue's retry budget, asked for when a failure first needs it and kept once known, so
+/// that a failed attempt can be counted as retried or dead-lettered.
+struct RetryBudget {
+    queue: Arc<dyn EventQueue>,
+    known: OnceCell<Option<u32>>,
+    warned: AtomicBool,
+}
+
+impl RetryBudget {
+    fn new(queue: Arc<dyn EventQueue>) -> Self {
+        Self { queue, known: OnceCell::new(), warned: AtomicBool::new(false) }
+    }
+
+    /// The budget; `None` while the queue cannot tell. A failure to ask is logged (at `warn` the
+    /// first time, then at `debug`) and asked again at the next failure: it only costs the
+    /// metrics their split of failures, never a message.
+    async fn get(&self) -> Option<u32> {
+        match self.known.get_or_try_init(|| self.queue.retry_budget()).await {
+            Ok(budget) => *budget,
+            Err(error) => {
+                if self.warned.swap(true, Ordering::Relaxed) {
+                    debug!(queue = self.queue.name(), %error, "could not read the queue's retry budget");
+                } else {
+                    warn!(
+                        queue = self.queue.name(),
+                        %error,
+                        "could not read the queue's retry budget; failed attempts are counted as failed, not as retried or dead-lettered, until it can be read"
+                    );
+                }
+                None
+            }
+        }
+    }
+}
+
 /// One subscription's machinery: its concurrency slots, its events in flight, its counts.
 struct Lane {
     sub: Subscription,
@@ -319,6 +362,7 @@ struct Lane {
     slots: Arc<Semaphore>,
     tasks: JoinSet<Outcome>,
     counts: ProcessorCounts,
+    budget: Arc<RetryBudget>,
 }
 
 impl Lane {
@@ -326,6 +370,7 @@ impl Lane {
         let concurrency = sub.concurrency.max(1);
         Self {
             kind: sub.processor.kind(),
+            budget: Arc::new(RetryBudget::new(sub.queue.clone())),
             sub,
             concurrency,
             options,
@@ -424,10 +469,10 @@ impl Lane {
                 message = %delivery.message_id,
                 receive = delivery.receive_count
             );
-            let (sub, retry_delay) = (self.sub.clone(), self.options.retry_delay);
+            let (sub, budget, retry_delay) = (self.sub.clone(), self.budget.clone(), self.options.retry_delay);
             self.tasks.spawn(
                 async move {
-                    let outcome = handle(&sub, delivery, retry_delay).await;
+                    let outcome = handle(&sub, &budget, delivery, retry_delay).await;
                     drop(permit);
                     outcome
                 }
@@ -494,13 +539,13 @@ pub(crate) async fn stop_requested(stopped: &mut watch::Receiver<bool>) {
 }
 
 /// Handles one delivery through [`handle_event`]: acknowledge on success, defer on contention,
-/// release for a retry on failure.
-async fn handle(sub: &Subscription, delivery: Delivery, retry_delay: Duration) -> Outcome {
+/// release for a retry on failure; records what became of an attempt that did not succeed.
+async fn handle(sub: &Subscription, budget: &RetryBudget, delivery: Delivery, retry_delay: Duration) -> Outcome {
     let result = match &delivery.event {
         Ok(event) => handle_event(sub.processor.as_ref(), event).await,
         Err(reason) => {
             warn!(%reason, "message is not a valid event; it will reach the dead-letter queue");
-            return release(sub, &delivery, retry_delay, Outcome::Failed).await;
+            return release(sub, budget, &delivery, retry_delay, Outcome::Failed).await;
         }
     };
     match result {
@@ -513,22 +558,147 @@ async fn handle(sub: &Subscription, delivery: Delivery, retry_delay: Duration) -
         }
         Err(error) => match deferral(&error) {
             Some(delay) => match sub.queue.defer(&delivery, delay).await {
-                Ok(()) => Outcome::Deferred,
+                Ok(()) => {
+                    metrics::attempt(sub.processor.kind(), Attempt::Deferred);
+                    Outcome::Deferred
+                }
                 Err(defer_error) => {
                     // Still after the lease, at the cost of one receive of the budget.
                     warn!(error = %defer_error, "could not defer the message; releasing it until the lease can have run out");
-                    release(sub, &delivery, delay, Outcome::Deferred).await
+                    release(sub, budget, &delivery, delay, Outcome::Deferred).await
                 }
             },
-            None => release(sub, &delivery, retry_delay, Outcome::Failed).await,
+            None => release(sub, budget, &delivery, retry_delay, Outcome::Failed).await,
         },
     }
 }
 
-/// Makes `delivery` visible again after `delay`; `outcome` is what the attempt counts as.
-async fn release(sub: &Subscription, delivery: &Delivery, delay: Duration, outcome: Outcome) -> Outcome {
+/// Makes `delivery` visible again after `delay` (should that fail, it returns after its
+/// visibility timeout: either way another receive follows); `outcome` is what the attempt
+/// counts as, a failure retried or dead-lettered by the receive count and the budget.
+async fn release(
+    sub: &Subscription,
+    budget: &RetryBudget,
+    delivery: &Delivery,
+    delay: Duration,
+    outcome: Outcome,
+) -> Outcome {
     if let Err(error) = sub.queue.release(&delivery.receipt, delay).await {
         warn!(%error, "could not release the message; it returns after its visibility timeout");
     }
+    let attempt = if outcome == Outcome::Deferred {
+        Attempt::Deferred
+    } else {
+        Attempt::failed(delivery.receive_count, budget.get().await)
+    };
+    metrics::attempt(sub.processor.kind(), attempt);
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU32;
+
+    use async_trait::async_trait;
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    use order_domain::{EventEnvelope, OrderEvent};
+    use order_ports::{MockEventQueue, PortResult};
+
+    use super::*;
+
+    /// Fails every event with `error()`.
+    struct Failing(fn() -> AppError);
+
+    #[async_trait]
+    impl Processor for Failing {
+        fn kind(&self) -> ProcessorKind {
+            ProcessorKind::InvoiceWriter
+        }
+
+        async fn handle(&self, _event: &EventEnvelope) -> Result<(), AppError> {
+            Err((self.0)())
+        }
+    }
+
+    fn delivery(receive_count: u32) -> Delivery {
+        let (order, now) = order_domain::testing::pending_order();
+        let event = EventEnvelope::new(uuid::Uuid::nil(), now, OrderEvent::OrderCreated(order.created_event()));
+        Delivery { message_id: "m-1".into(), receipt: format!("r-{receive_count}"), receive_count, event: Ok(event) }
+    }
+
+    /// A queue that delivers one message `receives` times, each receive counting one more, and
+    /// then nothing; its retry budget answers `budget`, and is asked exactly `budget_reads` times.
+    fn queue(receives: u32, budget_reads: usize, budget: fn() -> PortResult<Option<u32>>) -> MockEventQueue {
+        let mut queue = MockEventQueue::new();
+        queue.expect_name().return_const("invoices".to_owned());
+        let count = AtomicU32::new(0);
+        queue.expect_receive().returning(move |_, _| {
+            let receive = count.fetch_add(1, Ordering::Relaxed) + 1;
+            Ok(if receive <= receives { vec![delivery(receive)] } else { Vec::new() })
+        });
+        queue.expect_release().returning(|_, _| Ok(()));
+        queue.expect_defer().returning(|_, _| Ok(()));
+        queue.expect_retry_budget().times(budget_reads).returning(budget);
+        queue
+    }
+
+    /// Drains `queue` with `processor`, returning the counters recorded, by name.
+    fn drain(processor: Failing, queue: MockEventQueue) -> Vec<(String, u64)> {
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        let subscription = Subscription { processor: Arc::new(processor), queue: Arc::new(queue), concurrency: 1 };
+        let consumer = Consumer::new(vec![subscription], ConsumerOptions::default());
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        ::metrics::with_local_recorder(&recorder, || runtime.block_on(consumer.drain())).unwrap();
+        let mut counters: Vec<(String, u64)> = snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .filter_map(|(key, _, _, value)| match value {
+                DebugValue::Counter(count) => {
+                    let key = key.key();
+                    assert!(
+                        key.labels().any(|label| label.key() == "processor" && label.value() == "invoice-writer"),
+                        "{key:?} names its processor"
+                    );
+                    Some((key.name().to_owned(), count))
+                }
+                DebugValue::Gauge(_) | DebugValue::Histogram(_) => None,
+            })
+            .collect();
+        counters.sort();
+        counters
+    }
+
+    fn counters(expected: &[(&str, u64)]) -> Vec<(String, u64)> {
+        let mut expected: Vec<(String, u64)> = expected.iter().map(|(name, n)| ((*name).to_owned(), *n)).collect();
+        expected.sort();
+        expected
+    }
+
+    #[test]
+    fn a_failure_is_retried_until_the_last_receive_of_the_budget_which_is_dead_lettered() {
+        let failing = Failing(|| AppError::NotAllowed("always fails"));
+        // Asked for once, on the first failure.
+        let recorded = drain(failing, queue(3, 1, || Ok(Some(3))));
+        assert_eq!(
+            recorded,
+            counters(&[(metrics::EVENTS_FAILED, 3), (metrics::EVENTS_RETRIED, 2), (metrics::EVENTS_DEAD_LETTERED, 1)])
+        );
+    }
+
+    #[test]
+    fn without_a_budget_a_failure_is_counted_as_failed_only() {
+        let failing = || Failing(|| AppError::NotAllowed("always fails"));
+        assert_eq!(drain(failing(), queue(2, 1, || Ok(None))), counters(&[(metrics::EVENTS_FAILED, 2)]));
+        // A budget that could not be read is asked for again at the next failure.
+        let unreadable = || Err(PortError::transient("GetQueueAttributes throttled"));
+        assert_eq!(drain(failing(), queue(2, 2, unreadable)), counters(&[(metrics::EVENTS_FAILED, 2)]));
+    }
+
+    #[test]
+    fn contention_is_deferred_and_spends_no_budget() {
+        let held = Failing(|| AppError::LeaseHeld { what: "sending", lease_remaining: Duration::from_secs(20) });
+        assert_eq!(drain(held, queue(2, 0, || Ok(Some(2)))), counters(&[(metrics::EVENTS_DEFERRED, 2)]));
+    }
 }

@@ -28,8 +28,8 @@
 //! | `bbws_http_request_duration_seconds` | route, method | `HttpRequestDuration`, Seconds (Route, Method) | time to answer, per route |
 //! | `bbws_events_handled_total` | processor, event_type | `EventsHandled` (Processor) | events a processor handled |
 //! | `bbws_events_failed_total` | processor, event_type | `EventsFailed` (Processor) | failed attempts (each is retried or dead-lettered) |
-//! | `bbws_events_retried_total` | processor | `EventsRetried` (Processor) | failed attempts released for another try |
-//! | `bbws_events_dead_lettered_total` | processor | `EventsDeadLettered` (Processor) | failed attempts that spent the retry budget: the message goes to the dead-letter queue |
+//! | `bbws_events_retried_total` | processor | `EventsRetried` (Processor) | failed attempts released for another try (a message that is not an event too) |
+//! | `bbws_events_dead_lettered_total` | processor | `EventsDeadLettered` (Processor) | failed attempts that spent the retry budget: the message goes to the dead-letter queue (a message that is not an event too) |
 //! | `bbws_events_deferred_total` | processor | `EventsDeferred` (Processor) | attempts that met another worker's lease (contention, no retry spent) |
 //! | `bbws_event_handling_duration_seconds` | processor | `EventHandlingDuration`, Seconds (Processor) | time one attempt took |
 //! | `bbws_event_lag_seconds` | processor, event_type | `EventLag`, Seconds (Processor) | from the event's timestamp to its handling done: the HLD's "record < 2 s", "PDF < 5 s", "email < 10 s", "end to end < 15 s" |
@@ -37,7 +37,7 @@
 //! | `bbws_order_status_changes_total` | status | `OrderStatusChanges` (Status) | committed status changes by the status reached: `PAID` is orders paid, `CANCELLED`, `EXPIRED`, `REFUNDED` … |
 //! | `bbws_unapplied_payments_total` | reason | `UnappliedPayments` (Reason) | verified payments the order did not take (`ORDER_CLOSED` is a late payment) |
 //! | `bbws_documents_written_total` | kind | `DocumentsWritten` (Kind) | documents rendered and stored (a redelivery that writes one again counts again) |
-//! | `bbws_queue_messages` | processor, state (`visible`, `in_flight`, `delayed`) | — (SQS's own metrics) | messages in a processor's queue, sampled by the worker and the server |
+//! | `bbws_queue_messages` | processor, state (`visible`, `in_flight`, `delayed`) | — (SQS's own metrics) | messages in a processor's queue, sampled by the worker and the server ([`BackgroundOptions::queue_depth_every`](crate::BackgroundOptions::queue_depth_every)) |
 //! | `bbws_dead_letter_queue_messages` | processor | — (SQS's own metrics) | messages in a processor's dead-letter queue |
 //! | `bbws_queue_oldest_message_age_seconds` | processor | — (SQS's `ApproximateAgeOfOldestMessage`) | age of the oldest message waiting, where the queue can tell |
 
@@ -45,7 +45,7 @@ use std::time::Duration;
 
 use metrics::Unit;
 use order_domain::{EventEnvelope, OrderEvent, OrderStatus};
-use order_ports::ProcessorKind;
+use order_ports::{ProcessorKind, QueueDepth};
 
 /// API requests answered (counter).
 pub const HTTP_REQUESTS: &str = "bbws_http_requests_total";
@@ -335,6 +335,23 @@ pub fn attempt(kind: ProcessorKind, attempt: Attempt) {
         Attempt::Handled | Attempt::Failed => return,
     };
     metrics::counter!(name, "processor" => kind.name()).increment(1);
+}
+
+/// Records one sample of a processor's queue ([`QUEUE_MESSAGES`] by state,
+/// [`DEAD_LETTER_QUEUE_MESSAGES`], and [`QUEUE_OLDEST_MESSAGE_AGE`] where the queue tells it).
+/// The [background service](crate::background) samples every queue of its processors.
+pub fn queue_depth(kind: ProcessorKind, depth: &QueueDepth) {
+    // Far below 2^52 messages in any queue: the conversion is exact.
+    #[allow(clippy::cast_precision_loss)]
+    let gauge = |count: u64| count as f64;
+    let processor = kind.name();
+    for (state, count) in [("visible", depth.visible), ("in_flight", depth.in_flight), ("delayed", depth.delayed)] {
+        metrics::gauge!(QUEUE_MESSAGES, "processor" => processor, "state" => state).set(gauge(count));
+    }
+    metrics::gauge!(DEAD_LETTER_QUEUE_MESSAGES, "processor" => processor).set(gauge(depth.dead_letters));
+    if let Some(age) = depth.oldest_age {
+        metrics::gauge!(QUEUE_OLDEST_MESSAGE_AGE, "processor" => processor).set(age.as_secs_f64());
+    }
 }
 
 /// Records one attempt's outcome and time, and, when it was handled, its lag (`lag`: from the

@@ -52,7 +52,7 @@ pub use email::{
     EmailContext, EmailRenderer, EmailTemplate, Mailer, Notice, OutgoingEmail, RenderedEmail, Subject, TemplateSource,
 };
 pub use error::{PortError, PortResult};
-pub use messaging::{DeadLetter, Delivery, EventPublisher, EventQueue};
+pub use messaging::{DeadLetter, Delivery, EventPublisher, EventQueue, QueueDepth};
 pub use orders::{
     CartClaim, CartClaims, ClaimOutcome, ListQuery, OrderPage, OrderRepository, OrderUpdate, OutboxEntry, PageCursor,
 };

@@ -43,6 +43,29 @@ pub struct DeadLetter {
     pub body: String,
 }
 
+/// How many messages a queue holds, by state: what [`EventQueue::depth`] answers.
+///
+/// On SQS the counts are approximate (SQS's own `ApproximateNumberOf…` attributes, which may
+/// lag by a minute); an in-memory queue counts exactly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Messages waiting to be received (SQS: `ApproximateNumberOfMessages`).
+    pub visible: u64,
+    /// Messages received and neither acknowledged nor visible again yet, those released with
+    /// a delay included (SQS: `ApproximateNumberOfMessagesNotVisible`).
+    pub in_flight: u64,
+    /// Messages sent with a delay that has not passed, deferred ones among them (SQS:
+    /// `ApproximateNumberOfMessagesDelayed`).
+    pub delayed: u64,
+    /// Messages in the queue's dead-letter queue (SQS: the dead-letter queue's
+    /// `ApproximateNumberOfMessages`).
+    pub dead_letters: u64,
+    /// How long the oldest visible message has been on the queue, zero when none is visible;
+    /// `None` when the queue cannot tell (SQS has no such attribute: CloudWatch's
+    /// `ApproximateAgeOfOldestMessage` is where its figure is).
+    pub oldest_age: Option<Duration>,
+}
+
 /// One subscriber's queue: each message is handed to one consumer at a time; a message not
 /// acknowledged comes back, and after the queue's retry budget it moves to the queue's
 /// dead-letter queue.
@@ -103,4 +126,26 @@ pub trait EventQueue: Send + Sync {
     /// # Errors
     /// Only [`Unavailable`](crate::PortError::Unavailable).
     async fn redrive(&self, max: usize) -> PortResult<usize>;
+
+    /// The queue's retry budget: how many receives of a message it allows before the next
+    /// moves the message to the dead-letter queue (SQS: the `maxReceiveCount` of the queue's
+    /// redrive policy). A failed attempt on a delivery whose
+    /// [`receive_count`](Delivery::receive_count) has reached it is the message's last.
+    /// `None` when the queue cannot tell (the default), or has no dead-letter queue.
+    ///
+    /// # Errors
+    /// Only [`Unavailable`](crate::PortError::Unavailable). A caller that only measures treats
+    /// an error as "not known" and carries on.
+    async fn retry_budget(&self) -> PortResult<Option<u32>> {
+        Ok(None)
+    }
+
+    /// How many messages the queue and its dead-letter queue hold, by state (see
+    /// [`QueueDepth`]); `None` when the queue cannot tell (the default).
+    ///
+    /// # Errors
+    /// Only [`Unavailable`](crate::PortError::Unavailable).
+    async fn depth(&self) -> PortResult<Option<QueueDepth>> {
+        Ok(None)
+    }
 }

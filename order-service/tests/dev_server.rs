@@ -1,7 +1,8 @@
 //! The development server as a user starts it (`server --dev`, the built binary on a loopback
 //! socket): its order ids are random, so none tells how many orders came before it or which
 //! comes next, and its demo carts are ordered only by their owners, as the cart service's are;
-//! its Prometheus metrics show an order's way through the API and the four processors.
+//! its Prometheus metrics show an order's way through the API and the four processors, and the
+//! depth of their queues.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on unexpected errors.
 
@@ -186,6 +187,15 @@ async fn an_order_through_the_api_shows_in_the_servers_prometheus_metrics() {
         let took = sample(&scrape, "bbws_event_handling_duration_seconds", &[("processor", processor)]);
         assert!(took >= Some(1.0), "{processor}'s handling time: {took:?}");
         assert_eq!(sample(&scrape, "bbws_events_failed_total", &[("processor", processor)]), None);
+        // The background service samples every queue from the start.
+        for state in ["visible", "in_flight", "delayed"] {
+            let messages = sample(&scrape, "bbws_queue_messages", &[("processor", processor), ("state", state)]);
+            assert!(messages.is_some(), "{processor}'s {state} messages are sampled");
+        }
+        let dead = sample(&scrape, "bbws_dead_letter_queue_messages", &[("processor", processor)]);
+        assert_eq!(dead, Some(0.0), "{processor}'s dead letters");
+        let oldest = sample(&scrape, "bbws_queue_oldest_message_age_seconds", &[("processor", processor)]);
+        assert!(oldest >= Some(0.0), "in memory the oldest message's age is known: {oldest:?}");
     }
     let route = "/v1.0/tenants/{tenant_id}/orders";
     let requests = |class| {

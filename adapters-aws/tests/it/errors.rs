@@ -13,6 +13,8 @@ use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
+use aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesOutput;
+use aws_sdk_sqs::types::QueueAttributeName;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_runtime_api::http::{Response, StatusCode};
 use aws_smithy_types::body::SdkBody;
@@ -168,6 +170,29 @@ async fn s3_slow_down_and_5xx_are_retryable_and_access_denied_is_not() {
     assert_retryable(&store.put(&key, b"pdf".to_vec(), &meta).await.unwrap_err());
     let err = store.get(&key).await.unwrap_err();
     assert!(matches!(err, PortError::Unavailable { retryable: false, .. }), "{err:?}");
+}
+
+/// A failed read of the redrive policy is not remembered; a successful one is, and is not read
+/// again.
+#[tokio::test]
+async fn the_retry_budget_is_read_until_it_succeeds_and_then_kept() {
+    let policy = r#"{"deadLetterTargetArn":"arn:aws:sqs:af-south-1:123456789012:q-dlq","maxReceiveCount":4}"#;
+    let rule = mock!(aws_sdk_sqs::Client::get_queue_attributes)
+        .sequence()
+        .http_response(|| http(500, "{}"))
+        .output(move || {
+            GetQueueAttributesOutput::builder().attributes(QueueAttributeName::RedrivePolicy, policy).build()
+        })
+        .build();
+    let sqs = mock_client!(aws_sdk_sqs, RuleMode::Sequential, &[&rule], |c| c.retry_config(RetryConfig::disabled()));
+    let queue = SqsEventQueue::new(
+        sqs,
+        QueueConfig { name: "q".into(), url: "https://sqs/q".into(), dead_letter_url: "https://sqs/q-dlq".into() },
+    );
+    assert_retryable(&queue.retry_budget().await.unwrap_err());
+    assert_eq!(queue.retry_budget().await.unwrap(), Some(4));
+    assert_eq!(queue.clone().retry_budget().await.unwrap(), Some(4), "kept, by clones too");
+    assert_eq!(rule.num_calls(), 2);
 }
 
 #[tokio::test]

@@ -1,12 +1,13 @@
 //! Queue behaviour only the in-memory bus shows directly: visibility timeouts (on tokio's
-//! paused clock), budgets spent by timeouts, receipts, inspection and publish faults.
+//! paused clock), budgets spent by timeouts, receipts, inspection, the oldest message's age and
+//! publish faults.
 
 use std::time::Duration;
 
 use adapters_memory::{MemoryEventBus, MemoryQueue, QueueConfig};
 use order_domain::testing::pending_order;
 use order_domain::{EventEnvelope, OrderEvent};
-use order_ports::{EventPublisher, EventQueue, PortError};
+use order_ports::{EventPublisher, EventQueue, PortError, QueueDepth};
 
 fn event() -> EventEnvelope {
     let (order, now) = pending_order();
@@ -105,4 +106,24 @@ async fn failed_publishes_deliver_nothing_and_later_ones_everything() {
     assert_eq!(late.depth(), 0, "a new subscriber sees only what is published after it subscribed");
     assert_eq!(bus.queue("records").unwrap().depth(), 1);
     assert!(bus.queue("missing").is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_oldest_age_is_the_oldest_visible_message_on_the_queues_clock() {
+    let queue = queue(5);
+    // The port's depth, not the inherent count of visible messages of the same name.
+    let depth = || async { EventQueue::depth(&queue).await.unwrap().unwrap() };
+    assert_eq!(depth().await, QueueDepth { oldest_age: Some(Duration::ZERO), ..QueueDepth::default() });
+
+    queue.send_raw(serde_json::to_string(&event()).unwrap());
+    tokio::time::advance(Duration::from_secs(7)).await;
+    queue.send_raw(serde_json::to_string(&event()).unwrap());
+    tokio::time::advance(Duration::from_secs(3)).await;
+    assert_eq!((depth().await.visible, depth().await.oldest_age), (2, Some(Duration::from_secs(10))));
+
+    // The oldest is received: the age is the next one's; released, it is the oldest again.
+    let first = queue.receive(1, Duration::ZERO).await.unwrap().remove(0);
+    assert_eq!((depth().await.in_flight, depth().await.oldest_age), (1, Some(Duration::from_secs(3))));
+    queue.release(&first.receipt, Duration::ZERO).await.unwrap();
+    assert_eq!(depth().await.oldest_age, Some(Duration::from_secs(10)), "a receive does not make it younger");
 }

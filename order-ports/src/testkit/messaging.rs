@@ -1,11 +1,12 @@
 //! The contracts of [`EventPublisher`] and [`EventQueue`]: fan-out to every subscriber queue,
 //! hiding while handled, retries with receive counts, the retry budget and the dead-letter
-//! queue, redrive, and long polling.
+//! queue, redrive, long polling, and the depth a queue reports.
 //!
 //! Written to hold on SQS as well as in memory: it relies on no visibility timeout (an AWS
 //! fixture may use 0 for fast retries), only on `release` with an explicit delay; it does not
 //! assume delivery order; and it collects messages over several receives, since one receive
-//! may return fewer messages than are waiting.
+//! may return fewer messages than are waiting. Depths are awaited rather than read once, since
+//! SQS's counts are approximate and may lag.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,7 +17,7 @@ use order_domain::testing::now;
 
 use super::data::{TENANT, created, order};
 use super::must;
-use crate::messaging::{Delivery, EventPublisher, EventQueue};
+use crate::messaging::{Delivery, EventPublisher, EventQueue, QueueDepth};
 
 /// A publisher and the queues subscribed to it.
 #[derive(Clone)]
@@ -57,6 +58,9 @@ macro_rules! messaging_contract_tests {
                 redrive_gives_dead_letters_a_fresh_budget,
                 undecodable_bodies_are_delivered_as_errors,
                 receive_waits_for_a_message_to_arrive,
+                the_retry_budget_is_the_queues_receive_limit,
+                depth_counts_visible_in_flight_and_delayed_messages,
+                depth_counts_dead_letters_once_the_budget_is_spent,
             ]
         );
     };
@@ -298,4 +302,90 @@ pub async fn receive_waits_for_a_message_to_arrive(fixture: &dyn MessagingFixtur
     assert!(started.elapsed() < Duration::from_secs(8), "returned on arrival, not at the end of the wait");
     assert_eq!(got.len(), 1, "the message that arrived during the wait");
     assert_eq!(got[0].event, Ok(event));
+}
+
+/// The retry budget a queue reports is the number of receives it was made to allow, and stays
+/// so when asked again.
+///
+/// # Panics
+/// When the contract is broken.
+pub async fn the_retry_budget_is_the_queues_receive_limit(fixture: &dyn MessagingFixture) {
+    let bus = fixture.fresh(&["records", "invoices"], 3).await;
+    for queue in &bus.queues {
+        assert_eq!(must(queue.retry_budget().await, "retry budget"), Some(3), "{}", queue.name());
+        assert_eq!(must(queue.retry_budget().await, "retry budget again"), Some(3), "{}", queue.name());
+    }
+    let other = fixture.fresh(&["notices"], 1).await;
+    assert_eq!(must(other.queues[0].retry_budget().await, "retry budget"), Some(1), "each queue its own");
+}
+
+/// The counts of a depth: visible, in flight, delayed, dead letters.
+fn counts(depth: &QueueDepth) -> (u64, u64, u64, u64) {
+    (depth.visible, depth.in_flight, depth.delayed, depth.dead_letters)
+}
+
+/// The queue's depth once its counts are `expected` (visible, in flight, delayed, dead
+/// letters), waiting up to [`PATIENCE`] for approximate counts to catch up.
+async fn depth_becomes(queue: &dyn EventQueue, expected: (u64, u64, u64, u64), why: &str) -> QueueDepth {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let depth = must(queue.depth().await, "depth")
+            .unwrap_or_else(|| panic!("{}: the queue cannot tell its depth", queue.name()));
+        if counts(&depth) == expected {
+            return depth;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}: {why}: expected (visible, in flight, delayed, dead letters) = {expected:?}, got {depth:?}",
+            queue.name()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A queue's depth counts the messages waiting, those received and hidden (released with a
+/// delay too) and those deferred, each once; the oldest age, where the queue tells it, is no
+/// older than the messages are.
+///
+/// # Panics
+/// When the contract is broken.
+pub async fn depth_counts_visible_in_flight_and_delayed_messages(fixture: &dyn MessagingFixture) {
+    let bus = fixture.fresh(&["records"], 3).await;
+    let queue = bus.queues[0].as_ref();
+    let empty = depth_becomes(queue, (0, 0, 0, 0), "a fresh queue is empty").await;
+    assert!(matches!(empty.oldest_age, None | Some(Duration::ZERO)), "nothing waits: {empty:?}");
+
+    let published_at = Instant::now();
+    for event in &events(3) {
+        must(bus.publisher.publish(event).await, "publish");
+    }
+    let waiting = depth_becomes(queue, (3, 0, 0, 0), "every published message waits").await;
+    if let Some(age) = waiting.oldest_age {
+        assert!(age <= published_at.elapsed(), "the oldest is no older than the publish: {waiting:?}");
+    }
+
+    let received = one(queue).await;
+    // Hidden for longer than the test, whatever the queue's visibility timeout.
+    must(queue.release(&received.receipt, Duration::from_mins(2)).await, "release with a delay");
+    depth_becomes(queue, (2, 1, 0, 0), "a received message is in flight").await;
+
+    let deferred = one(queue).await;
+    must(queue.defer(&deferred, Duration::from_mins(2)).await, "defer");
+    depth_becomes(queue, (1, 1, 1, 0), "a deferred message is delayed").await;
+}
+
+/// A message whose budget is spent is counted in the dead letters, and no longer in the queue.
+///
+/// # Panics
+/// When the contract is broken.
+pub async fn depth_counts_dead_letters_once_the_budget_is_spent(fixture: &dyn MessagingFixture) {
+    let bus = fixture.fresh(&["records"], 1).await;
+    let queue = bus.queues[0].as_ref();
+    must(bus.publisher.publish(&events(1)[0]).await, "publish");
+    let delivery = one(queue).await;
+    must(queue.release(&delivery.receipt, Duration::ZERO).await, "release");
+    nothing(queue, "the budget is spent").await;
+    let depth = depth_becomes(queue, (0, 0, 0, 1), "the message is a dead letter").await;
+    assert!(matches!(depth.oldest_age, None | Some(Duration::ZERO)), "nothing waits: {depth:?}");
+    assert_eq!(must(queue.dead_letters(10).await, "dead letters").len(), 1);
 }

@@ -10,8 +10,9 @@
 //! start naming what is missing. In memory it keeps a bounded window of documents and emails
 //! (`--keep-documents`, `--keep-emails`, 1000 each; 0 keeps every one), so that they take a fixed
 //! memory however many orders it takes (the orders themselves are all kept). Prometheus metrics are
-//! served at `GET /metrics` on an admin address (`--metrics-addr`, `127.0.0.1:9464`; `off`),
-//! see [`metrics`](order_service::metrics). `--help` lists every flag.
+//! served at `GET /metrics` on an admin address (`--metrics-addr`, `127.0.0.1:9464`; `off`
+//! records nothing and samples no queue depth), see [`metrics`](order_service::metrics).
+//! `--help` lists every flag.
 
 use std::error::Error;
 use std::net::SocketAddr;
@@ -144,6 +145,8 @@ async fn run(args: Args) -> Result<()> {
                 ..ConsumerOptions::default()
             },
             sweep_every: Some(Duration::from_secs(args.sweep_secs.max(1))),
+            // Nothing records the queues' depth without metrics: no sample.
+            queue_depth_every: BackgroundOptions::default().queue_depth_every.filter(|_| metrics.is_some()),
             ..BackgroundOptions::default()
         };
         let service = app.background(&queues, options).run(shutdown.clone());

@@ -4,7 +4,8 @@
 //! SIGTERM or SIGINT. On the signal it stops receiving, releases what it received but did not
 //! start, finishes (and acknowledges) what is in flight, and exits 0.
 //!
-//! Prometheus metrics are served at `GET /metrics` on `--metrics-addr` (`127.0.0.1:9465`; `off`).
+//! Prometheus metrics are served at `GET /metrics` on `--metrics-addr` (`127.0.0.1:9465`; `off`
+//! records nothing and samples no queue depth).
 //!
 //! The sweep runs here by default, so that a deployment of servers (`--no-processors`) and
 //! workers is a whole system; several workers sweeping at once are safe (the expiry's writes
@@ -116,6 +117,9 @@ async fn run(args: Args) -> Result<()> {
     info!(environment = %host.aws.environment, dev = args.dev, sweep = !args.no_sweep, "starting the queue worker");
     let shutdown = order_service::signal::shutdown().shared();
     let metrics = serve_prometheus(args.metrics_addr, shutdown.clone()).await?;
+    // Nothing records the queues' depth without metrics: no sample, no GetQueueAttributes.
+    let options =
+        BackgroundOptions { queue_depth_every: options.queue_depth_every.filter(|_| metrics.is_some()), ..options };
     let background = stack.app.background(&stack.event_queues(), options);
     let total = background.run(shutdown).await.consumer.total();
     if let Some(metrics) = metrics {

@@ -1,5 +1,6 @@
 //! The processor handler in memory, fed the recorded SQS batches: partial batch responses,
-//! redelivery, poison messages, records without a message id, and the concurrency bound.
+//! redelivery, poison messages, records without a message id, the concurrency bound, and what
+//! the metrics count of the records that did not succeed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -13,6 +14,7 @@ use order_app::{AppError, OrderApp, Processor, Storage};
 use order_domain::{Email, EventEnvelope, OrderId, Tenant, TenantId};
 use order_ports::{EventQueue, PortError, PortResult, ProcessorKind, TenantDirectory};
 use order_service::memory::{InMemoryStack, StackOptions};
+use order_service::metrics::emf::EmfRecorder;
 
 use crate::sqs_event;
 
@@ -233,4 +235,53 @@ fn the_partial_batch_response_has_the_wire_shape_lambda_reads() {
         serde_json::to_value(&response).unwrap(),
         serde_json::json!({ "batchItemFailures": [{ "itemIdentifier": GOLDEN_MESSAGE }] })
     );
+}
+
+/// Meets another worker's lease on every event.
+struct Contended;
+
+#[async_trait]
+impl Processor for Contended {
+    fn kind(&self) -> ProcessorKind {
+        ProcessorKind::RecordWriter
+    }
+
+    async fn handle(&self, _event: &EventEnvelope) -> Result<(), AppError> {
+        Err(AppError::LeaseHeld { what: "sending", lease_remaining: Duration::from_secs(20) })
+    }
+}
+
+/// The value of `metric` in the function's EMF document of the record writer.
+fn emf_value(documents: &[serde_json::Value], metric: &str) -> Option<f64> {
+    documents
+        .iter()
+        .filter(|document| document["Processor"] == "record-writer")
+        .find_map(|document| document[metric].as_f64())
+}
+
+#[test]
+fn a_failed_record_counts_as_retried_or_on_its_last_receive_as_dead_lettered_and_contention_as_deferred() {
+    let stack = stack();
+    assert_eq!(stack.queue(ProcessorKind::RecordWriter).config().max_receive_count, 4, "the budget this test assumes");
+    // The poison batch: a good record (which meets a lease) and two that are not events, one on
+    // its first receive and one on the last the budget allows.
+    let mut event = sqs_event(POISON);
+    event.records[1].attributes.insert("ApproximateReceiveCount".into(), "4".into());
+    event.records[2].attributes.insert("ApproximateReceiveCount".into(), "1".into());
+
+    let recorder = EmfRecorder::new("BBWS/Test");
+    let emf = recorder.handle();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let response = metrics::with_local_recorder(&recorder, || {
+        runtime.block_on(handle_sqs_batch(&Contended, records_queue(&stack), event))
+    })
+    .unwrap();
+    let mut expected = [SNS_NOTIFICATION_MESSAGE, CONSOLE_TEXT_MESSAGE];
+    expected.sort_unstable();
+    assert_eq!(failed_ids(&response), expected, "the deferred record is not reported");
+
+    let documents = emf.documents(Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).unwrap());
+    assert_eq!(emf_value(&documents, "EventsRetried"), Some(1.0), "{documents:#?}");
+    assert_eq!(emf_value(&documents, "EventsDeadLettered"), Some(1.0), "{documents:#?}");
+    assert_eq!(emf_value(&documents, "EventsDeferred"), Some(1.0), "{documents:#?}");
 }
