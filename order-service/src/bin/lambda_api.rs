@@ -8,9 +8,10 @@ use order_service::telemetry::{LogFormat, init_logs};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init_logs(LogFormat::Json);
-    let metrics = install_metrics(|name| std::env::var(name).ok())?;
     let api = start_api(|name| std::env::var(name).ok())
         .await
         .inspect_err(|error| tracing::error!(%error, "cannot start"))?;
+    // After start-up, so that a refusal is the first thing the function logs.
+    let metrics = install_metrics(|name| std::env::var(name).ok())?;
     lambda_http::run(flushing_metrics(api, metrics)).await
 }

@@ -13,10 +13,11 @@ use tracing::{error, info};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_logs(LogFormat::Json);
-    let metrics = install_metrics(|name| std::env::var(name).ok())?;
     let subscription = start_processor(|name| std::env::var(name).ok())
         .await
         .inspect_err(|error| error!(%error, "start-up failed"))?;
+    // After start-up, so that a refusal is the first thing the function logs.
+    let metrics = install_metrics(|name| std::env::var(name).ok())?;
     info!(processor = subscription.processor.name(), queue = subscription.queue.name(), "processor ready");
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let (subscription, metrics) = (subscription.clone(), metrics.clone());

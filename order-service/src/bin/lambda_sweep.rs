@@ -13,9 +13,10 @@ use tracing::{error, info};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_logs(LogFormat::Json);
-    let metrics = install_metrics(|name| std::env::var(name).ok())?;
     let app =
         start_sweep(|name| std::env::var(name).ok()).await.inspect_err(|error| error!(%error, "start-up failed"))?;
+    // After start-up, so that a refusal is the first thing the function logs.
+    let metrics = install_metrics(|name| std::env::var(name).ok())?;
     info!("sweep ready");
     lambda_runtime::run(service_fn(move |event: LambdaEvent<CloudWatchEvent>| {
         let (app, metrics) = (app.clone(), metrics.clone());
