@@ -139,6 +139,8 @@ struct Report {
     server_views: Vec<scrape::ServerView>,
     /// What each of the server's processors handled over the whole run, and its lag.
     server_processors: Vec<scrape::ProcessorView>,
+    /// The server's CPU time over each measured run.
+    server_cpu: Vec<server::ServerCpu>,
     /// Whether the server recorded metrics (`--no-server-metrics` turns them off).
     server_metrics: bool,
 }

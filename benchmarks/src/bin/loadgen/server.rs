@@ -157,6 +157,19 @@ async fn seed(address: SocketAddr, cart_token: &str, reader: &str, count: u64) -
     Ok(ids)
 }
 
+/// The server's CPU time (user and system, every thread) over a measured run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ServerCpu {
+    /// The scenario.
+    pub scenario: String,
+    /// Requests sent in the measured run.
+    pub requests: u64,
+    /// CPU seconds the server used meanwhile.
+    pub cpu_secs: f64,
+    /// CPU microseconds per request.
+    pub cpu_us_per_request: f64,
+}
+
 /// The route a scenario requests, as the server's metrics name it.
 struct Route {
     template: &'static str,
@@ -189,7 +202,10 @@ async fn measure(
         Some(metrics) => Some(scrape::scrape(metrics).await?),
         None => None,
     };
+    let pid = server.child.id().to_string();
+    let ticks_before = cpu_ticks(&pid);
     let outcome = drive::run(load(args.duration())).await?;
+    let ticks = cpu_ticks(&pid).zip(ticks_before).map(|(after, before)| after.saturating_sub(before));
     let view = match (server.metrics, before) {
         (Some(metrics), Some(before)) => {
             let after = scrape::scrape(metrics).await?;
@@ -203,6 +219,20 @@ async fn measure(
     let summary =
         Summary::from_histogram(name, args.rate, args.connections, &outcome.latencies, outcome.errors, outcome.elapsed);
     println!("{}", summary.line());
+    if let Some(ticks) = ticks {
+        #[allow(clippy::cast_precision_loss)] // ticks and counts far below 2^52
+        let cpu = ServerCpu {
+            scenario: name.to_owned(),
+            requests: summary.ok + summary.errors,
+            cpu_secs: ticks as f64 / 100.0,
+            cpu_us_per_request: ticks as f64 / 100.0 * 1e6 / (summary.ok + summary.errors).max(1) as f64,
+        };
+        println!(
+            "{:<8} server CPU: {:.2} s over the run, {:.0} µs per request (every thread: the API and the processors)",
+            name, cpu.cpu_secs, cpu.cpu_us_per_request
+        );
+        report.server_cpu.push(cpu);
+    }
     if let Some(view) = view {
         println!("{}", view.line());
         report.server_views.push(view);
