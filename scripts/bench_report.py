@@ -98,6 +98,28 @@ def previous_figures(md_path):
     return rows, commit.group(1) if commit else "?"
 
 
+def metrics_overhead(results):
+    """The create runs with the server's metrics on and off: each run, and the medians."""
+    runs = []
+    for path in sorted(glob.glob(os.path.join(results, "loadgen-metrics-*-*.json"))):
+        name = os.path.basename(path)[len("loadgen-metrics-"):-len(".json")]
+        state, round_ = name.split("-", 1)
+        data = load(path, {}) or {}
+        create = next((s for s in data.get("summaries", []) if s["scenario"] == "create"), None)
+        cpu = next((c for c in data.get("server_cpu", []) if c["scenario"] == "create"), None)
+        if create and cpu:
+            runs.append({"round": int(round_), "state": state, "p50": create["p50_ms"], "p99": create["p99_ms"],
+                         "cpu": cpu["cpu_us_per_request"], "rate": create["offered_rate"]})
+    if not runs:
+        return None
+    runs.sort(key=lambda r: (r["round"], r["state"] != "on"))
+    def median(state, key):
+        values = sorted(r[key] for r in runs if r["state"] == state)
+        return values[len(values) // 2] if values else 0.0
+    summary = {state: {k: median(state, k) for k in ("p50", "p99", "cpu", "rate")} for state in ("on", "off")}
+    return {**summary, "runs": runs, "rounds": max(r["round"] for r in runs)}
+
+
 def main():
     results, md_path = sys.argv[1], sys.argv[2]
     machine = load(os.path.join(results, "machine.json"), {})
@@ -180,6 +202,14 @@ def main():
         row("HTTP server peak resident memory (VmHWM), under the create load", rss / 1000,
             f"{rss / 1000:.1f} MB ({loadgen.get('server_orders_created', 0):,} orders held; {loadgen.get('server_peak_rss_kb_reads', 0) / 1000:.1f} MB after get and list)",
             100.0, "≤ 100 MB", "–")
+    metrics_cost = metrics_overhead(results)
+    if metrics_cost:
+        on, off, rounds = metrics_cost["on"], metrics_cost["off"], metrics_cost["rounds"]
+        pct = (on["cpu"] / off["cpu"] - 1) * 100 if off["cpu"] else None
+        if pct is not None:
+            row(f"recording metrics: the server's CPU per create at {on['rate']:.0f} req/s, on vs off (median of {rounds} rounds each)",
+                pct, f"{pct:+.1f} % ({on['cpu']:.0f} vs {off['cpu']:.0f} µs per request; p99 {on['p99']:.2f} vs {off['p99']:.2f} ms, p50 {on['p50']:.2f} vs {off['p50']:.2f} ms)",
+                5.0, "< 5 %", "–")
     for case in calls:
         row(f"AWS calls: {case['name']}", case["calls"], f"{case['calls']} ({case['detail']})",
             case["minimum_calls"], f"{case['minimum_calls']} ({case['minimum']})", "–")
@@ -200,6 +230,47 @@ def main():
             lines.append(f"Peak resident memory of the load generator process hosting the in-memory pipeline: "
                          f"{loadgen['pipeline_process_peak_rss_kb'] / 1000:.1f} MB.")
             lines.append("")
+
+    # The server's own view, from its /metrics.
+    views = loadgen.get("server_views", [])
+    if views:
+        cpu = {c["scenario"]: c for c in loadgen.get("server_cpu", [])}
+        lines.append("### The server's own view (its `/metrics`, scraped around each measured run)")
+        lines.append("")
+        lines.append("Latency the server measured from its histogram's buckets (Prometheus's `histogram_quantile` estimate) beside the client's; the difference is time outside the handler (the kernel, the connection, the client).")
+        lines.append("")
+        lines.append("| scenario | answered (server) | server p50 | server p99 | client p50 | client p99 | server CPU per request |")
+        lines.append("|---|---|---|---|---|---|---|")
+        for v in views:
+            client = by.get(v["scenario"], {})
+            answered = ", ".join(f"{n:.0f} {c}" for c, n in v.get("answered", {}).items())
+            fmt = lambda x: "–" if x is None else f"{x:.2f} ms"
+            c = cpu.get(v["scenario"])
+            per_request = f"{c['cpu_us_per_request']:.0f} µs" if c else "–"
+            lines.append(f"| {v['scenario']} | {answered} | {fmt(v.get('p50_ms'))} | {fmt(v.get('p99_ms'))} | "
+                         f"{fmt(client.get('p50_ms'))} | {fmt(client.get('p99_ms'))} | {per_request} |")
+        lines.append("")
+        procs = loadgen.get("server_processors", [])
+        if procs:
+            lines.append("Each processor of that server over the whole run (get, list and create), lag from the event's timestamp to its handling done:")
+            lines.append("")
+            lines.append("| processor | handled | failed | lag p50 | lag p99 | HLD |")
+            lines.append("|---|---|---|---|---|---|")
+            hld = {"record-writer": "2 s", "invoice-writer": "5 s", "internal-notifier": "10 s", "customer-notifier": "10 s"}
+            sec = lambda x: "–" if x is None else f"{x * 1000:.1f} ms"
+            for p in procs:
+                lines.append(f"| {p['processor']} | {p['handled']:.0f} | {p['failed']:.0f} | {sec(p.get('lag_p50_s'))} | {sec(p.get('lag_p99_s'))} | {hld.get(p['processor'], '–')} |")
+            lines.append("")
+    if metrics_cost:
+        lines.append("### What recording metrics costs create")
+        lines.append("")
+        lines.append(f"Fresh `server --dev` per run, create at {metrics_cost['on']['rate']:.0f} req/s for the measured seconds, metrics on (`/metrics` served and scraped twice) and off (`--metrics-addr off`: no recorder, every recording a no-op), alternately:")
+        lines.append("")
+        lines.append("| round | metrics | p50 | p99 | server CPU per request |")
+        lines.append("|---|---|---|---|---|")
+        for r in metrics_cost["runs"]:
+            lines.append(f"| {r['round']} | {r['state']} | {r['p50']:.2f} ms | {r['p99']:.2f} ms | {r['cpu']:.0f} µs |")
+        lines.append("")
 
     # Micro-benchmarks.
     if crit:

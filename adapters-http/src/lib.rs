@@ -279,7 +279,8 @@ async fn measure(request: Request<Body>, next: axum::middleware::Next) -> axum::
 /// characters, or with spaces) is still echoed and logged, but not put in events. The trace:
 /// the request's own span, a child of the caller's W3C `traceparent` header when it has a valid
 /// one, else a new trace ([`order_app::context::start_span`]); its ids are recorded in the
-/// request's span (`trace_id`, `span_id`) when there is one.
+/// request's span (`trace_id`, `span_id`, and the caller's span as `parent_span_id`, `-` for a
+/// new trace) when there is one.
 async fn correlate(
     State(state): State<HttpState>,
     request: Request<Body>,
@@ -299,6 +300,8 @@ async fn correlate(
     let span = tracing::Span::current();
     span.record("trace_id", tracing::field::display(trace.trace_id_hex()));
     span.record("span_id", tracing::field::display(trace.parent_id_hex()));
+    let parent = incoming.map_or_else(|| "-".to_owned(), |caller| caller.parent_id_hex());
+    span.record("parent_span_id", tracing::field::display(parent));
     let work = order_app::context::with_trace(Some(trace), next.run(request));
     order_app::context::with_correlation_id(id, work).await
 }
@@ -314,6 +317,7 @@ fn request_span(request: &Request<Body>) -> tracing::Span {
         order_id = tracing::field::Empty,
         trace_id = tracing::field::Empty,
         span_id = tracing::field::Empty,
+        parent_span_id = tracing::field::Empty,
     )
 }
 

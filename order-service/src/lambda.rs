@@ -11,7 +11,9 @@
 //! Every function writes its metrics as CloudWatch Embedded Metric Format to stdout after each
 //! invocation ([`install_metrics`], [`flush_metrics`]), in the namespace of
 //! `BBWS_METRICS_NAMESPACE` (default `BBWS/OrderManagement`; the template sets one per
-//! environment).
+//! environment). Built with the feature `otlp` and given `OTEL_EXPORTER_OTLP_ENDPOINT` (such as
+//! the ADOT collector layer's), each also exports its spans as OTLP traces and flushes them after
+//! each invocation ([`Traces::flush`], [`flushing`]); see [`telemetry`](crate::telemetry).
 //!
 //! Every function refuses to start without the application's settings and the cart service's;
 //! its start-up error names every variable missing or invalid. Only `lambda-api` has a
@@ -30,6 +32,7 @@ use crate::http_settings::{HttpSettings, SettingsError};
 use crate::metrics::MetricsError;
 use crate::metrics::emf::{self, EmfHandle};
 use crate::profile::Mode;
+use crate::telemetry::Traces;
 
 /// The variable that chooses the processor of a `lambda-processor` function.
 pub const PROCESSOR_VARIABLE: &str = "BBWS_PROCESSOR";
@@ -142,27 +145,51 @@ pub fn flush_metrics(handle: &EmfHandle) {
     }
 }
 
-/// `service` flushing the metrics after each request it answers (the API function's).
-pub fn flushing_metrics<S, R>(
+/// `service` flushing the metrics and the spans after each request it answers (the API
+/// function's). When spans are exported, the answer's body is read here, so that the request's
+/// span (which lives as long as the body) has ended and is flushed with the invocation it
+/// belongs to; `lambda_http` reads the whole body anyway.
+pub fn flushing<S, R>(
     service: S,
-    handle: EmfHandle,
+    metrics: EmfHandle,
+    traces: Traces,
 ) -> impl tower::Service<
     R,
-    Response = S::Response,
+    Response = axum::response::Response,
     Error = S::Error,
-    Future = impl Future<Output = Result<S::Response, S::Error>>,
+    Future = impl Future<Output = Result<axum::response::Response, S::Error>>,
 > + Clone
 where
-    S: tower::Service<R> + Clone,
+    S: tower::Service<R, Response = axum::response::Response> + Clone,
 {
     tower::ServiceBuilder::new()
         .map_future(move |answer: S::Future| {
-            let handle = handle.clone();
+            let (metrics, traces) = (metrics.clone(), traces.clone());
             async move {
-                let answered = answer.await;
-                flush_metrics(&handle);
+                let mut answered = answer.await;
+                if traces.is_exporting()
+                    && let Ok(response) = answered
+                {
+                    answered = Ok(buffered(response).await);
+                }
+                flush_metrics(&metrics);
+                traces.flush().await;
                 answered
             }
         })
         .service(service)
+}
+
+/// `response` with its body read into memory (and the original body dropped).
+async fn buffered(response: axum::response::Response) -> axum::response::Response {
+    let (parts, body) = response.into_parts();
+    match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => axum::response::Response::from_parts(parts, axum::body::Body::from(bytes)),
+        Err(error) => {
+            tracing::error!(%error, "could not read the answer's body");
+            let mut failed = axum::response::Response::new(axum::body::Body::empty());
+            *failed.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+            failed
+        }
+    }
 }

@@ -17,8 +17,9 @@
 //! - [`profile`] (feature `http`): a host's mode — production (those settings and the cart
 //!   service's HTTP API, `adapters-cart-service`) or development (`--dev`: the demonstration
 //!   values) — and the configuration and cart gateway it gives.
-//! - [`telemetry`] (feature `http`): the one log initialiser of every host; [`signal`]: the
-//!   shutdown signal (SIGTERM or SIGINT) of the long-running ones.
+//! - [`telemetry`] (feature `http`): the one log initialiser of every host and, with the feature
+//!   `otlp` and an `OTEL_EXPORTER_OTLP_ENDPOINT`, the export of its spans as OTLP traces;
+//!   [`signal`]: the shutdown signal (SIGTERM or SIGINT) of the long-running ones.
 //! - [`http_settings`] (feature `http`): the HTTP host's settings (tokens, cursors, PayFast,
 //!   idempotency, development mode) as flags with `BBWS_…` fallbacks.
 //! - `aws` and `aws_host` (feature `aws`): the same application on DynamoDB, SNS/SQS, S3 and

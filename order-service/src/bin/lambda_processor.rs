@@ -7,12 +7,13 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 use order_service::lambda::{flush_metrics, install_metrics, start_processor};
-use order_service::telemetry::{LogFormat, init_logs};
+use order_service::telemetry::{LogFormat, init};
 use tracing::{error, info};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_logs(LogFormat::Json);
+    let traces = init(LogFormat::Json, |name| std::env::var(name).ok())
+        .inspect_err(|error| error!(%error, "start-up failed"))?;
     let subscription = start_processor(|name| std::env::var(name).ok())
         .await
         .inspect_err(|error| error!(%error, "start-up failed"))?;
@@ -20,7 +21,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let metrics = install_metrics(|name| std::env::var(name).ok())?;
     info!(processor = subscription.processor.name(), queue = subscription.queue.name(), "processor ready");
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let (subscription, metrics) = (subscription.clone(), metrics.clone());
+        let (subscription, metrics, traces) = (subscription.clone(), metrics.clone(), traces.clone());
         async move {
             let answer = adapters_lambda::handle_sqs_batch_with(
                 subscription.processor.as_ref(),
@@ -30,6 +31,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             )
             .await;
             flush_metrics(&metrics);
+            traces.flush().await;
             answer
         }
     }))

@@ -11,8 +11,10 @@
 //! (`--keep-documents`, `--keep-emails`, 1000 each; 0 keeps every one), so that they take a fixed
 //! memory however many orders it takes (the orders themselves are all kept). Prometheus metrics are
 //! served at `GET /metrics` on an admin address (`--metrics-addr`, `127.0.0.1:9464`; `off`
-//! records nothing and samples no queue depth), see [`metrics`](order_service::metrics).
-//! `--help` lists every flag.
+//! records nothing and samples no queue depth), see [`metrics`](order_service::metrics). Built
+//! with the feature `otlp` and given `OTEL_EXPORTER_OTLP_ENDPOINT`, it exports its request and
+//! processor spans as OTLP traces and flushes them as it stops (see
+//! [`telemetry`](order_service::telemetry)). `--help` lists every flag.
 
 use std::error::Error;
 use std::net::SocketAddr;
@@ -27,7 +29,7 @@ use order_service::http_settings::HttpSettings;
 use order_service::memory::{InMemoryStack, StackOptions};
 use order_service::metrics::{DEFAULT_METRICS_ADDR, MetricsAddr, serve_prometheus};
 use order_service::profile::{Mode, Profile};
-use order_service::telemetry::{LogFormat, exit_code, init_logs};
+use order_service::telemetry::{LogFormat, exit_code};
 use tracing::info;
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
@@ -87,8 +89,15 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    init_logs(if args.log_json { LogFormat::Json } else { LogFormat::Text });
-    exit_code(run(args).await)
+    let format = if args.log_json { LogFormat::Json } else { LogFormat::Text };
+    let traces = match order_service::telemetry::init(format, |name| std::env::var(name).ok()) {
+        Ok(traces) => traces,
+        Err(error) => return exit_code(Err(error)),
+    };
+    let outcome = run(args).await;
+    // The spans of the last requests and events leave before the process does.
+    traces.shutdown().await;
+    exit_code(outcome)
 }
 
 /// Puts the calling thread at the lowest scheduling priority (on Linux, nice 19), so that a

@@ -5,7 +5,9 @@
 //! start, finishes (and acknowledges) what is in flight, and exits 0.
 //!
 //! Prometheus metrics are served at `GET /metrics` on `--metrics-addr` (`127.0.0.1:9465`; `off`
-//! records nothing and samples no queue depth).
+//! records nothing and samples no queue depth). Built with the feature `otlp` and given
+//! `OTEL_EXPORTER_OTLP_ENDPOINT`, it exports the processors' spans as OTLP traces and flushes
+//! them as it stops (see `order_service::telemetry`).
 //!
 //! The sweep runs here by default, so that a deployment of servers (`--no-processors`) and
 //! workers is a whole system; several workers sweeping at once are safe (the expiry's writes
@@ -33,7 +35,7 @@ use order_ports::PerProcessor;
 use order_service::aws_host::AwsHost;
 use order_service::metrics::{MetricsAddr, serve_prometheus};
 use order_service::profile::Mode;
-use order_service::telemetry::{LogFormat, exit_code, init_logs};
+use order_service::telemetry::{LogFormat, exit_code};
 use tracing::info;
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
@@ -91,8 +93,15 @@ const WORKER_METRICS_ADDR: &str = "127.0.0.1:9465";
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    init_logs(if args.log_json { LogFormat::Json } else { LogFormat::Text });
-    exit_code(run(args).await)
+    let format = if args.log_json { LogFormat::Json } else { LogFormat::Text };
+    let traces = match order_service::telemetry::init(format, |name| std::env::var(name).ok()) {
+        Ok(traces) => traces,
+        Err(error) => return exit_code(Err(error)),
+    };
+    let outcome = run(args).await;
+    // The spans of the last requests and events leave before the process does.
+    traces.shutdown().await;
+    exit_code(outcome)
 }
 
 async fn run(args: Args) -> Result<()> {
