@@ -80,6 +80,10 @@ pub struct Args {
     /// that the completion rate is its capacity).
     #[arg(long, default_value_t = 800.0)]
     pipeline_max_rate: f64,
+    /// How far the pipeline takes each order: `paid` (created and paid: the pro forma, the
+    /// tax invoice and the receipt rendered, four emails) or `create` (one PDF, two emails).
+    #[arg(long, value_enum, default_value_t = pipeline::Life::Paid)]
+    pipeline_life: pipeline::Life,
     /// Connections for the pipeline runs.
     #[arg(long, default_value_t = 16)]
     pipeline_connections: usize,

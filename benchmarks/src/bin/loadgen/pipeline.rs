@@ -1,6 +1,11 @@
 //! The whole pipeline in memory: HTTP creates over loopback into the router and in-memory
 //! stack hosted in this process, with each of the four processors observed, so that the
-//! moment every order is complete (all four finished) is known exactly.
+//! moment every order is complete is known exactly. An order's life here is its creation and,
+//! by default (`--pipeline-life paid`), its payment: the payment service confirms it as soon as
+//! the record writer has stored it (in process, through the same use case as
+//! `POST …/paymentconfirmation`), so every document of a paid order is rendered — the pro forma
+//! at creation, the tax invoice and the receipt on payment — and four emails sent. The order is
+//! complete when all four processors have handled both its events.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -15,7 +20,7 @@ use adapters_http::{HttpState, router, serve};
 use async_trait::async_trait;
 use hyper::StatusCode;
 use order_app::{AppError, Consumer, ConsumerOptions, Processor, Subscription};
-use order_domain::EventEnvelope;
+use order_domain::{EventEnvelope, OrderEvent, OrderStatus};
 use order_ports::{PerProcessor, ProcessorKind};
 use order_service::memory::{InMemoryStack, StackOptions, demo_config};
 use tokio::time::Instant;
@@ -25,7 +30,23 @@ use crate::server::create_request;
 use crate::stats::{Summary, histogram, record};
 use crate::{Args, Report, Result, memory_kb};
 
-const ALL_FOUR: u8 = 0b1111;
+/// What completes an order: each of the four processors handled its `ORDER_CREATED` (bits
+/// 0–3) and, in a paid life, its change to `PAID` (bits 4–7).
+fn complete_mask(life: Life) -> u8 {
+    match life {
+        Life::Create => 0b0000_1111,
+        Life::Paid => 0b1111_1111,
+    }
+}
+
+/// How far the pipeline takes each order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Life {
+    /// Created only: the four processors handle `ORDER_CREATED` (one PDF, two emails).
+    Create,
+    /// Created and paid: the pro forma, the tax invoice and the receipt rendered, four emails.
+    Paid,
+}
 
 #[derive(Default)]
 struct Progress {
@@ -41,6 +62,8 @@ struct Progress {
 #[derive(Default)]
 struct Tracker {
     orders: Mutex<HashMap<String, Progress>>,
+    /// The bits that make an order complete.
+    complete: u8,
 }
 
 impl Tracker {
@@ -53,7 +76,7 @@ impl Tracker {
         let mut orders = self.lock();
         let progress = orders.entry(order).or_default();
         progress.finished |= bit;
-        if progress.finished == ALL_FOUR && progress.complete_at.is_none() {
+        if progress.finished == self.complete && progress.complete_at.is_none() {
             progress.complete_at = Some(now);
         }
     }
@@ -72,11 +95,13 @@ impl Tracker {
     }
 }
 
-/// A processor that tells the tracker when it has handled an order.
+/// A processor that tells the tracker when it has handled an order's event; the record writer's
+/// also has the payment service pay the order once it is stored, in a paid life.
 struct Observed {
     inner: Arc<dyn Processor>,
     bit: u8,
     tracker: Arc<Tracker>,
+    pays: Option<Arc<order_app::OrderApp>>,
 }
 
 #[async_trait]
@@ -87,9 +112,40 @@ impl Processor for Observed {
 
     async fn handle(&self, event: &EventEnvelope) -> std::result::Result<(), AppError> {
         self.inner.handle(event).await?;
-        self.tracker.finished(event.event.order_id().to_string(), self.bit);
+        let bit = match &event.event {
+            OrderEvent::OrderCreated(created) => {
+                if let Some(app) = &self.pays {
+                    pay(app, created).await?;
+                }
+                self.bit
+            }
+            OrderEvent::OrderStatusChanged(changed) if changed.to == OrderStatus::Paid => self.bit << 4,
+            _ => return Ok(()),
+        };
+        self.tracker.finished(event.event.order_id().to_string(), bit);
         Ok(())
     }
+
+    fn system(&self) -> Option<&order_app::System> {
+        self.inner.system()
+    }
+}
+
+/// The payment service confirms `created`'s total, as `POST …/paymentconfirmation` would; a
+/// redelivery confirms the same payment again, which the order recognises.
+async fn pay(app: &order_app::OrderApp, created: &order_domain::OrderCreated) -> std::result::Result<(), AppError> {
+    let order_id = created.order_id;
+    let payment_id =
+        order_domain::PaymentId::parse(format!("pf_{}", order_id.to_string().trim_start_matches("order_")))
+            .map_err(|error| AppError::Rejected(order_domain::OrderError::Inconsistent(error.to_string())))?;
+    let payment = order_domain::Payment {
+        payment_id,
+        amount: created.totals.total,
+        method: order_domain::PaymentMethod::Payfast,
+        paid_at: created.created_at,
+    };
+    let payer = order_app::Principal::Service(order_app::Service::Payment);
+    app.confirm_payment(&payer, order_id, payment).await.map(|_| ())
 }
 
 struct Host {
@@ -119,10 +175,11 @@ async fn host(args: &Args) -> Result<Host> {
     .with_dev_issuer(Arc::new(issuer));
     tokio::spawn(serve(listener, router(state), std::future::pending()));
 
-    let tracker = Arc::new(Tracker::default());
+    let tracker = Arc::new(Tracker { complete: complete_mask(args.pipeline_life), ..Tracker::default() });
     let observed = stack.processors().map(|kind, inner| {
         let bit = 1 << ProcessorKind::ALL.iter().position(|k| *k == kind).unwrap_or_default();
-        Arc::new(Observed { inner: inner.clone(), bit, tracker: tracker.clone() }) as Arc<dyn Processor>
+        let pays = (kind == ProcessorKind::RecordWriter && args.pipeline_life == Life::Paid).then(|| stack.app.clone());
+        Arc::new(Observed { inner: inner.clone(), bit, tracker: tracker.clone(), pays }) as Arc<dyn Processor>
     });
     let workers = if args.pipeline_workers == 0 {
         std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
@@ -228,7 +285,7 @@ mod tests {
 
     #[test]
     fn an_order_is_complete_when_all_four_processors_finished_and_its_create_was_answered() {
-        let tracker = Tracker::default();
+        let tracker = Tracker { complete: complete_mask(Life::Create), ..Tracker::default() };
         for bit in [1, 2, 4] {
             tracker.finished("o1".into(), bit);
         }
@@ -241,5 +298,19 @@ mod tests {
             tracker.finished("o2".into(), bit);
         }
         assert_eq!(tracker.complete(), 1, "the 202 of o2 has not arrived yet");
+    }
+
+    #[test]
+    fn a_paid_order_is_complete_when_all_four_processors_handled_its_creation_and_its_payment() {
+        let tracker = Tracker { complete: complete_mask(Life::Paid), ..Tracker::default() };
+        tracker.accepted("o1".into(), Instant::now());
+        for bit in [1, 2, 4, 8] {
+            tracker.finished("o1".into(), bit);
+        }
+        assert_eq!(tracker.complete(), 0, "created, not yet paid");
+        for bit in [1 << 4, 2 << 4, 4 << 4, 8 << 4] {
+            tracker.finished("o1".into(), bit);
+        }
+        assert_eq!(tracker.complete(), 1);
     }
 }
