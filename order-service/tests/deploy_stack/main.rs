@@ -412,9 +412,12 @@ async fn functions_api_and_alarms_are_wired_as_declared() {
         ("GET /health", "NONE"),
         ("GET /openapi.json", "NONE"),
         ("GET /v1.0/orders/{orderId}", "JWT"),
+        ("GET /v1.0/orders/{orderId}/documents", "JWT"),
+        ("GET /v1.0/orders/{orderId}/documents/{name}", "JWT"),
         ("GET /v1.0/tenants/{tenantId}/orders", "JWT"),
         ("POST /v1.0/orders", "NONE"),
         ("POST /v1.0/orders/{orderId}/paymentconfirmation", "NONE"),
+        ("POST /v1.0/orders/{orderId}/payments/{paymentId}/refund", "JWT"),
         ("POST /v1.0/tenants/{tenantId}/orders", "JWT"),
         ("PUT /v1.0/orders/{orderId}", "JWT"),
     ]
@@ -422,6 +425,7 @@ async fn functions_api_and_alarms_are_wired_as_declared() {
     .map(|(k, a)| ((*k).to_owned(), (*a).to_owned()))
     .collect();
     assert_eq!(authorizations, expected);
+    assert_every_operation_is_routed(expected.iter().map(|(key, _)| key.as_str()));
     let jwt_route = routes["items"].as_array().unwrap().iter().find(|r| r["authorizationType"] == "JWT").unwrap();
     let authorizer =
         apigateway_get(&format!("/v2/apis/{api_id}/authorizers/{}", jwt_route["authorizerId"].as_str().unwrap()));
@@ -707,4 +711,39 @@ async fn an_order_is_created_processed_and_read_back_on_the_deployed_stack() {
     let text = document.extract_text(&document.get_pages().keys().copied().collect::<Vec<_>>()).unwrap();
     assert!(text.contains("Karoo Cloud Services (Pty) Ltd") && text.contains("VAT no. 4987654321"), "{text}");
     assert_eq!(carts.is_inactive(order.cart_id()), Some(true));
+}
+
+/// Every operation of the API's OpenAPI document is routed by the template, and nothing else
+/// (parameter names aside: the template names them in camelCase; `/openapi.json` is not an
+/// operation), so a new endpoint cannot be left out of the deployment.
+fn assert_every_operation_is_routed<'a>(route_keys: impl Iterator<Item = &'a str>) {
+    let unnamed = |route: &str| {
+        let mut out = String::new();
+        let mut inside = false;
+        for c in route.chars() {
+            match c {
+                '{' => {
+                    inside = true;
+                    out.push_str("{}");
+                }
+                '}' => inside = false,
+                _ if inside => {}
+                _ => out.push(c),
+            }
+        }
+        out
+    };
+    let document = serde_json::to_value(<adapters_http::ApiDoc as utoipa::OpenApi>::openapi()).unwrap();
+    let mut documented: Vec<String> = document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object().unwrap().keys().map(move |method| unnamed(&format!("{} {path}", method.to_uppercase())))
+        })
+        .collect();
+    documented.sort();
+    let mut template: Vec<String> = route_keys.map(unnamed).filter(|key| key != "GET /openapi.json").collect();
+    template.sort();
+    assert_eq!(template, documented, "the template's routes against the OpenAPI document's operations");
 }
