@@ -18,7 +18,8 @@ use crate::sync::lock;
 /// The record field that holds the billing address, sealed before it is kept.
 const ADDRESS_FIELD: &str = "billingAddress";
 
-/// An order as it is kept: its serialized record without the billing address, the address
+/// An order as it is kept: its serialized record without the billing address (JSON bytes, not a
+/// tree of values: a tenth of the memory, and cheaper to copy out of the lock), the address
 /// sealed on its own (as the DynamoDB item keeps it), and the keys listings sort and filter by.
 #[derive(Debug, Clone)]
 struct StoredOrder {
@@ -28,8 +29,45 @@ struct StoredOrder {
     /// When the order entered its status: what the expiry sweep selects by.
     status_since: DateTime<Utc>,
     version: u64,
-    record: Map<String, Value>,
-    sealed_address: Vec<u8>,
+    record: Box<[u8]>,
+    sealed_address: Box<[u8]>,
+}
+
+/// A cart claim as it is kept: what the store selects and updates by, and its event as JSON
+/// bytes, read back only when the claim is (a replayed create, the relay).
+#[derive(Debug, Clone)]
+struct StoredClaim {
+    order_id: OrderId,
+    idempotency_key: Option<Box<str>>,
+    request_hash: Box<str>,
+    event: Box<[u8]>,
+    claimed_at: DateTime<Utc>,
+    recorded: bool,
+}
+
+impl StoredClaim {
+    fn keep(claim: &CartClaim) -> PortResult<Self> {
+        Ok(Self {
+            order_id: claim.order_id,
+            idempotency_key: claim.idempotency_key.as_deref().map(Into::into),
+            request_hash: claim.request_hash.as_str().into(),
+            event: serde_json::to_vec(&claim.event).map_err(invalid)?.into_boxed_slice(),
+            claimed_at: claim.claimed_at,
+            recorded: claim.recorded,
+        })
+    }
+
+    fn read(&self, cart_id: &CartId) -> PortResult<CartClaim> {
+        Ok(CartClaim {
+            cart_id: cart_id.clone(),
+            order_id: self.order_id,
+            idempotency_key: self.idempotency_key.as_deref().map(str::to_owned),
+            request_hash: self.request_hash.to_string(),
+            event: serde_json::from_slice(&self.event).map_err(invalid)?,
+            claimed_at: self.claimed_at,
+            recorded: self.recorded,
+        })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -39,7 +77,7 @@ struct State {
     payments: HashMap<PaymentId, OrderId>,
     /// Unpublished events, oldest first.
     outbox: Vec<OutboxEntry>,
-    claims: HashMap<CartId, CartClaim>,
+    claims: HashMap<CartId, StoredClaim>,
     /// Idempotency key → the cart whose claim holds it.
     idempotency_keys: HashMap<String, CartId>,
 }
@@ -104,7 +142,7 @@ impl MemoryStore {
         let stored = state.orders.get(&id)?;
         let item = serde_json::json!({
             "tenantId": stored.tenant_id.as_str(),
-            "order": stored.record,
+            "order": serde_json::from_slice::<Value>(&stored.record).ok()?,
             "billingAddressSealed": hex::encode(&stored.sealed_address),
         });
         Some(item.to_string())
@@ -125,14 +163,14 @@ impl MemoryStore {
         };
         let address = record.remove(ADDRESS_FIELD).unwrap_or(Value::Null);
         let plaintext = serde_json::to_vec(&address).map_err(invalid)?;
-        let sealed_address = self.cipher.seal(&plaintext, context(order.id()).as_bytes())?;
+        let sealed_address = self.cipher.seal(&plaintext, context(order.id()).as_bytes())?.into_boxed_slice();
         Ok(StoredOrder {
             tenant_id,
             created_at: order.created_at(),
             status: order.status(),
             status_since: order.status_since(),
             version: order.version(),
-            record,
+            record: serde_json::to_vec(&record).map_err(invalid)?.into_boxed_slice(),
             sealed_address,
         })
     }
@@ -140,7 +178,7 @@ impl MemoryStore {
     fn open(&self, id: OrderId, stored: &StoredOrder) -> PortResult<Order> {
         let plaintext = self.cipher.open(&stored.sealed_address, context(id).as_bytes())?;
         let address: Value = serde_json::from_slice(&plaintext).map_err(invalid)?;
-        let mut record = stored.record.clone();
+        let mut record: Map<String, Value> = serde_json::from_slice(&stored.record).map_err(invalid)?;
         record.insert(ADDRESS_FIELD.to_owned(), address);
         serde_json::from_value(Value::Object(record)).map_err(invalid)
     }
@@ -307,32 +345,36 @@ impl CartClaims for MemoryStore {
     async fn claim(&self, claim: &CartClaim) -> PortResult<ClaimOutcome> {
         let mut state = lock(&self.state);
         if let Some(existing) = state.claims.get(&claim.cart_id) {
-            return Ok(ClaimOutcome::AlreadyClaimed(Box::new(existing.clone())));
+            return Ok(ClaimOutcome::AlreadyClaimed(Box::new(existing.read(&claim.cart_id)?)));
         }
         let holder = claim.idempotency_key.as_ref().and_then(|key| state.idempotency_keys.get(key));
-        if let Some(existing) = holder.and_then(|cart| state.claims.get(cart)) {
-            return Ok(ClaimOutcome::AlreadyClaimed(Box::new(existing.clone())));
+        if let Some((cart, existing)) = holder.and_then(|cart| state.claims.get(cart).map(|existing| (cart, existing)))
+        {
+            return Ok(ClaimOutcome::AlreadyClaimed(Box::new(existing.read(cart)?)));
         }
+        let kept = StoredClaim::keep(claim)?;
         if let Some(key) = &claim.idempotency_key {
             state.idempotency_keys.insert(key.clone(), claim.cart_id.clone());
         }
-        state.claims.insert(claim.cart_id.clone(), claim.clone());
+        state.claims.insert(claim.cart_id.clone(), kept);
         Ok(ClaimOutcome::Claimed)
     }
 
     async fn find(&self, cart: &CartId) -> PortResult<Option<CartClaim>> {
-        Ok(lock(&self.state).claims.get(cart).cloned())
+        lock(&self.state).claims.get(cart).map(|kept| kept.read(cart)).transpose()
     }
 
     async fn unrecorded(&self, before: DateTime<Utc>, limit: usize) -> PortResult<Vec<CartClaim>> {
-        let mut found: Vec<CartClaim> = lock(&self.state)
+        // Select and sort by the kept keys; read back only the claims returned.
+        let state = lock(&self.state);
+        let mut found: Vec<(DateTime<Utc>, &CartId, &StoredClaim)> = state
             .claims
-            .values()
-            .filter(|claim| !claim.recorded && claim.claimed_at < before)
-            .cloned()
+            .iter()
+            .filter(|(_, claim)| !claim.recorded && claim.claimed_at < before)
+            .map(|(cart, claim)| (claim.claimed_at, cart, claim))
             .collect();
-        found.sort_by(|a, b| (a.claimed_at, &a.cart_id).cmp(&(b.claimed_at, &b.cart_id)));
+        found.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         found.truncate(limit);
-        Ok(found)
+        found.into_iter().map(|(_, cart, claim)| claim.read(cart)).collect()
     }
 }
