@@ -202,6 +202,14 @@ def main():
         row("HTTP server peak resident memory (VmHWM), under the create load", rss / 1000,
             f"{rss / 1000:.1f} MB ({loadgen.get('server_orders_created', 0):,} orders held; {loadgen.get('server_peak_rss_kb_reads', 0) / 1000:.1f} MB after get and list)",
             100.0, "≤ 100 MB", "–")
+    memory = load(os.path.join(results, "loadgen-memory.json"), {}) or {}
+    settled = memory.get("server_rss_kb_settled")
+    if settled:
+        mem_create = next((s for s in memory.get("summaries", []) if s["scenario"] == "create"), {})
+        row("HTTP server resident memory after 100,000 orders through the API, once every order is processed (VmRSS)", settled / 1000,
+            f"{settled / 1000:.1f} MB ({memory.get('server_orders_created', 0):,} orders at {mem_create.get('offered_rate', 0):.0f}/s; "
+            f"peak {memory.get('server_peak_rss_kb_settled', 0) / 1000:.1f} MB; idle {memory.get('server_settle_secs', 0):.0f} s after the last create)",
+            100.0, "≤ 100 MB", "–")
     metrics_cost = metrics_overhead(results)
     if metrics_cost:
         on, off, rounds = metrics_cost["on"], metrics_cost["off"], metrics_cost["rounds"]

@@ -317,12 +317,12 @@ pub async fn run(args: &Args, report: &mut Report) -> Result<()> {
         report.server_processors = scrape::processors(&scrape::scrape(metrics).await?);
         for view in &report.server_processors {
             println!(
-                "server's {}: {:.0} handled, {:.0} failed, lag p50 ≈ {} s, p99 ≈ {} s",
+                "server's {}: {:.0} handled, {:.0} failed, lag p50 ≈ {} ms, p99 ≈ {} ms",
                 view.processor,
                 view.handled,
                 view.failed,
-                view.lag_p50_s.map_or_else(|| "–".to_owned(), |s| format!("{s:.3}")),
-                view.lag_p99_s.map_or_else(|| "–".to_owned(), |s| format!("{s:.3}")),
+                view.lag_p50_s.map_or_else(|| "–".to_owned(), |s| format!("{:.2}", s * 1000.0)),
+                view.lag_p99_s.map_or_else(|| "–".to_owned(), |s| format!("{:.2}", s * 1000.0)),
             );
         }
     }
