@@ -99,6 +99,11 @@ pub struct Args {
     /// server's view; to measure what recording costs.
     #[arg(long)]
     no_server_metrics: bool,
+    /// Start the server with `--no-processors`: its CPU time is then the API's alone (the
+    /// processors would otherwise spend every idle cycle on the backlog), which is what the
+    /// cost of recording metrics on the create path is measured by.
+    #[arg(long)]
+    no_server_processors: bool,
     /// Writes the results as JSON here.
     #[arg(long)]
     out: Option<PathBuf>,
