@@ -202,6 +202,29 @@ fn install(format: LogFormat, traces: Option<Box<dyn Layer<Registry> + Send + Sy
     drop(tracing_subscriber::registry().with(layers).try_init());
 }
 
+/// Runs a long-running host (the server, the worker) the way each of them should: the logs and,
+/// with the feature `otlp`, the trace export installed from `env` ([`init`]; a bad setting ends
+/// the host at once, named), then `host`, then the spans of its last requests and events flushed
+/// before the process ends ([`Traces::shutdown`]); its outcome becomes the exit status
+/// ([`exit_code`]).
+pub async fn run_host<E, F>(
+    format: LogFormat,
+    env: impl Fn(&str) -> Option<String>,
+    host: impl FnOnce() -> F,
+) -> std::process::ExitCode
+where
+    E: std::fmt::Display,
+    F: Future<Output = Result<(), E>>,
+{
+    let traces = match init(format, env) {
+        Ok(traces) => traces,
+        Err(error) => return exit_code(Err(error)),
+    };
+    let outcome = host().await;
+    traces.shutdown().await;
+    exit_code(outcome)
+}
+
 /// The exit status of a host whose work ended with `result`: success, or the error logged with
 /// its message (`Display`, never `Debug`: a start-up error names every setting missing or
 /// invalid) and a failure status.

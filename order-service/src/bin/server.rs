@@ -29,7 +29,7 @@ use order_service::http_settings::HttpSettings;
 use order_service::memory::{InMemoryStack, StackOptions};
 use order_service::metrics::{DEFAULT_METRICS_ADDR, MetricsAddr, serve_prometheus};
 use order_service::profile::{Mode, Profile};
-use order_service::telemetry::{LogFormat, exit_code};
+use order_service::telemetry::{LogFormat, run_host};
 use tracing::info;
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
@@ -90,14 +90,7 @@ struct Args {
 async fn main() -> ExitCode {
     let args = Args::parse();
     let format = if args.log_json { LogFormat::Json } else { LogFormat::Text };
-    let traces = match order_service::telemetry::init(format, |name| std::env::var(name).ok()) {
-        Ok(traces) => traces,
-        Err(error) => return exit_code(Err(error)),
-    };
-    let outcome = run(args).await;
-    // The spans of the last requests and events leave before the process does.
-    traces.shutdown().await;
-    exit_code(outcome)
+    run_host(format, |name| std::env::var(name).ok(), || run(args)).await
 }
 
 /// Puts the calling thread at the lowest scheduling priority (on Linux, nice 19), so that a

@@ -35,7 +35,7 @@ use order_ports::PerProcessor;
 use order_service::aws_host::AwsHost;
 use order_service::metrics::{MetricsAddr, serve_prometheus};
 use order_service::profile::Mode;
-use order_service::telemetry::{LogFormat, exit_code};
+use order_service::telemetry::{LogFormat, run_host};
 use tracing::info;
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
@@ -94,14 +94,7 @@ const WORKER_METRICS_ADDR: &str = "127.0.0.1:9465";
 async fn main() -> ExitCode {
     let args = Args::parse();
     let format = if args.log_json { LogFormat::Json } else { LogFormat::Text };
-    let traces = match order_service::telemetry::init(format, |name| std::env::var(name).ok()) {
-        Ok(traces) => traces,
-        Err(error) => return exit_code(Err(error)),
-    };
-    let outcome = run(args).await;
-    // The spans of the last requests and events leave before the process does.
-    traces.shutdown().await;
-    exit_code(outcome)
+    run_host(format, |name| std::env::var(name).ok(), || run(args)).await
 }
 
 async fn run(args: Args) -> Result<()> {
