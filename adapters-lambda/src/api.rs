@@ -25,7 +25,8 @@ use tower::util::MapRequest;
 
 use adapters_http::{HttpState, REQUEST_ID, TRACEPARENT, router};
 
-/// The service `lambda_http::run` drives: the router behind [`from_event`].
+/// The service `lambda_http::run` drives: the router behind `from_event`, which reads the
+/// caller's address, request id and trace from the event.
 pub type LambdaApi = MapRequest<Router, fn(Request) -> Request>;
 
 /// The router serving `state`, reading the caller's address and request id from the event.

@@ -45,7 +45,7 @@ pub struct HttpSettings {
     /// the feature `dev` only; others refuse to start with it).
     #[arg(long, env = "BBWS_DEV")]
     pub dev: bool,
-    /// Token issuer (Cognito: https://cognito-idp.REGION.amazonaws.com/POOL_ID).
+    /// Token issuer (Cognito: `https://cognito-idp.REGION.amazonaws.com/POOL_ID`).
     #[arg(long, env = "BBWS_ISSUER")]
     pub issuer: Option<String>,
     /// Accepted app client ids (repeat or comma-separate).

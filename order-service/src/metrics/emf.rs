@@ -3,7 +3,7 @@
 //! metrics, with no API call and no agent
 //! (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>).
 //!
-//! Each metric is recorded under its CloudWatch name of [`CATALOG`](order_app::metrics::CATALOG),
+//! Each metric is recorded under its CloudWatch name of [`order_app::metrics::CATALOG`],
 //! with only its CloudWatch dimensions (the other labels added up); metrics CloudWatch has of its
 //! own (the queues') are not recorded. A function [`flush`](EmfHandle::flush)es after each
 //! invocation: one document per dimension set, a counter as its increase since the last flush,
