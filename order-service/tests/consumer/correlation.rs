@@ -223,52 +223,10 @@ async fn the_lambda_batch_handler_handles_each_event_in_its_requests_span() {
     assert_every_processor_handled_in("req-lambda-1");
 }
 
-/// Every caller is tenant_acme's customer.
-struct AcmeCustomer;
-
-#[async_trait::async_trait]
-impl adapters_http::auth::Authenticator for AcmeCustomer {
-    async fn authenticate(&self, _: &axum::http::request::Parts) -> Result<Principal, adapters_http::auth::AuthError> {
-        Ok(Principal::Customer { tenant_id: TenantId::parse("tenant_acme").unwrap() })
-    }
-}
-
 /// Creates an order over HTTP on a real socket, with `traceparent` if given, and drains the
 /// stack; returns the trace and span ids of the server's `request` span.
 async fn create_over_http(stack: &InMemoryStack, cart: &str, traceparent: Option<&str>) -> (String, String) {
-    let state = adapters_http::HttpState::new(
-        stack.app.clone(),
-        std::sync::Arc::new(AcmeCustomer),
-        adapters_http::cursor::CursorSigner::new(&[42; 32]).unwrap(),
-        std::sync::Arc::new(adapters_http::payfast::PayfastVerifier::new(adapters_http::payfast::PayfastConfig {
-            merchant_id: "10000100".into(),
-            passphrase: None,
-            allowed_sources: Vec::new(),
-        })),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(adapters_http::serve(listener, adapters_http::router(state), async move {
-        let _ = stopped.await;
-    }));
-    let request = order_request(stack, cart);
-    let body = serde_json::json!({
-        "cartId": request.cart_id.as_str(),
-        "customerEmail": "thandi@example.co.za",
-        "billingAddress": {"name": "Thandi Nkosi", "line1": "12 Long Street", "city": "Cape Town", "postalCode": "8001"},
-    });
-    let mut post = reqwest::Client::new().post(format!("{base}/v1.0/tenants/tenant_acme/orders")).json(&body);
-    if let Some(traceparent) = traceparent {
-        post = post.header("traceparent", traceparent);
-    }
-    let response = post.send().await.unwrap();
-    assert_eq!(response.status(), reqwest::StatusCode::ACCEPTED, "{}", response.text().await.unwrap());
-    let order_id = response.json::<serde_json::Value>().await.unwrap()["orderId"].as_str().unwrap().to_owned();
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
-    let report = stack.drain().await.unwrap();
-    assert_eq!((report.total().handled, report.total().failed), (4, 0), "{report:?}");
+    let order_id = crate::traced_create::create_over_http(stack, cart, traceparent).await;
     // The request span of this order: the handle spans name the order, the request span its trace.
     let trace_id = HANDLE_SPANS
         .lock()

@@ -10,6 +10,9 @@ mod correlation;
 mod crash;
 mod memory;
 mod support;
+/// An order created over HTTP with a caller's trace.
+#[path = "../support/traced_create.rs"]
+mod traced_create;
 
 #[cfg(feature = "aws")]
 mod aws;
