@@ -44,6 +44,17 @@ HEAP_PARTS = [
 ]
 
 
+# Rust's legacy symbol mangling, as heaptrack prints it: `_$LT$a..B$u20$as$u20$c..D$GT$::f`.
+ESCAPES = [("$LT$", "<"), ("$GT$", ">"), ("$u20$", " "), ("$u7b$", "{"), ("$u7d$", "}"), ("$C$", ","),
+           ("$RF$", "&"), ("$BP$", "*"), ("..", "::")]
+
+
+def demangled(frame):
+    for escape, text in ESCAPES:
+        frame = frame.replace(escape, text)
+    return frame
+
+
 def cpu(path):
     counts, total = collections.Counter(), 0
     stack = []
@@ -88,7 +99,7 @@ def heap(path, orders):
             stack, _, cost = line.rstrip("\n").rpartition(" ")
             if not cost.isdigit():
                 continue
-            frames = stack.split(";")
+            frames = [demangled(frame) for frame in stack.split(";")]
             total += int(cost)
             for part, patterns, _ in HEAP_PARTS:
                 if (len(patterns) > 1 and part.endswith("(hash table)") and matches(frames, patterns)) or (
