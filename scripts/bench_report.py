@@ -4,7 +4,7 @@
 Usage: scripts/bench_report.py RESULTS_DIR BENCHMARKS_MD
 
 Reads RESULTS_DIR/{machine.json, loadgen.json, aws-calls.json, footprint.json, render.txt,
-domain.txt} and target/criterion/**/new/{benchmark,estimates}.json, and replaces everything
+domain.txt, profile-cpu.md, profile-heap.md} and target/criterion/**/new/{benchmark,estimates}.json, and replaces everything
 between the markers <!-- bench:begin --> and <!-- bench:end --> in BENCHMARKS_MD.
 """
 
@@ -22,6 +22,14 @@ def load(path, default=None):
             return json.load(f)
     except (OSError, ValueError):
         return default
+
+
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
 
 
 def criterion(root="target/criterion"):
@@ -279,6 +287,26 @@ def main():
         for r in metrics_cost["runs"]:
             lines.append(f"| {r['round']} | {r['state']} | {r['p50']:.2f} ms | {r['p99']:.2f} ms | {r['cpu']:.0f} µs |")
         lines.append("")
+
+    # Profiles of the two targets a paid life and a long-running server are held to.
+    profiles = [(name, read_text(os.path.join(results, f"profile-{name}.md"))) for name in ("cpu", "heap")]
+    if any(text for _, text in profiles):
+        lines.append("### Profiles (`scripts/profile`)")
+        lines.append("")
+        for name, text in profiles:
+            if not text:
+                continue
+            if name == "cpu":
+                lines.append("Where the pipeline's CPU goes at capacity (`scripts/profile cpu`: perf, the pipeline "
+                             "scenario offered more than it takes, each order created and paid; a sample counts "
+                             "for the first part named in its call stack):")
+            else:
+                lines.append("What the development server's heap holds once idle (`scripts/profile heap`: heaptrack, "
+                             "orders created through the API and processed, then the server killed: every byte "
+                             "still allocated):")
+            lines.append("")
+            lines.extend(text.rstrip("\n").splitlines())
+            lines.append("")
 
     # Micro-benchmarks.
     if crit:

@@ -80,7 +80,7 @@ def cpu(path):
             else:
                 flush()
     flush()
-    print(f"{total} samples")
+    print(f"{total:,} samples.\n")
     print("| part | share of CPU |")
     print("|---|---|")
     for part, _ in CPU_PARTS:
@@ -107,7 +107,7 @@ def heap(path, orders):
                 ):
                     sizes[part] += int(cost)
                     break
-    print(f"{total / 1e6:.1f} MB live on the heap, {orders} orders")
+    print(f"{total / 1e6:.1f} MB live on the heap after {orders:,} orders.\n")
     print("| part | MB | bytes per order |")
     print("|---|---|---|")
     for part, _, per_order in HEAP_PARTS:
