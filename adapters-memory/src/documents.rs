@@ -17,8 +17,7 @@ use crate::window::log_eviction;
 
 #[derive(Debug, Clone)]
 struct Stored {
-    /// Exactly the document's bytes: a renderer's buffer may hold twice as much as it wrote.
-    bytes: Box<[u8]>,
+    bytes: Vec<u8>,
     meta: DocumentMeta,
 }
 
@@ -117,8 +116,6 @@ fn path_hash(path: &str) -> u64 {
 impl DocumentStore for MemoryDocumentStore {
     async fn put(&self, key: &DocumentKey, bytes: Vec<u8>, meta: &DocumentMeta) -> PortResult<()> {
         let path = key.path();
-        // Shrunk to fit before the lock is taken (a copy when the buffer had room to spare).
-        let bytes = bytes.into_boxed_slice();
         let mut objects = lock(&self.objects);
         let Some(window) = self.window else {
             objects.stored.insert(path, Stored { bytes, meta: meta.clone() });
@@ -146,7 +143,7 @@ impl DocumentStore for MemoryDocumentStore {
         let path = key.path();
         let objects = lock(&self.objects);
         match objects.stored.get(&path) {
-            Some(stored) => Ok(stored.bytes.to_vec()),
+            Some(stored) => Ok(stored.bytes.clone()),
             None => Err(self.missing(&objects, &path)),
         }
     }
@@ -156,7 +153,7 @@ impl DocumentStore for MemoryDocumentStore {
         let objects = lock(&self.objects);
         let stored = objects.stored.get(&path).ok_or_else(|| self.missing(&objects, &path))?;
         let size = u64::try_from(stored.bytes.len()).unwrap_or(u64::MAX);
-        Ok((StoredDocument { kind: key.kind, size, meta: stored.meta.clone() }, stored.bytes.to_vec()))
+        Ok((StoredDocument { kind: key.kind, size, meta: stored.meta.clone() }, stored.bytes.clone()))
     }
 
     async fn list(&self, tenant_id: &TenantId, order_id: OrderId) -> PortResult<Vec<StoredDocument>> {
