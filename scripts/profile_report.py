@@ -14,7 +14,8 @@ at that moment), and prints each part per order as well.
 import collections
 import sys
 
-# (part, patterns): a stack belongs to the first part with a pattern in one of its frames.
+# (part, patterns): a stack belongs to the first part with a pattern in one of its frames; a
+# pattern that is a tuple needs each of its strings somewhere in the stack.
 CPU_PARTS = [
     ("PDF: fonts embedded per document (subset, bounding box, deflate of font, CIDSet and ToUnicode streams)", ["CIDFont::serialize"]),
     ("PDF: page content streams compressed (deflate)", ["Page::finish", "Page as core::ops::drop::Drop"]),
@@ -31,8 +32,8 @@ CPU_PARTS = [
 HEAP_PARTS = [
     ("documents window (PDFs kept, default 1,000)", ["MemoryDocumentStore", "krilla", "PdfRenderer"], False),
     ("emails window (kept, default 1,000)", ["MemoryMailbox", "adapters_documents::email"], False),
-    ("orders map (hash table)", ["OrderRepository>::insert", "hashbrown"], True),
-    ("cart claims map (hash table)", ["CartClaims>::claim", "hashbrown"], True),
+    ("orders map (hash table)", [("OrderRepository>::insert", "hashbrown")], True),
+    ("cart claims map (hash table)", [("CartClaims>::claim", "hashbrown")], True),
     ("order: sealed billing address", ["FieldCipher>::seal"], True),
     ("order: record (JSON bytes)", ["OrderRepository>::"], True),
     ("cart claim: its ORDER_CREATED (JSON bytes), key, request hash", ["CartClaims>::"], True),
@@ -55,6 +56,14 @@ def demangled(frame):
     return frame
 
 
+def belongs(stack, patterns):
+    """Whether one of `patterns` is in `stack` (a tuple: all of its strings, in any frames)."""
+    def found(text):
+        return any(text in frame for frame in stack)
+
+    return any(all(map(found, p)) if isinstance(p, tuple) else found(p) for p in patterns)
+
+
 def cpu(path):
     counts, total = collections.Counter(), 0
     stack = []
@@ -65,7 +74,7 @@ def cpu(path):
             return
         total += 1
         for part, patterns in CPU_PARTS:
-            if any(p in frame for frame in stack for p in patterns):
+            if belongs(stack, patterns):
                 counts[part] += 1
                 break
         stack.clear()
@@ -87,9 +96,6 @@ def cpu(path):
         print(f"| {part} | {100 * counts[part] / max(total, 1):.1f} % |")
 
 
-def matches(stack, patterns):
-    # Every pattern of a part must appear (e.g. a hash table grown inside a claim).
-    return all(any(p in frame for frame in stack) for p in patterns)
 
 
 def heap(path, orders):
@@ -102,9 +108,7 @@ def heap(path, orders):
             frames = [demangled(frame) for frame in stack.split(";")]
             total += int(cost)
             for part, patterns, _ in HEAP_PARTS:
-                if (len(patterns) > 1 and part.endswith("(hash table)") and matches(frames, patterns)) or (
-                    not part.endswith("(hash table)") and any(p in fr for fr in frames for p in patterns)
-                ):
+                if belongs(frames, patterns):
                     sizes[part] += int(cost)
                     break
     print(f"{total / 1e6:.1f} MB live on the heap after {orders:,} orders.\n")
